@@ -1,0 +1,46 @@
+# diemcau — the two commands of the README, and a few helpers.
+#   make run    set up (first time), migrate, load the demo, serve on http://127.0.0.1:8000
+#   make test   run the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup lint demo messages assets clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml scripts/bootstrap.sh
+	PYTHON=$(PYTHON) scripts/bootstrap.sh
+	@touch $@
+
+run: setup
+	$(BIN)/diemcau migrate --noinput
+	$(BIN)/diemcau demo
+	$(BIN)/diemcau check --deploy --fail-level ERROR >/dev/null || true
+	@echo "diemcau: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	$(BIN)/uvicorn diemcau.asgi:application --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy src/diemcau
+
+demo: setup
+	$(BIN)/diemcau migrate --noinput
+	$(BIN)/diemcau demo
+
+messages: setup
+	cd src/diemcau && ../../$(BIN)/diemcau makemessages -l vi -l en --no-obsolete \
+		--ignore 'testing/*' --ignore '*/tests/*'
+	cd src/diemcau && ../../$(BIN)/diemcau compilemessages
+
+assets:
+	scripts/vendor-assets.sh
+
+clean:
+	rm -rf $(VENV) var/static

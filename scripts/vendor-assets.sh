@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Copy the front-end assets the pages need from node_modules/ into the Django static folder.
+#
+# Machines may be offline and pages must not load anything from a CDN (DESIGN.md), so the
+# copied files are committed: `make run` needs no npm. Run this after changing the pinned
+# versions in package.json:
+#
+#     npm ci && bash scripts/vendor-assets.sh
+#
+# Two small edits keep the copies self-contained, so a hashing static storage (Django's
+# ManifestStaticFilesStorage, WhiteNoise) finds every file a stylesheet or script names:
+#   * the `sourceMappingURL` comments are removed (the .map files are not copied);
+#   * bootstrap-icons loads only its .woff2 font (every supported browser reads woff2).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+modules="$root/node_modules"
+out="$root/src/diemcau/web/static/vendor"
+
+if [[ ! -d "$modules/bootstrap" || ! -d "$modules/bootstrap-icons" || ! -d "$modules/htmx.org" ]]; then
+    echo "node_modules/ is missing or incomplete: run 'npm ci' in $root first" >&2
+    exit 1
+fi
+
+version() { node -p "require('$modules/$1/package.json').version"; }
+
+strip_source_map() {  # strip_source_map FILE: drop the trailing sourceMappingURL comment
+    sed -i -E '/^\/[*/]# sourceMappingURL=.*$/d' "$1"
+}
+
+rm -rf "$out"
+mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx"
+
+cp "$modules/bootstrap/dist/css/bootstrap.min.css" "$out/bootstrap/"
+cp "$modules/bootstrap/dist/js/bootstrap.bundle.min.js" "$out/bootstrap/"
+cp "$modules/bootstrap/LICENSE" "$out/bootstrap/LICENSE"
+strip_source_map "$out/bootstrap/bootstrap.min.css"
+strip_source_map "$out/bootstrap/bootstrap.bundle.min.js"
+
+cp "$modules/bootstrap-icons/font/bootstrap-icons.min.css" "$out/bootstrap-icons/"
+cp "$modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2" "$out/bootstrap-icons/fonts/"
+cp "$modules/bootstrap-icons/LICENSE" "$out/bootstrap-icons/LICENSE"
+sed -i -E 's#,url\("fonts/bootstrap-icons\.woff\?[0-9a-f]*"\) format\("woff"\)##' \
+    "$out/bootstrap-icons/bootstrap-icons.min.css"
+if grep -q 'bootstrap-icons\.woff?' "$out/bootstrap-icons/bootstrap-icons.min.css"; then
+    echo "bootstrap-icons.min.css still names the .woff font: update this script" >&2
+    exit 1
+fi
+
+cp "$modules/htmx.org/dist/htmx.min.js" "$out/htmx/"
+cp "$modules/htmx.org/LICENSE" "$out/htmx/LICENSE"
+
+cat > "$out/VERSIONS.txt" <<VERSIONS
+Copied from npm by scripts/vendor-assets.sh; do not edit by hand.
+bootstrap $(version bootstrap)
+bootstrap-icons $(version bootstrap-icons)
+htmx.org $(version htmx.org)
+VERSIONS
+
+echo "vendored into ${out#"$root"/}:"
+(cd "$out" && find . -type f | sort | sed 's#^\./#  #')

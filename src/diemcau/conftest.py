@@ -1,0 +1,70 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from diemcau.core import audit_guards
+
+
+@pytest.fixture(autouse=True)
+def _audit_guards(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Keep the audit log append-only during tests, but let the test runner empty the
+    database after a transactional test (its flush deletes every row)."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if not marker and not names & {"db", "transactional_db", "live_server"}:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    transactional = bool(
+        names & {"transactional_db", "live_server"} or (marker and marker.kwargs.get("transaction"))
+    )
+    audit_guards.install(connection)
+    yield
+    if transactional:
+        audit_guards.remove(connection)
+
+
+@pytest.fixture
+def use_rulebook() -> Iterator[object]:
+    """`use_rulebook("dong-nai-2025")` switches the active rulebook for the rest of the test."""
+    overrides: list[override_settings] = []
+
+    def switch(name: str) -> None:
+        override = override_settings(RULEBOOK=name)
+        override.enable()
+        overrides.append(override)
+
+    yield switch
+    for override in reversed(overrides):
+        override.disable()
+
+
+@pytest.fixture
+def kh_tree(db: None) -> SimpleNamespace:
+    """A small Khánh Hòa-like tree: UBND tỉnh, Sở TTTT, two districts with one ward each."""
+    from diemcau.directory.choices import AgencyKind
+    from diemcau.testing.factories import AgencyFactory
+
+    province = AgencyFactory(name="UBND tỉnh Khánh Hòa", abbreviation="",
+                             kind=AgencyKind.PROVINCE_PEOPLE_COMMITTEE)
+    department = AgencyFactory(name="Sở Thông tin và Truyền thông", abbreviation="So.TTTT",
+                               parent=province, kind=AgencyKind.DEPARTMENT)
+    district = AgencyFactory(name="UBND thành phố Nha Trang", parent=province,
+                             kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE, abbreviation="NT")
+    commune = AgencyFactory(name="UBND phường Xương Huân", parent=district,
+                            kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE, abbreviation="")
+    other_district = AgencyFactory(name="UBND thành phố Cam Ranh", parent=province,
+                                   kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE, abbreviation="CR")
+    other_commune = AgencyFactory(name="UBND phường Cam Nghĩa", parent=other_district,
+                                  kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE, abbreviation="")
+    return SimpleNamespace(
+        province=province, department=department, district=district, commune=commune,
+        other_district=other_district, other_commune=other_commune,
+    )

@@ -1,0 +1,135 @@
+"""The one permissions module (R22): which role may do what, on which agencies.
+
+Pages, the API, the admin and services all ask here. An action is allowed when the user's
+role grants it (ROLE_ACTIONS, the role × action matrix) and the object lies in the user's
+scope: province-wide roles see the whole province, everyone else their own agency and — where
+the rulebook delegates (`scope.subordinates_for_kinds`) — its subordinate units.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .errors import PermissionDenied
+from .roles import Role
+
+if TYPE_CHECKING:
+    from diemcau.directory.models import Agency
+
+    from .models import User
+
+
+class Action(StrEnum):
+    VIEW_AGENCY = "view_agency"
+    MANAGE_AGENCY = "manage_agency"
+    VIEW_ENDPOINT = "view_endpoint"
+    REGISTER_ENDPOINT = "register_endpoint"
+    EDIT_ENDPOINT = "edit_endpoint"
+    EVALUATE_ENDPOINT = "evaluate_endpoint"
+    APPROVE_ENDPOINT = "approve_endpoint"
+    SUSPEND_ENDPOINT = "suspend_endpoint"
+    RECORD_SECURITY_CHECK = "record_security_check"
+    RECORD_QUOTA_EXCEPTION = "record_quota_exception"
+    VIEW_CONTACTS = "view_contacts"
+    MANAGE_CONTACTS = "manage_contacts"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+
+
+_EVERYONE_READS = {Action.VIEW_AGENCY, Action.VIEW_ENDPOINT, Action.VIEW_CONTACTS}
+_AGENCY_STAFF_WRITES = {
+    Action.REGISTER_ENDPOINT,
+    Action.EDIT_ENDPOINT,
+    Action.MANAGE_CONTACTS,
+}
+_OPERATOR_WRITES = {
+    Action.EVALUATE_ENDPOINT,
+    Action.APPROVE_ENDPOINT,
+    Action.SUSPEND_ENDPOINT,
+    Action.RECORD_SECURITY_CHECK,
+    Action.RECORD_QUOTA_EXCEPTION,
+}
+
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.OPERATOR: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES | _OPERATOR_WRITES),
+    Role.OFFICE: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES),
+    Role.TECHNICIAN: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES),
+    # Auditors read everything and change nothing.
+    Role.AUDITOR: frozenset(_EVERYONE_READS | {Action.VIEW_AUDIT}),
+}
+
+
+def role_allows(user: User | Any, action: Action) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    try:
+        role = Role(user.role)
+    except ValueError:
+        return False
+    return action in ROLE_ACTIONS[role]
+
+
+def sees_whole_province(user: User) -> bool:
+    return bool(user.is_superuser or user.is_province_wide)
+
+
+def agency_scope_filter(user: User, prefix: str = "") -> Q:
+    """A filter on Agency (or on a model reaching Agency through `prefix`) for user's scope."""
+    from diemcau.rulebooks import active_rulebook
+
+    if sees_whole_province(user):
+        return Q()
+    agency = user.agency
+    if agency is None:
+        return Q(pk__in=[])  # a user of no agency sees nothing of any agency
+    if agency.kind in active_rulebook().scope.subordinates_for_kinds:
+        return Q(**{f"{prefix}path__startswith": agency.path})
+    return Q(**{f"{prefix}pk": agency.pk})
+
+
+def in_scope(user: User, agency: Agency) -> bool:
+    from diemcau.rulebooks import active_rulebook
+
+    if sees_whole_province(user):
+        return True
+    own = user.agency
+    if own is None:
+        return False
+    if own.pk == agency.pk:
+        return True
+    subordinates = active_rulebook().scope.subordinates_for_kinds
+    return own.kind in subordinates and agency.path.startswith(own.path)
+
+
+def can(user: User, action: Action, agency: Agency | None = None) -> bool:
+    """May `user` do `action` (on something belonging to `agency`, when given)?"""
+    if not role_allows(user, action):
+        return False
+    return agency is None or in_scope(user, agency)
+
+
+def require(user: User, action: Action, agency: Agency | None = None) -> None:
+    if not can(user, action, agency):
+        raise PermissionDenied(
+            action=str(action),
+            message=_("You are not allowed to do this (%(action)s) for this agency.")
+            % {"action": action},
+        )
+
+
+def restrict(queryset: QuerySet[Any], user: User, action: Action, agency_path: str) -> QuerySet[Any]:
+    """Scope a queryset: nothing when the role lacks `action`, else the user's agencies.
+
+    `agency_path` is the lookup from the queryset's model to Agency ("" for Agency itself,
+    "agency__" for Endpoint, "endpoint__agency__" for Contact).
+    """
+    if not role_allows(user, action):
+        return queryset.none()
+    return queryset.filter(agency_scope_filter(user, agency_path))

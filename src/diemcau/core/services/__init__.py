@@ -1,0 +1,1 @@
+"""Services of the core app: users' API tokens and accounts."""

@@ -1,0 +1,60 @@
+"""The role × action matrix and the agency scope (R22)."""
+
+import pytest
+
+from diemcau.core.permissions import ROLE_ACTIONS, Action, can, role_allows
+from diemcau.core.roles import Role
+from diemcau.testing.factories import UserFactory
+
+# The expected matrix, written out by hand: a change to ROLE_ACTIONS must change this too.
+A = Action
+EXPECTED = {
+    Role.ADMIN: set(Action),
+    Role.OPERATOR: {A.VIEW_AGENCY, A.VIEW_ENDPOINT, A.VIEW_CONTACTS, A.REGISTER_ENDPOINT,
+                    A.EDIT_ENDPOINT, A.MANAGE_CONTACTS, A.EVALUATE_ENDPOINT, A.APPROVE_ENDPOINT,
+                    A.SUSPEND_ENDPOINT, A.RECORD_SECURITY_CHECK, A.RECORD_QUOTA_EXCEPTION},
+    Role.OFFICE: {A.VIEW_AGENCY, A.VIEW_ENDPOINT, A.VIEW_CONTACTS, A.REGISTER_ENDPOINT,
+                  A.EDIT_ENDPOINT, A.MANAGE_CONTACTS},
+    Role.TECHNICIAN: {A.VIEW_AGENCY, A.VIEW_ENDPOINT, A.VIEW_CONTACTS, A.REGISTER_ENDPOINT,
+                      A.EDIT_ENDPOINT, A.MANAGE_CONTACTS},
+    Role.AUDITOR: {A.VIEW_AGENCY, A.VIEW_ENDPOINT, A.VIEW_CONTACTS, A.VIEW_AUDIT},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("action", list(Action))
+def test_role_action_matrix(role, action):
+    user = UserFactory(role=role)
+    assert role_allows(user, action) is (action in EXPECTED[role])
+    assert (action in ROLE_ACTIONS[role]) is (action in EXPECTED[role])
+
+
+@pytest.mark.django_db
+def test_inactive_and_anonymous_users_may_do_nothing():
+    from django.contrib.auth.models import AnonymousUser
+
+    user = UserFactory(role=Role.ADMIN, is_active=False)
+    assert not any(role_allows(user, a) for a in Action)
+    assert not any(role_allows(AnonymousUser(), a) for a in Action)
+
+
+def test_scope_follows_the_rulebook_delegation(kh_tree, use_rulebook):
+    use_rulebook("khanh-hoa-2023")
+    t = kh_tree
+    province, district, commune, other_commune = t.province, t.district, t.commune, t.other_commune
+    district_office = UserFactory(role=Role.OFFICE, agency=district)
+    commune_tech = UserFactory(role=Role.TECHNICIAN, agency=commune)
+    operator = UserFactory(role=Role.OPERATOR, agency=province)
+    edit = Action.EDIT_ENDPOINT
+    # KH Đ12.2b, Đ19.3: the district is the technical hub for its communes.
+    assert can(district_office, edit, district)
+    assert can(district_office, edit, commune)
+    assert not can(district_office, edit, other_commune)
+    assert not can(district_office, edit, province)
+    # A commune sees only itself.
+    assert can(commune_tech, edit, commune)
+    assert not can(commune_tech, edit, district)
+    assert not can(commune_tech, edit, other_commune)
+    # The operator works province-wide.
+    assert all(can(operator, edit, a) for a in vars(t).values())

@@ -1,0 +1,141 @@
+"""Demo data for `make run`: the province's real agencies, one user per role, and a few
+endpoints at different admission steps. Everything goes through the services, so the demo
+also fills the audit log. Running it again changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from diemcau.core.models import User
+from diemcau.core.roles import Role
+from diemcau.rulebooks import Rulebook, active_rulebook
+
+from . import naming
+from .choices import (
+    AgencyKind,
+    ContactRole,
+    Network,
+    SecurityCheckReason,
+    SecurityCheckResult,
+    TerminalKind,
+)
+from .importer import import_agencies
+from .models import Agency, Endpoint
+from .services import (
+    ContactInput,
+    EndpointInput,
+    EvaluationInput,
+    SecurityCheckInput,
+    approve_endpoint,
+    evaluate_endpoint,
+    record_security_check,
+    register_endpoint,
+    set_contact,
+)
+
+DEMO_PASSWORD = "diemcau-demo-2026"
+
+# The department that runs the system in each regulation (KH Đ3.8: Sở TTTT; ĐN Đ3.8: Sở KHCN).
+_OPERATOR_DEPARTMENT_WORDS = ("Thông tin và Truyền thông", "Khoa học và Công nghệ")
+
+
+@dataclass
+class DemoAccount:
+    username: str
+    role: str
+    agency: str
+
+
+def _operator_agency() -> Agency:
+    for words in _OPERATOR_DEPARTMENT_WORDS:
+        agency = Agency.objects.filter(kind=AgencyKind.DEPARTMENT, name__icontains=words).first()
+        if agency:
+            return agency
+    return Agency.objects.get(kind=AgencyKind.PROVINCE_PEOPLE_COMMITTEE)
+
+
+def _local_office_and_commune() -> tuple[Agency, Agency]:
+    district = Agency.objects.filter(kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE).first()
+    if district is not None:
+        commune = district.children.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE).first()
+        assert commune is not None
+        return district, commune
+    communes = Agency.objects.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE)
+    return communes[0], communes[1]
+
+
+def _user(username: str, role: Role, agency: Agency, full_name: str) -> User:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"role": role, "agency": agency, "first_name": full_name,
+                  "email": f"{username}@demo.diemcau.local"},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        if role == Role.ADMIN:
+            user.is_staff = user.is_superuser = True
+        user.save()
+    return user
+
+
+def _endpoint(agency: Agency, rulebook: Rulebook, actor: User, *, network: str = Network.TSLCD,
+              bandwidth: str = "10") -> Endpoint:
+    name = naming.suggest_name(agency, rulebook, set(Endpoint.objects.values_list("name", flat=True)))
+    return register_endpoint(
+        EndpointInput(
+            agency=agency, name=name, terminal_kind=TerminalKind.VCS, network=network,
+            bandwidth_mbps=Decimal(bandwidth), dedicated_line=True,
+            vcs_ip=f"10.{rulebook.province_code}.0.{Endpoint.objects.count() + 10}",
+            location="Phòng họp trực tuyến", room_meets_standard=True,
+        ),
+        actor=actor,
+    )
+
+
+def _admit(endpoint: Endpoint, operator: User, technician_name: str) -> None:
+    evaluate_endpoint(endpoint, EvaluationInput(True, True, True, True, "Đạt yêu cầu"),
+                      actor=operator)
+    set_contact(endpoint, ContactInput(ContactRole.LEADER, "Trần Thị Lan", "0912000001",
+                                       "lanh.dao@demo.diemcau.local"), actor=operator)
+    set_contact(endpoint, ContactInput(ContactRole.TECHNICIAN, technician_name, "0912000002",
+                                       "ky.thuat@demo.diemcau.local",
+                                       trained_on=timezone.localdate() - dt.timedelta(days=30)),
+                actor=operator)
+    record_security_check(
+        endpoint,
+        SecurityCheckInput(SecurityCheckReason.NEW, SecurityCheckResult.PASSED,
+                           timezone.localdate(), "Công an tỉnh — biên bản demo"),
+        actor=operator,
+    )
+    approve_endpoint(endpoint, actor=operator)
+
+
+@transaction.atomic
+def load_demo() -> list[DemoAccount]:
+    rulebook = active_rulebook()
+    import_agencies(rulebook)
+    province = Agency.objects.get(kind=AgencyKind.PROVINCE_PEOPLE_COMMITTEE)
+    operator_agency = _operator_agency()
+    office_agency, commune = _local_office_and_commune()
+    admin = _user("quantri", Role.ADMIN, operator_agency, "Quản trị hệ thống")
+    operator = _user("vanhanh", Role.OPERATOR, operator_agency, "Cán bộ vận hành MCU")
+    _user("vanphong", Role.OFFICE, office_agency, "Văn phòng " + office_agency.name)
+    _user("kythuat", Role.TECHNICIAN, commune, "Kỹ thuật " + commune.name)
+    _user("kiemtra", Role.AUDITOR, province, "Cán bộ kiểm tra")
+
+    if not Endpoint.objects.exists():
+        for agency in (province, operator_agency, office_agency):
+            _admit(_endpoint(agency, rulebook, admin), operator, "Lê Văn Kỹ")
+        _endpoint(commune, rulebook, admin)  # left pending: the operator's next job
+    return [
+        DemoAccount(u.username, u.get_role_display(), str(u.agency))
+        for u in User.objects.filter(username__in=["quantri", "vanhanh", "vanphong", "kythuat",
+                                                   "kiemtra"]).select_related("agency")
+        .order_by("pk")
+    ]
+

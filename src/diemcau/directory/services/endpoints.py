@@ -1,0 +1,407 @@
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from diemcau.core import audit
+from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
+from diemcau.core.models import User
+from diemcau.core.permissions import Action, require
+from diemcau.rulebooks import Rulebook, active_rulebook
+
+from .. import naming
+from ..choices import (
+    ContactRole,
+    EndpointStatus,
+    Network,
+    SecurityCheckResult,
+    TerminalKind,
+)
+from ..models import Agency, Endpoint, Evaluation, QuotaException, SecurityCheck
+
+ENDPOINT_FIELDS = [
+    "agency_id", "name", "terminal_kind", "network", "bandwidth_mbps", "dedicated_line", "vcs_ip",
+    "location", "room_meets_standard", "room_notes", "status", "status_reason",
+    "security_check_due", "account_username", "account_issued_at",
+]
+
+
+@dataclass
+class EndpointInput:
+    agency: Agency
+    name: str
+    terminal_kind: str
+    network: str
+    bandwidth_mbps: Decimal
+    dedicated_line: bool = False
+    vcs_ip: str | None = None
+    location: str = ""
+    room_meets_standard: bool = False
+    room_notes: str = ""
+
+
+@dataclass
+class EvaluationInput:
+    room_ok: bool
+    power_ok: bool
+    connection_ok: bool
+    av_ok: bool
+    remarks: str = ""
+
+
+@dataclass
+class SecurityCheckInput:
+    reason: str
+    result: str
+    checked_on: dt.date
+    police_reference: str = ""
+    remarks: str = ""
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _validate_shape(data: EndpointInput) -> None:
+    errors: dict[str, list[str]] = {}
+    if not data.name.strip():
+        errors["name"] = [_("This field is required.")]
+    if data.terminal_kind not in TerminalKind.values:
+        errors["terminal_kind"] = [_("Choose a valid terminal kind.")]
+    if data.network not in Network.values:
+        errors["network"] = [_("Choose a valid network.")]
+    if data.bandwidth_mbps is None or data.bandwidth_mbps <= 0:
+        errors["bandwidth_mbps"] = [_("Bandwidth must be greater than 0 Mbps.")]
+    dialled = data.terminal_kind == TerminalKind.VCS and data.network in (
+        Network.TSLCD,
+        Network.WAN,
+    )
+    if dialled and not data.vcs_ip:
+        # The central MCU calls the VCS terminal at this address (KH Đ11.7).
+        errors["vcs_ip"] = [
+            _("A VCS terminal on TSLCD or WAN needs its IP address so the MCU can call it.")
+        ]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None) -> None:
+    name = data.name.strip()
+    if not naming.name_matches(name, data.agency, rulebook):
+        assert rulebook.naming is not None
+        taken = _names_like(data.agency, rulebook, exclude_pk)
+        raise RuleViolation(
+            code="endpoint_name_pattern",
+            article=rulebook.cite(rulebook.naming.article),
+            message=_("The device name must follow the naming rule; for this agency: %(name)s")
+            % {"name": naming.suggest_name(data.agency, rulebook, taken)},
+            field="name",
+        )
+    if Endpoint.objects.exclude(pk=exclude_pk).filter(name__iexact=name).exists():
+        raise InvalidInput({"name": [_("Another endpoint already has this name.")]})
+
+
+def _names_like(agency: Agency, rulebook: Rulebook, exclude_pk: int | None) -> set[str]:
+    base = naming.expected_base_name(agency, rulebook) or ""
+    return set(
+        Endpoint.objects.exclude(pk=exclude_pk).filter(name__startswith=base)
+        .values_list("name", flat=True)
+    )
+
+
+def _check_line(data: EndpointInput, rulebook: Rulebook) -> None:
+    rule = rulebook.bandwidth
+    minimum = rule.minimum_mbps.get(data.network, 0)
+    if minimum and data.bandwidth_mbps < Decimal(str(minimum)):
+        raise RuleViolation(
+            code="endpoint_bandwidth_below_minimum",
+            article=rulebook.cite(rule.article),
+            message=_("The %(network)s line needs at least %(minimum)s Mbps.")
+            % {"network": Network(data.network).label, "minimum": minimum},
+            field="bandwidth_mbps",
+        )
+    if data.network == Network.INTERNET and rule.internet_not_shared and not data.dedicated_line:
+        raise RuleViolation(
+            code="endpoint_internet_shared",
+            article=rulebook.cite(rule.article),
+            message=_("An Internet line must not be shared with other systems during meetings."),
+            field="dedicated_line",
+        )
+
+
+def allowed_endpoint_count(agency: Agency, rulebook: Rulebook) -> int | None:
+    """The quota of the agency plus recorded exceptions; None means unlimited (R4)."""
+    quota = rulebook.quotas.quota_for(agency.kind)
+    if quota is None:
+        return None
+    extra = agency.quota_exceptions.aggregate(total=Sum("extra_endpoints"))["total"] or 0
+    return quota + extra
+
+
+def counted_endpoints(agency: Agency, exclude_pk: int | None = None) -> int:
+    return (
+        Endpoint.objects.filter(agency=agency)
+        .exclude(status=EndpointStatus.REJECTED)
+        .exclude(pk=exclude_pk)
+        .count()
+    )
+
+
+def _check_quota(agency: Agency, rulebook: Rulebook, exclude_pk: int | None = None) -> None:
+    # Lock the agency row so two registrations cannot both take the last free place.
+    Agency.objects.select_for_update().get(pk=agency.pk)
+    allowed = allowed_endpoint_count(agency, rulebook)
+    if allowed is None:
+        return
+    if counted_endpoints(agency, exclude_pk) >= allowed:
+        raise RuleViolation(
+            code="endpoint_quota_exceeded",
+            article=rulebook.cite(rulebook.quotas.article),
+            message=_(
+                "%(agency)s may have at most %(allowed)s endpoint(s); more need an approval "
+                "by the Provincial People's Committee, recorded as a quota exception."
+            )
+            % {"agency": agency.name, "allowed": allowed},
+            field="agency",
+        )
+
+
+def _apply(endpoint: Endpoint, data: EndpointInput) -> None:
+    endpoint.agency = data.agency
+    endpoint.name = data.name.strip()
+    endpoint.terminal_kind = data.terminal_kind
+    endpoint.network = data.network
+    endpoint.bandwidth_mbps = data.bandwidth_mbps
+    endpoint.dedicated_line = data.dedicated_line
+    endpoint.vcs_ip = data.vcs_ip or None
+    endpoint.location = data.location.strip()
+    endpoint.room_meets_standard = data.room_meets_standard
+    endpoint.room_notes = data.room_notes.strip()
+
+
+# ---------------------------------------------------------------- services
+
+
+@transaction.atomic
+def register_endpoint(data: EndpointInput, *, actor: User) -> Endpoint:
+    """Register a new endpoint; it waits for the operator's evaluation (R2, R5)."""
+    require(actor, Action.REGISTER_ENDPOINT, data.agency)
+    rulebook = active_rulebook()
+    _validate_shape(data)
+    _check_name(data, rulebook, exclude_pk=None)
+    _check_line(data, rulebook)
+    _check_quota(data.agency, rulebook)
+    endpoint = Endpoint(status=EndpointStatus.PENDING, security_check_due=True,
+                        registered_by=actor)
+    _apply(endpoint, data)
+    endpoint.save()
+    audit.record("endpoint.register", endpoint, actor=actor,
+                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    return endpoint
+
+
+@transaction.atomic
+def update_endpoint(endpoint: Endpoint, data: EndpointInput, *, actor: User) -> Endpoint:
+    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    require(actor, Action.EDIT_ENDPOINT, endpoint.agency)
+    require(actor, Action.EDIT_ENDPOINT, data.agency)
+    rulebook = active_rulebook()
+    before = audit.snapshot(endpoint, ENDPOINT_FIELDS)
+    _validate_shape(data)
+    _check_name(data, rulebook, exclude_pk=endpoint.pk)
+    _check_line(data, rulebook)
+    if data.agency.pk != endpoint.agency_id:
+        _check_quota(data.agency, rulebook, exclude_pk=endpoint.pk)
+    _apply(endpoint, data)
+    endpoint.save()
+    audit.record("endpoint.update", endpoint, actor=actor, before=before,
+                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    return endpoint
+
+
+def _locked(endpoint: Endpoint, action: Action, actor: User) -> tuple[Endpoint, dict]:
+    endpoint = Endpoint.objects.select_for_update().select_related("agency").get(pk=endpoint.pk)
+    require(actor, action, endpoint.agency)
+    return endpoint, audit.snapshot(endpoint, ENDPOINT_FIELDS)
+
+
+def _require_status(endpoint: Endpoint, *allowed: str) -> None:
+    if endpoint.status not in allowed:
+        raise InvalidTransition(
+            _("Not possible while the endpoint is “%(status)s”.")
+            % {"status": endpoint.get_status_display()}
+        )
+
+
+@transaction.atomic
+def evaluate_endpoint(endpoint: Endpoint, data: EvaluationInput, *, actor: User) -> Evaluation:
+    """The operator's evaluation of the technical conditions (KH Đ9.3, ĐN Đ6)."""
+    endpoint, before = _locked(endpoint, Action.EVALUATE_ENDPOINT, actor)
+    _require_status(endpoint, EndpointStatus.PENDING, EndpointStatus.EVALUATED,
+                    EndpointStatus.REJECTED)
+    passed = data.room_ok and data.power_ok and data.connection_ok and data.av_ok
+    evaluation = Evaluation.objects.create(
+        endpoint=endpoint, passed=passed, room_ok=data.room_ok, power_ok=data.power_ok,
+        connection_ok=data.connection_ok, av_ok=data.av_ok, remarks=data.remarks.strip(),
+        evaluated_by=actor,
+    )
+    endpoint.room_meets_standard = data.room_ok
+    endpoint.status = EndpointStatus.EVALUATED if passed else EndpointStatus.REJECTED
+    endpoint.status_reason = data.remarks.strip()
+    endpoint.save()
+    audit.record("endpoint.evaluate", endpoint, actor=actor, before=before,
+                 after={**audit.snapshot(endpoint, ENDPOINT_FIELDS),
+                        "evaluation": audit.snapshot(evaluation)})
+    return evaluation
+
+
+def _check_ready_for_use(endpoint: Endpoint, rulebook: Rulebook) -> None:
+    if rulebook.security_check.required and endpoint.security_check_due:
+        raise RuleViolation(
+            code="endpoint_security_check_due",
+            article=rulebook.cite(rulebook.security_check.article),
+            message=_("The device needs a passed security check with the provincial police "
+                      "before it is used."),
+        )
+    current_roles = set(endpoint.contacts.filter(active_until__isnull=True)
+                        .values_list("role", flat=True))
+    missing = [ContactRole(r).label for r in rulebook.contacts.required_roles
+               if r not in current_roles]
+    if missing:
+        raise RuleViolation(
+            code="endpoint_contacts_missing",
+            article=rulebook.cite(rulebook.contacts.article),
+            message=_("Assign the endpoint's contacts first: %(missing)s.")
+            % {"missing": ", ".join(str(m) for m in missing)},
+        )
+
+
+@transaction.atomic
+def approve_endpoint(endpoint: Endpoint, *, actor: User) -> tuple[Endpoint, str]:
+    """Admit an evaluated endpoint and issue its account (KH Đ9.3). Returns the password once."""
+    endpoint, before = _locked(endpoint, Action.APPROVE_ENDPOINT, actor)
+    _require_status(endpoint, EndpointStatus.EVALUATED)
+    _check_ready_for_use(endpoint, active_rulebook())
+    password = secrets.token_urlsafe(12)
+    endpoint.status = EndpointStatus.APPROVED
+    endpoint.status_reason = ""
+    endpoint.account_username = endpoint.name
+    endpoint.account_password_hash = make_password(password)
+    endpoint.account_issued_at = timezone.now()
+    endpoint.save()
+    audit.record("endpoint.approve", endpoint, actor=actor, before=before,
+                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    return endpoint, password
+
+
+def _required_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput({"reason": [_("Give the reason.")]})
+    return reason
+
+
+@transaction.atomic
+def suspend_endpoint(endpoint: Endpoint, *, reason: str, actor: User) -> Endpoint:
+    endpoint, before = _locked(endpoint, Action.SUSPEND_ENDPOINT, actor)
+    _require_status(endpoint, EndpointStatus.APPROVED, EndpointStatus.EVALUATED)
+    endpoint.status = EndpointStatus.SUSPENDED
+    endpoint.status_reason = _required_reason(reason)
+    endpoint.save()
+    audit.record("endpoint.suspend", endpoint, actor=actor, before=before,
+                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    return endpoint
+
+
+@transaction.atomic
+def reinstate_endpoint(endpoint: Endpoint, *, actor: User) -> Endpoint:
+    endpoint, before = _locked(endpoint, Action.SUSPEND_ENDPOINT, actor)
+    _require_status(endpoint, EndpointStatus.SUSPENDED)
+    _check_ready_for_use(endpoint, active_rulebook())
+    endpoint.status = (EndpointStatus.APPROVED if endpoint.account_issued_at
+                       else EndpointStatus.EVALUATED)
+    endpoint.status_reason = ""
+    endpoint.save()
+    audit.record("endpoint.reinstate", endpoint, actor=actor, before=before,
+                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    return endpoint
+
+
+@transaction.atomic
+def report_repair(endpoint: Endpoint, *, note: str, actor: User) -> Endpoint:
+    """A repaired or upgraded device needs a new security check before use (ĐN Đ16.5)."""
+    endpoint, before = _locked(endpoint, Action.EDIT_ENDPOINT, actor)
+    endpoint.security_check_due = True
+    endpoint.status_reason = _required_reason(note)
+    endpoint.save()
+    audit.record("endpoint.report_repair", endpoint, actor=actor, before=before,
+                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    return endpoint
+
+
+@transaction.atomic
+def record_security_check(
+    endpoint: Endpoint, data: SecurityCheckInput, *, actor: User
+) -> SecurityCheck:
+    """Record the police security check (ĐN Đ8.3c); a failed one suspends the device."""
+    endpoint, before = _locked(endpoint, Action.RECORD_SECURITY_CHECK, actor)
+    errors: dict[str, list[str]] = {}
+    if data.result not in SecurityCheckResult.values:
+        errors["result"] = [_("Choose a valid result.")]
+    if data.checked_on > timezone.localdate():
+        errors["checked_on"] = [_("The check date cannot be in the future.")]
+    if errors:
+        raise InvalidInput(errors)
+    check = SecurityCheck.objects.create(
+        endpoint=endpoint, reason=data.reason, result=data.result, checked_on=data.checked_on,
+        police_reference=data.police_reference.strip(), remarks=data.remarks.strip(),
+        recorded_by=actor,
+    )
+    passed = data.result == SecurityCheckResult.PASSED
+    endpoint.security_check_due = not passed
+    if not passed and endpoint.status == EndpointStatus.APPROVED:
+        endpoint.status = EndpointStatus.SUSPENDED
+        endpoint.status_reason = _("Failed security check: %(remarks)s") % {
+            "remarks": data.remarks.strip() or data.police_reference
+        }
+    endpoint.save()
+    audit.record("endpoint.security_check", endpoint, actor=actor, before=before,
+                 after={**audit.snapshot(endpoint, ENDPOINT_FIELDS),
+                        "check": audit.snapshot(check)})
+    return check
+
+
+@transaction.atomic
+def record_quota_exception(
+    agency: Agency,
+    *,
+    extra_endpoints: int,
+    decision_reference: str,
+    decided_on: dt.date,
+    note: str = "",
+    actor: User,
+) -> QuotaException:
+    """Record UBND tỉnh's approval of more endpoints than the quota (KH Đ8)."""
+    require(actor, Action.RECORD_QUOTA_EXCEPTION, agency)
+    errors: dict[str, list[str]] = {}
+    if extra_endpoints < 1:
+        errors["extra_endpoints"] = [_("At least 1.")]
+    if not decision_reference.strip():
+        errors["decision_reference"] = [_("Give the number of the approving decision.")]
+    if errors:
+        raise InvalidInput(errors)
+    exception = QuotaException.objects.create(
+        agency=agency, extra_endpoints=extra_endpoints,
+        decision_reference=decision_reference.strip(), decided_on=decided_on,
+        note=note.strip(), recorded_by=actor,
+    )
+    audit.record("agency.quota_exception", agency, actor=actor,
+                 after=audit.snapshot(exception))
+    return exception

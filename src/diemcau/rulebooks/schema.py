@@ -1,0 +1,444 @@
+"""The shape of a rulebook: one frozen pydantic model per section of the TOML file.
+
+Every section carries the article it comes from (`article`, e.g. "Điều 13.2a") and a summary of
+the rule in Vietnamese and English. When the regulation has no such article, `article` is empty
+and `note_vi`/`note_en` must say so. Values that the regulation does not give (a deployment's
+own choice) are named in the section's `deployment_defaults`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .vocabulary import (
+    AGENCY_KINDS,
+    NAMING_PLACEHOLDERS,
+    NETWORKS,
+    CapacityMeasure,
+    CheckItem,
+    ContactRole,
+    Network,
+    RegistrationChannel,
+    RegistrationField,
+    SecurityCheckTrigger,
+    Urgency,
+)
+
+
+class KeyedValueError(ValueError):
+    """A validation failure that names the key (below the model raising it) it is about."""
+
+    def __init__(self, key: tuple[str | int, ...] | str, message: str) -> None:
+        super().__init__(message)
+        self.key: tuple[str | int, ...] = (key,) if isinstance(key, str) else key
+        self.message = message
+
+
+class Frozen(BaseModel):
+    # strict: a rulebook is hand-written configuration; "2" is not 2 and true is not 1.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+# One citation: "Điều 13", "Điều 13.2a", "Điều 11.2b–c", "Điều 6.1–4", "Điều 8 (đoạn cuối)".
+_ARTICLE_PART = re.compile(r"^Điều \d+(\.\d+[a-zđ]?([–-][0-9a-zđ]+)?)?( \([^()]+\))?$")
+
+
+def _check_article(value: str) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    for part in value.split(", ") if value else []:
+        if not _ARTICLE_PART.match(part):
+            raise ValueError(
+                f"article {part!r} should look like 'Điều 13.2a' (several: 'Điều 8.3c, Điều 16.5')"
+            )
+    return value
+
+
+def _check_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def _unlimited_to_none(value: Any) -> Any:
+    # TOML has no null: quotas say "unlimited" instead.
+    return None if value == "unlimited" else value
+
+
+def _lists_to_tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return [tuple(item) if isinstance(item, list) else item for item in value]
+    return value
+
+
+Article = Annotated[str, AfterValidator(_check_article)]
+Text = Annotated[str, AfterValidator(_check_text)]
+Quota = Annotated[Annotated[int, Field(ge=0)] | None, BeforeValidator(_unlimited_to_none)]
+Hours = Annotated[float, Field(ge=0)]
+
+
+def check_kinds(keys: Any, where: tuple[str | int, ...] = ()) -> None:
+    """Refuse agency kinds outside the shared vocabulary (dict keys or list items)."""
+    items = keys.keys() if isinstance(keys, dict) else keys
+    for index, kind in enumerate(items):
+        if kind not in AGENCY_KINDS:
+            key = kind if isinstance(keys, dict) else index
+            raise KeyedValueError(
+                (*where, key), f"unknown agency kind {kind!r}; known: {', '.join(AGENCY_KINDS)}"
+            )
+
+
+def check_unique(values: list[Any], key: str) -> None:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            raise KeyedValueError((key, index), f"{value!r} is listed twice")
+
+
+class Section(Frozen):
+    article: Article
+    text_vi: Text
+    text_en: Text
+    note_vi: str = ""
+    note_en: str = ""
+    deployment_defaults: list[str] = []
+
+    @model_validator(mode="after")
+    def _cited_or_explained(self) -> Section:
+        if not self.article and not self.note_vi.strip():
+            raise KeyedValueError(
+                "article", "is empty: cite the article, or say in note_vi that there is none"
+            )
+        if self.note_vi.strip() and not self.note_en.strip():
+            raise KeyedValueError("note_en", "note_vi is given, so note_en must be too")
+        own = set(type(self).model_fields) - set(Section.model_fields)
+        for index, name in enumerate(self.deployment_defaults):
+            if name not in own:
+                raise KeyedValueError(
+                    ("deployment_defaults", index), f"{name!r} is not a field of this section"
+                )
+        return self
+
+    def is_deployment_default(self, field: str) -> bool:
+        """True when the value of `field` is a deployment's choice, not the regulation's."""
+        return field in self.deployment_defaults
+
+
+class Level(Frozen):
+    key: Literal["central", "province", "district", "commune", "other"]
+    rank: int = Field(ge=0)
+    label_vi: Text
+    label_en: Text
+
+
+class Operator(Section):
+    managing_agency_vi: Text
+    managing_agency_en: Text
+    technical_unit_vi: Text
+    technical_unit_en: Text
+
+
+class RoomItem(Frozen):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    article: Article
+    text_vi: Text
+    text_en: Text
+
+
+class RoomStandard(Section):
+    items: list[RoomItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> RoomStandard:
+        check_unique([item.key for item in self.items], "items")
+        return self
+
+
+class Naming(Section):
+    patterns: dict[str, Text]
+    device_suffix: Text  # a regular expression for ".01", ".02"…
+    device_suffix_format: Text  # str.format pattern with {index}, e.g. ".{index:02d}"
+
+    @model_validator(mode="after")
+    def _check_patterns(self) -> Naming:
+        check_kinds(self.patterns, ("patterns",))
+        for kind, pattern in self.patterns.items():
+            try:
+                fields = [
+                    (name, spec, conv) for _, name, spec, conv in string.Formatter().parse(pattern)
+                ]
+            except ValueError as exc:
+                raise KeyedValueError(("patterns", kind), f"malformed pattern: {exc}") from None
+            for name, spec, conv in fields:
+                if name is None:
+                    continue
+                if name not in NAMING_PLACEHOLDERS or spec or conv:
+                    raise KeyedValueError(
+                        ("patterns", kind),
+                        f"unknown placeholder {{{name}}}; known: "
+                        + ", ".join(f"{{{p}}}" for p in NAMING_PLACEHOLDERS),
+                    )
+        try:
+            suffix = re.compile(self.device_suffix)
+        except re.error as exc:
+            raise KeyedValueError("device_suffix", f"not a regular expression: {exc}") from None
+        try:
+            example = self.device_suffix_format.format(index=1)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise KeyedValueError("device_suffix_format", f"needs only {{index}}: {exc}") from None
+        if not suffix.fullmatch(example):
+            raise KeyedValueError(
+                "device_suffix_format", f"gives {example!r}, which device_suffix does not match"
+            )
+        return self
+
+    def pattern_for(self, kind: str) -> str | None:
+        return self.patterns.get(kind)
+
+    def render(self, kind: str, **values: str) -> str | None:
+        """The endpoint name for an agency of `kind`, or None when the rule has no pattern."""
+        pattern = self.patterns.get(kind)
+        return None if pattern is None else pattern.format(**values)
+
+    def device_name(self, base: str, index: int) -> str:
+        """Name of the index-th device (1-based) of one endpoint: "UBND.Nha Trang.01"."""
+        return base + self.device_suffix_format.format(index=index)
+
+    def split_device_suffix(self, name: str) -> tuple[str, str]:
+        """("UBND.Nha Trang", ".01") for "UBND.Nha Trang.01"; (name, "") without a suffix."""
+        match = re.search(f"(?:{self.device_suffix})$", name)
+        return (name[: match.start()], match.group(0)) if match else (name, "")
+
+
+class Quotas(Section):
+    exception_article: Article = ""
+    per_kind: dict[str, Quota]
+    default: Quota
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> Quotas:
+        check_kinds(self.per_kind, ("per_kind",))
+        return self
+
+    def quota_for(self, kind: str) -> int | None:
+        """Most endpoints an agency of `kind` may have; None means no limit."""
+        return self.per_kind[kind] if kind in self.per_kind else self.default
+
+
+class Bandwidth(Section):
+    minimum_mbps: dict[str, Annotated[float, Field(ge=0)]]
+    tslcd_dedicated: bool
+    internet_not_shared: bool
+    preferred_network: Network | None = None
+    internet_allowed_levels: list[str]
+
+    @model_validator(mode="after")
+    def _all_networks(self) -> Bandwidth:
+        for network in self.minimum_mbps:
+            if network not in NETWORKS:
+                raise KeyedValueError(("minimum_mbps", network), f"unknown network {network!r}")
+        for network in NETWORKS:
+            if network not in self.minimum_mbps:
+                raise KeyedValueError(("minimum_mbps", network), "required key is missing")
+        return self
+
+    def minimum_for(self, network: str) -> float:
+        return self.minimum_mbps[network]
+
+
+class SecurityCheck(Section):
+    required: bool
+    triggers: list[SecurityCheckTrigger] = []
+    authority_vi: str = ""
+
+    @model_validator(mode="after")
+    def _triggers_when_required(self) -> SecurityCheck:
+        if self.required and not self.triggers:
+            raise KeyedValueError("triggers", "a required check needs at least one trigger")
+        return self
+
+
+class PersonalDevices(Section):
+    requires_evaluation: bool
+    requires_access_grant: bool
+
+
+class Admission(Section):
+    requires_evaluation: bool
+    issues_account: bool
+    requires_room_standard: bool
+    room_standard_article: Article
+
+
+class Contacts(Section):
+    required_roles: list[ContactRole] = Field(min_length=1)
+    training_on_change: bool
+    consolidated_by_district: bool
+    list_kept_article: Article
+
+
+class Scope(Section):
+    subordinates_for_kinds: list[str]
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> Scope:
+        check_kinds(self.subordinates_for_kinds, ("subordinates_for_kinds",))
+        return self
+
+
+class LeadTime(Section):
+    hours: Hours | None = None
+    working_days: Annotated[int, Field(ge=0)] | None = None
+    exempt: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> LeadTime:
+        given = [self.hours is not None, self.working_days is not None, self.exempt]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of hours, working_days or exempt = true")
+        return self
+
+
+class LeadTimes(Section):
+    normal: LeadTime
+    urgent: LeadTime
+    emergency: LeadTime
+
+    def __getitem__(self, urgency: Urgency | str) -> LeadTime:
+        if urgency not in ("normal", "urgent", "emergency"):
+            raise KeyError(urgency)
+        lead_time: LeadTime = getattr(self, urgency)
+        return lead_time
+
+
+class EmergencyPriority(Section):
+    applies_to: list[Literal["urgent", "emergency"]] = Field(min_length=1)
+
+
+class ReplySla(Section):
+    hours: Annotated[float, Field(gt=0)]
+    warn_before_minutes: Annotated[int, Field(ge=0)]
+    channel_vi: Text
+    channel_en: Text
+    public: bool
+
+
+class Capacity(Section):
+    cap_percent: Annotated[int, Field(ge=1, le=100)]
+    measures: list[CapacityMeasure] = Field(min_length=1)
+
+
+class Priority(Section):
+    registration_order: bool
+    higher_level_first: bool
+    revocation: bool
+    revocation_order: Literal["latest_registered_first"] | None = None
+
+    @model_validator(mode="after")
+    def _order_when_revoking(self) -> Priority:
+        if self.revocation and self.revocation_order is None:
+            raise KeyedValueError("revocation_order", "required when revocation = true")
+        return self
+
+
+class Control(Section):
+    controller_levels: list[str] = Field(min_length=1)
+    includes_subordinate_hosts: bool
+    commune_hosted_controlled_by: Literal["district", "host"]
+    requires_room_standard: bool
+    equipment_vi: str = ""
+    equipment_en: str = ""
+
+
+class TechnicalCheck(Section):
+    hours_before: Hours
+    before_rehearsal: bool
+    before_session: bool
+    items: list[CheckItem] = Field(min_length=1)
+
+
+class Rehearsal(Section):
+    supported: bool
+
+
+class Handover(Section):
+    working_days: Annotated[int, Field(ge=0)]
+    on_request: bool
+
+
+class Materials(Section):
+    via_host_only: bool
+    state_secret_excluded: bool
+
+
+class Secrecy(Section):
+    recording_needs_host_permission: bool
+    state_secret_refuses_personal_internet: bool
+    state_secret_no_export: bool
+    credentials_article: Article
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class OfficeHours(Section):
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1)
+    periods: Annotated[list[tuple[str, str]], BeforeValidator(_lists_to_tuples)] = Field(
+        min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _ordered_periods(self) -> OfficeHours:
+        check_unique(self.weekdays, "weekdays")
+        previous_end = ""
+        for index, (start, end) in enumerate(self.periods):
+            if not (_HHMM.match(start) and _HHMM.match(end)):
+                raise KeyedValueError(("periods", index), "times must be 'HH:MM'")
+            if not previous_end <= start < end:
+                raise KeyedValueError(
+                    ("periods", index), "periods must be ascending and must not overlap"
+                )
+            previous_end = end
+        return self
+
+
+class Registration(Section):
+    channels: list[RegistrationChannel] = Field(min_length=1)
+    official_email: str | None = None
+    form_url: str | None = None
+    office_hours_only: bool
+    announced_by_offices_for_kinds: list[str]
+    district_registers_for_communes: bool
+    required_fields: list[RegistrationField] = Field(min_length=1)
+    optional_fields: list[RegistrationField] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Registration:
+        check_kinds(self.announced_by_offices_for_kinds, ("announced_by_offices_for_kinds",))
+        check_unique(self.channels, "channels")
+        if "official_email" in self.channels and not self.official_email:
+            raise KeyedValueError("official_email", "required when channels has official_email")
+        for index, name in enumerate(self.optional_fields):
+            if name in self.required_fields:
+                raise KeyedValueError(("optional_fields", index), f"{name!r} is also required")
+        return self
+
+
+class Session(Section):
+    participants_join_muted: bool
+
+
+class VcsAddress(Section):
+    required_for_networks: list[Network]
+
+
+class Reporting(Section):
+    period_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1)
+    on_demand: bool
+
+
+class Security(Section):
+    standards_vi: list[Text] = Field(min_length=1)
