@@ -1,12 +1,31 @@
-"""The REST API under /api/v1/, documented at /api/docs (OpenAPI)."""
+"""The REST API under /api/v1/, documented at /api/docs (OpenAPI).
 
-from ninja import NinjaAPI
+Every operation needs a caller: an API token (``Authorization: Bearer dc_…``) or the pages'
+session (with CSRF for unsafe methods). What the caller may see and do is decided by
+`diemcau.core.permissions` and the services, never here. Error shapes: `core.api_errors`.
+"""
 
-api = NinjaAPI(
+from diemcau.core.api_auth import API_AUTH
+from diemcau.core.api_errors import DiemcauNinjaAPI, register_exception_handlers
+from diemcau.directory.api import router as directory_router
+
+api = DiemcauNinjaAPI(
     title="diemcau API",
     version="1",
-    description="Hệ thống hội nghị trực tuyến — agencies, endpoints, contacts.",
+    description=(
+        "Hệ thống hội nghị trực tuyến — agencies, endpoints, contacts.\n\n"
+        "Authenticate with `Authorization: Bearer <API token>` or a signed-in session "
+        "(send the CSRF token for POST/PATCH). Input errors are 422 "
+        '`{"detail": [{"loc": ["body", "<field>"], "msg": "...", "type": "..."}]}`; '
+        "a rule of the province's regulation adds `code` and `article`, and `msg` starts "
+        "with the article. 401 unauthenticated, 403 not allowed, 404 not found or out of "
+        "scope, 409 not possible in the object's current state."
+    ),
     docs_url="/docs",
     openapi_url="/openapi.json",
     urls_namespace="api",
+    auth=API_AUTH,
 )
+register_exception_handlers(api)
+
+api.add_router("/v1/", directory_router)

@@ -52,19 +52,44 @@ def kh_tree(db: None) -> SimpleNamespace:
     from diemcau.directory.choices import AgencyKind
     from diemcau.testing.factories import AgencyFactory
 
-    province = AgencyFactory(name="UBND tỉnh Khánh Hòa", abbreviation="",
-                             kind=AgencyKind.PROVINCE_PEOPLE_COMMITTEE)
-    department = AgencyFactory(name="Sở Thông tin và Truyền thông", abbreviation="So.TTTT",
-                               parent=province, kind=AgencyKind.DEPARTMENT)
-    district = AgencyFactory(name="UBND thành phố Nha Trang", parent=province,
-                             kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE, abbreviation="NT")
-    commune = AgencyFactory(name="UBND phường Xương Huân", parent=district,
-                            kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE, abbreviation="")
-    other_district = AgencyFactory(name="UBND thành phố Cam Ranh", parent=province,
-                                   kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE, abbreviation="CR")
-    other_commune = AgencyFactory(name="UBND phường Cam Nghĩa", parent=other_district,
-                                  kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE, abbreviation="")
+    province = AgencyFactory(
+        name="UBND tỉnh Khánh Hòa", abbreviation="", kind=AgencyKind.PROVINCE_PEOPLE_COMMITTEE
+    )
+    department = AgencyFactory(
+        name="Sở Thông tin và Truyền thông",
+        abbreviation="So.TTTT",
+        parent=province,
+        kind=AgencyKind.DEPARTMENT,
+    )
+    district = AgencyFactory(
+        name="UBND thành phố Nha Trang",
+        parent=province,
+        kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE,
+        abbreviation="NT",
+    )
+    commune = AgencyFactory(
+        name="UBND phường Xương Huân",
+        parent=district,
+        kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE,
+        abbreviation="",
+    )
+    other_district = AgencyFactory(
+        name="UBND thành phố Cam Ranh",
+        parent=province,
+        kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE,
+        abbreviation="CR",
+    )
+    other_commune = AgencyFactory(
+        name="UBND phường Cam Nghĩa",
+        parent=other_district,
+        kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE,
+        abbreviation="",
+    )
     return SimpleNamespace(
-        province=province, department=department, district=district, commune=commune,
-        other_district=other_district, other_commune=other_commune,
+        province=province,
+        department=department,
+        district=district,
+        commune=commune,
+        other_district=other_district,
+        other_commune=other_commune,
     )

@@ -29,9 +29,7 @@ def to_json(value: Any) -> Any:
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The concrete field values of an object, secrets left out, as JSON data."""
-    names = list(fields) if fields is not None else [
-        f.attname for f in obj._meta.concrete_fields
-    ]
+    names = list(fields) if fields is not None else [f.attname for f in obj._meta.concrete_fields]
     data = {name: getattr(obj, name) for name in names if not _is_secret(name)}
     return to_json(data)
 

@@ -124,7 +124,9 @@ def require(user: User, action: Action, agency: Agency | None = None) -> None:
         )
 
 
-def restrict(queryset: QuerySet[Any], user: User, action: Action, agency_path: str) -> QuerySet[Any]:
+def restrict(
+    queryset: QuerySet[Any], user: User, action: Action, agency_path: str
+) -> QuerySet[Any]:
     """Scope a queryset: nothing when the role lacks `action`, else the user's agencies.
 
     `agency_path` is the lookup from the queryset's model to Agency ("" for Agency itself,

@@ -72,8 +72,12 @@ def _local_office_and_commune() -> tuple[Agency, Agency]:
 def _user(username: str, role: Role, agency: Agency, full_name: str) -> User:
     user, created = User.objects.get_or_create(
         username=username,
-        defaults={"role": role, "agency": agency, "first_name": full_name,
-                  "email": f"{username}@demo.diemcau.local"},
+        defaults={
+            "role": role,
+            "agency": agency,
+            "first_name": full_name,
+            "email": f"{username}@demo.diemcau.local",
+        },
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -83,33 +87,63 @@ def _user(username: str, role: Role, agency: Agency, full_name: str) -> User:
     return user
 
 
-def _endpoint(agency: Agency, rulebook: Rulebook, actor: User, *, network: str = Network.TSLCD,
-              bandwidth: str = "10") -> Endpoint:
-    name = naming.suggest_name(agency, rulebook, set(Endpoint.objects.values_list("name", flat=True)))
+def _endpoint(
+    agency: Agency,
+    rulebook: Rulebook,
+    actor: User,
+    *,
+    network: str = Network.TSLCD,
+    bandwidth: str = "10",
+) -> Endpoint:
+    name = naming.suggest_name(
+        agency, rulebook, set(Endpoint.objects.values_list("name", flat=True))
+    )
     return register_endpoint(
         EndpointInput(
-            agency=agency, name=name, terminal_kind=TerminalKind.VCS, network=network,
-            bandwidth_mbps=Decimal(bandwidth), dedicated_line=True,
+            agency=agency,
+            name=name,
+            terminal_kind=TerminalKind.VCS,
+            network=network,
+            bandwidth_mbps=Decimal(bandwidth),
+            dedicated_line=True,
             vcs_ip=f"10.{rulebook.province_code}.0.{Endpoint.objects.count() + 10}",
-            location="Phòng họp trực tuyến", room_meets_standard=True,
+            location="Phòng họp trực tuyến",
+            room_meets_standard=True,
         ),
         actor=actor,
     )
 
 
 def _admit(endpoint: Endpoint, operator: User, technician_name: str) -> None:
-    evaluate_endpoint(endpoint, EvaluationInput(True, True, True, True, "Đạt yêu cầu"),
-                      actor=operator)
-    set_contact(endpoint, ContactInput(ContactRole.LEADER, "Trần Thị Lan", "0912000001",
-                                       "lanh.dao@demo.diemcau.local"), actor=operator)
-    set_contact(endpoint, ContactInput(ContactRole.TECHNICIAN, technician_name, "0912000002",
-                                       "ky.thuat@demo.diemcau.local",
-                                       trained_on=timezone.localdate() - dt.timedelta(days=30)),
-                actor=operator)
+    evaluate_endpoint(
+        endpoint, EvaluationInput(True, True, True, True, "Đạt yêu cầu"), actor=operator
+    )
+    set_contact(
+        endpoint,
+        ContactInput(
+            ContactRole.LEADER, "Trần Thị Lan", "0912000001", "lanh.dao@demo.diemcau.local"
+        ),
+        actor=operator,
+    )
+    set_contact(
+        endpoint,
+        ContactInput(
+            ContactRole.TECHNICIAN,
+            technician_name,
+            "0912000002",
+            "ky.thuat@demo.diemcau.local",
+            trained_on=timezone.localdate() - dt.timedelta(days=30),
+        ),
+        actor=operator,
+    )
     record_security_check(
         endpoint,
-        SecurityCheckInput(SecurityCheckReason.NEW, SecurityCheckResult.PASSED,
-                           timezone.localdate(), "Công an tỉnh — biên bản demo"),
+        SecurityCheckInput(
+            SecurityCheckReason.NEW,
+            SecurityCheckResult.PASSED,
+            timezone.localdate(),
+            "Công an tỉnh — biên bản demo",
+        ),
         actor=operator,
     )
     approve_endpoint(endpoint, actor=operator)
@@ -134,8 +168,9 @@ def load_demo() -> list[DemoAccount]:
         _endpoint(commune, rulebook, admin)  # left pending: the operator's next job
     return [
         DemoAccount(u.username, u.get_role_display(), str(u.agency))
-        for u in User.objects.filter(username__in=["quantri", "vanhanh", "vanphong", "kythuat",
-                                                   "kiemtra"]).select_related("agency")
+        for u in User.objects.filter(
+            username__in=["quantri", "vanhanh", "vanphong", "kythuat", "kiemtra"]
+        )
+        .select_related("agency")
         .order_by("pk")
     ]
-

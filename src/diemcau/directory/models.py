@@ -145,7 +145,9 @@ class Endpoint(models.Model):
         verbose_name = _("endpoint")
         verbose_name_plural = _("endpoints")
         constraints = [
-            models.CheckConstraint(condition=Q(bandwidth_mbps__gt=0), name="endpoint_bandwidth_gt_0")
+            models.CheckConstraint(
+                condition=Q(bandwidth_mbps__gt=0), name="endpoint_bandwidth_gt_0"
+            )
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,6 @@ from the agency and checks a proposed name, allowing the device suffix (".01", "
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from diemcau.rulebooks import Rulebook
@@ -63,39 +62,32 @@ def initials(agency_name: str) -> str:
 
 def expected_base_name(agency: Agency, rulebook: Rulebook) -> str | None:
     """The name the rule requires for this agency's endpoint, or None if the rule is silent."""
-    naming = rulebook.naming
-    if naming is None:
-        return None
-    pattern = naming.patterns.get(agency.kind)
-    if pattern is None:
-        return None
     parent = agency.parent
-    values = {
-        "province_ascii": rulebook.province_ascii,
-        "abbreviation": agency.abbreviation or initials(agency.name),
-        "name_spaced": name_spaced(agency),
-        "name_camel": name_camel(agency),
-        "parent_abbreviation": (parent.abbreviation or initials(parent.name)) if parent else "",
-    }
-    return pattern.format(**values)
+    return rulebook.endpoint_name(
+        agency.kind,
+        abbreviation=agency.abbreviation or initials(agency.name),
+        name_spaced=name_spaced(agency),
+        name_camel=name_camel(agency),
+        parent_abbreviation=(parent.abbreviation or initials(parent.name)) if parent else "",
+    )
 
 
 def name_matches(name: str, agency: Agency, rulebook: Rulebook) -> bool:
     base = expected_base_name(agency, rulebook)
-    if base is None:
+    if base is None or rulebook.naming is None:
         return True
-    suffix = rulebook.naming.device_suffix if rulebook.naming else ""
-    return re.fullmatch(re.escape(base) + f"(?:{suffix})?", name) is not None
+    return rulebook.naming.split_device_suffix(name)[0] == base or name == base
 
 
 def suggest_name(agency: Agency, rulebook: Rulebook, taken: set[str]) -> str:
     """A free, valid name: the base name, or base.01, base.02… when several devices exist."""
     base = expected_base_name(agency, rulebook)
-    if base is None:
+    if base is None or rulebook.naming is None:
         base = ascii_fold(agency.abbreviation or proper_name(agency.name)).replace(" ", "")
+        candidates = (f"{base}-{index}" for index in range(1, 1000))
+    else:
+        naming_rule = rulebook.naming
+        candidates = (naming_rule.device_name(base, index) for index in range(1, 1000))
     if base not in taken:
         return base
-    number = 1
-    while f"{base}.{number:02d}" in taken:
-        number += 1
-    return f"{base}.{number:02d}"
+    return next(name for name in candidates if name not in taken)

@@ -30,9 +30,9 @@ class RulebookError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}" if self.key else (
-            f"{self.file}: {self.message}"
-        )
+        if self.key:
+            return f"{self.file}: {self.key}: {self.message}"
+        return f"{self.file}: {self.message}"
 
 
 def available_rulebooks() -> list[str]:
@@ -55,7 +55,10 @@ def _resolve(name_or_path: str | Path) -> tuple[Path, str]:
 
 
 def load_rulebook(name_or_path: str | Path) -> Rulebook:
-    """Read and validate a rulebook by name ("khanh-hoa-2023") or path; raise RulebookError."""
+    """Read and validate a rulebook by name (a file stem in data/) or path.
+
+    Raises RulebookError naming the file, the dotted key and what is wrong.
+    """
     path, shown = _resolve(name_or_path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -75,7 +78,7 @@ def load_rulebook(name_or_path: str | Path) -> Rulebook:
         raise _to_rulebook_error(exc, shown) from exc
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache  # = lru_cache(maxsize=None)
 def get_rulebook(name: str) -> Rulebook:
     """The named rulebook, loaded once per process."""
     return load_rulebook(name)
@@ -112,7 +115,14 @@ _MESSAGES = {
     "literal_error": "must be one of {expected}",
 }
 _SHOW_INPUT = frozenset(
-    ("int_type", "float_type", "bool_type", "string_type", "literal_error", "string_pattern_mismatch")
+    (
+        "int_type",
+        "float_type",
+        "bool_type",
+        "string_type",
+        "literal_error",
+        "string_pattern_mismatch",
+    )
 )
 
 

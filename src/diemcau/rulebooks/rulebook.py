@@ -45,9 +45,8 @@ from .schema import (
 )
 from .vocabulary import AGENCY_KINDS, LevelKey
 
-# Shown instead of an article when the regulation gives no rule and the value is the
-# deployment's own setting.
-_NO_ARTICLE = "Cấu hình triển khai ({short} không quy định)"
+# Cited when the regulation has no article for a rule (the section's note_vi says why).
+_NO_ARTICLE = "{short} (không có điều khoản cụ thể)"
 
 
 class Rulebook(Frozen):
@@ -131,27 +130,30 @@ class Rulebook(Frozen):
     def _cross_references(self) -> Rulebook:
         if not self.levels_article:
             raise KeyedValueError("levels_article", "must cite the article defining the levels")
-        levels = {level.key for level in self.levels}
-        for kind, level in self.kind_levels.items():
-            if level not in levels:
+        levels: set[str] = {level.key for level in self.levels}
+        for kind, mapped in self.kind_levels.items():
+            if mapped not in levels:
                 raise KeyedValueError(
                     ("kind_levels", kind),
-                    f"level {level!r} is not one of this rulebook's levels: "
+                    f"level {mapped!r} is not one of this rulebook's levels: "
                     + ", ".join(sorted(levels)),
                 )
         for where, kinds in self._kind_references():
             for index, kind in enumerate(kinds):
                 if kind not in self.kind_levels:
-                    key = (*where, kind) if isinstance(kinds, dict) else (*where, index)
+                    key: tuple[str | int, ...] = (
+                        (*where, kind) if isinstance(kinds, dict) else (*where, index)
+                    )
                     raise KeyedValueError(key, f"agency kind {kind!r} is not in kind_levels")
         for where, used in self._level_references():
-            for index, level in enumerate(used):
-                if level not in levels:
+            for index, used_level in enumerate(used):
+                if used_level not in levels:
                     raise KeyedValueError(
-                        (*where, index), f"level {level!r} is not one of this rulebook's levels"
+                        (*where, index),
+                        f"level {used_level!r} is not one of this rulebook's levels",
                     )
         for where, needed in self._levels_needed():
-            missing = [level for level in needed if level not in levels]
+            missing = [key for key in needed if key not in levels]
             if missing:
                 raise KeyedValueError(where, f"needs the level(s) {', '.join(missing)}")
         if self.technical_check.before_rehearsal and not self.rehearsal.supported:
@@ -191,10 +193,14 @@ class Rulebook(Frozen):
             needed.append((("contacts", "consolidated_by_district"), ["district", "commune"]))
         return needed
 
+    def __hash__(self) -> int:
+        # Usable as a cache key; equal rulebooks have the same name and source.
+        return hash((self.name, self.source))
+
     # -- citations -------------------------------------------------------------------------
 
     def cite(self, article: str) -> str:
-        """"Điều 13.2a" → "Điều 13.2a Quy chế KH"; an empty article names the deployment."""
+        """Cite an article: "Điều 13.2a" → "Điều 13.2a Quy chế KH"; "" says there is none."""
         return f"{article} {self.short}" if article else _NO_ARTICLE.format(short=self.short)
 
     # -- sections --------------------------------------------------------------------------
@@ -202,7 +208,9 @@ class Rulebook(Frozen):
     def rule(self, key: str) -> Section | None:
         """A section by its top-level key ("capacity", "lead_times"…); None if not given."""
         if key not in SECTION_KEYS:
-            raise KeyError(f"{key!r} is not a rulebook section; sections: {', '.join(SECTION_KEYS)}")
+            raise KeyError(
+                f"{key!r} is not a rulebook section; sections: {', '.join(SECTION_KEYS)}"
+            )
         section: Section | None = getattr(self, key)
         return section
 

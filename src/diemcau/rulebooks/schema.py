@@ -225,7 +225,7 @@ class Quotas(Section):
 
     def quota_for(self, kind: str) -> int | None:
         """Most endpoints an agency of `kind` may have; None means no limit."""
-        return self.per_kind[kind] if kind in self.per_kind else self.default
+        return self.per_kind.get(kind, self.default)
 
 
 class Bandwidth(Section):

@@ -25,6 +25,7 @@ TEST_PASSWORD = "Mat-khau-thu-2026"
 class AgencyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Agency
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Sở Thử nghiệm {n}")
     kind = AgencyKind.DEPARTMENT

@@ -37,6 +37,11 @@ def revoke_api_token(token: ApiToken, *, actor: User) -> ApiToken:
     before = audit.snapshot(token, TOKEN_FIELDS)
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit.record("api_token.revoke", token, actor=actor, before=before,
-                 after=audit.snapshot(token, TOKEN_FIELDS))
+    audit.record(
+        "api_token.revoke",
+        token,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(token, TOKEN_FIELDS),
+    )
     return token

@@ -13,8 +13,15 @@ from diemcau.rulebooks import active_rulebook
 
 from ..models import Agency
 
-AGENCY_FIELDS = ["name", "kind", "abbreviation", "parent_id", "admin_code", "division_type",
-                 "is_active"]
+AGENCY_FIELDS = [
+    "name",
+    "kind",
+    "abbreviation",
+    "parent_id",
+    "admin_code",
+    "division_type",
+    "is_active",
+]
 
 
 @dataclass
@@ -67,7 +74,7 @@ def _rebuild_paths(agency: Agency) -> None:
     agency.save(update_fields=["path"])
     if old_prefix not in ("/", agency.path):
         for child in Agency.objects.filter(path__startswith=old_prefix).exclude(pk=agency.pk):
-            child.path = agency.path + child.path[len(old_prefix):]
+            child.path = agency.path + child.path[len(old_prefix) :]
             child.save(update_fields=["path"])
 
 
@@ -102,6 +109,11 @@ def update_agency(agency: Agency, data: AgencyInput, *, actor: User) -> Agency:
     agency.save()
     if parent_changed:
         _rebuild_paths(agency)
-    audit.record("agency.update", agency, actor=actor, before=before,
-                 after=audit.snapshot(agency, AGENCY_FIELDS))
+    audit.record(
+        "agency.update",
+        agency,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(agency, AGENCY_FIELDS),
+    )
     return agency

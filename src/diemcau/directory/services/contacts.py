@@ -88,8 +88,8 @@ def set_contact(endpoint: Endpoint, data: ContactInput, *, actor: User) -> Conta
 @transaction.atomic
 def end_contact(contact: Contact, *, reason: str, actor: User) -> Contact:
     """The person left the post and nobody replaces them yet."""
-    contact = Contact.objects.select_for_update().select_related("endpoint__agency").get(
-        pk=contact.pk
+    contact = (
+        Contact.objects.select_for_update().select_related("endpoint__agency").get(pk=contact.pk)
     )
     require(actor, Action.MANAGE_CONTACTS, contact.endpoint.agency)
     if contact.active_until is not None:

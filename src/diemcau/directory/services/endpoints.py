@@ -28,9 +28,21 @@ from ..choices import (
 from ..models import Agency, Endpoint, Evaluation, QuotaException, SecurityCheck
 
 ENDPOINT_FIELDS = [
-    "agency_id", "name", "terminal_kind", "network", "bandwidth_mbps", "dedicated_line", "vcs_ip",
-    "location", "room_meets_standard", "room_notes", "status", "status_reason",
-    "security_check_due", "account_username", "account_issued_at",
+    "agency_id",
+    "name",
+    "terminal_kind",
+    "network",
+    "bandwidth_mbps",
+    "dedicated_line",
+    "vcs_ip",
+    "location",
+    "room_meets_standard",
+    "room_notes",
+    "status",
+    "status_reason",
+    "security_check_due",
+    "account_username",
+    "account_issued_at",
 ]
 
 
@@ -79,15 +91,6 @@ def _validate_shape(data: EndpointInput) -> None:
         errors["network"] = [_("Choose a valid network.")]
     if data.bandwidth_mbps is None or data.bandwidth_mbps <= 0:
         errors["bandwidth_mbps"] = [_("Bandwidth must be greater than 0 Mbps.")]
-    dialled = data.terminal_kind == TerminalKind.VCS and data.network in (
-        Network.TSLCD,
-        Network.WAN,
-    )
-    if dialled and not data.vcs_ip:
-        # The central MCU calls the VCS terminal at this address (KH Đ11.7).
-        errors["vcs_ip"] = [
-            _("A VCS terminal on TSLCD or WAN needs its IP address so the MCU can call it.")
-        ]
     if errors:
         raise InvalidInput(errors)
 
@@ -111,28 +114,66 @@ def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None)
 def _names_like(agency: Agency, rulebook: Rulebook, exclude_pk: int | None) -> set[str]:
     base = naming.expected_base_name(agency, rulebook) or ""
     return set(
-        Endpoint.objects.exclude(pk=exclude_pk).filter(name__startswith=base)
+        Endpoint.objects.exclude(pk=exclude_pk)
+        .filter(name__startswith=base)
         .values_list("name", flat=True)
     )
 
 
+def _line_violation(
+    rulebook: Rulebook, article: str, code: str, field: str, message: str
+) -> RuleViolation:
+    return RuleViolation(code=code, article=rulebook.cite(article), message=message, field=field)
+
+
 def _check_line(data: EndpointInput, rulebook: Rulebook) -> None:
+    """Network, bandwidth and address rules of the rulebook (KH Đ6.3, Đ11.7)."""
     rule = rulebook.bandwidth
-    minimum = rule.minimum_mbps.get(data.network, 0)
-    if minimum and data.bandwidth_mbps < Decimal(str(minimum)):
-        raise RuleViolation(
-            code="endpoint_bandwidth_below_minimum",
-            article=rulebook.cite(rule.article),
-            message=_("The %(network)s line needs at least %(minimum)s Mbps.")
-            % {"network": Network(data.network).label, "minimum": minimum},
-            field="bandwidth_mbps",
+    network = Network(data.network)
+    minimum = rule.minimum_for(network)
+    if data.network == Network.INTERNET:
+        level = rulebook.level_for_kind(data.agency.kind)
+        if level not in rule.internet_allowed_levels:
+            raise _line_violation(
+                rulebook,
+                rule.article,
+                "endpoint_internet_not_allowed",
+                "network",
+                _("Agencies of this level connect through TSLCD or WAN, not the Internet."),
+            )
+        if rule.internet_not_shared and not data.dedicated_line:
+            raise _line_violation(
+                rulebook,
+                rule.article,
+                "endpoint_internet_shared",
+                "dedicated_line",
+                _("An Internet line must not be shared with other systems during meetings."),
+            )
+    if data.network == Network.TSLCD and rule.tslcd_dedicated and not data.dedicated_line:
+        raise _line_violation(
+            rulebook,
+            rule.article,
+            "endpoint_tslcd_not_dedicated",
+            "dedicated_line",
+            _("The TSLCD connection must be a dedicated line."),
         )
-    if data.network == Network.INTERNET and rule.internet_not_shared and not data.dedicated_line:
-        raise RuleViolation(
-            code="endpoint_internet_shared",
-            article=rulebook.cite(rule.article),
-            message=_("An Internet line must not be shared with other systems during meetings."),
-            field="dedicated_line",
+    if minimum and data.bandwidth_mbps < Decimal(str(minimum)):
+        raise _line_violation(
+            rulebook,
+            rule.article,
+            "endpoint_bandwidth_below_minimum",
+            "bandwidth_mbps",
+            _("The %(network)s line needs at least %(minimum)s Mbps.")
+            % {"network": network.label, "minimum": f"{minimum:g}"},
+        )
+    dialled = rulebook.vcs_address.required_for_networks
+    if data.terminal_kind == TerminalKind.VCS and data.network in dialled and not data.vcs_ip:
+        raise _line_violation(
+            rulebook,
+            rulebook.vcs_address.article,
+            "endpoint_vcs_ip_missing",
+            "vcs_ip",
+            _("Give the IP address of the VCS terminal so the central MCU can call it."),
         )
 
 
@@ -198,12 +239,12 @@ def register_endpoint(data: EndpointInput, *, actor: User) -> Endpoint:
     _check_name(data, rulebook, exclude_pk=None)
     _check_line(data, rulebook)
     _check_quota(data.agency, rulebook)
-    endpoint = Endpoint(status=EndpointStatus.PENDING, security_check_due=True,
-                        registered_by=actor)
+    endpoint = Endpoint(status=EndpointStatus.PENDING, security_check_due=True, registered_by=actor)
     _apply(endpoint, data)
     endpoint.save()
-    audit.record("endpoint.register", endpoint, actor=actor,
-                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    audit.record(
+        "endpoint.register", endpoint, actor=actor, after=audit.snapshot(endpoint, ENDPOINT_FIELDS)
+    )
     return endpoint
 
 
@@ -221,8 +262,13 @@ def update_endpoint(endpoint: Endpoint, data: EndpointInput, *, actor: User) -> 
         _check_quota(data.agency, rulebook, exclude_pk=endpoint.pk)
     _apply(endpoint, data)
     endpoint.save()
-    audit.record("endpoint.update", endpoint, actor=actor, before=before,
-                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    audit.record(
+        "endpoint.update",
+        endpoint,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
+    )
     return endpoint
 
 
@@ -244,21 +290,34 @@ def _require_status(endpoint: Endpoint, *allowed: str) -> None:
 def evaluate_endpoint(endpoint: Endpoint, data: EvaluationInput, *, actor: User) -> Evaluation:
     """The operator's evaluation of the technical conditions (KH Đ9.3, ĐN Đ6)."""
     endpoint, before = _locked(endpoint, Action.EVALUATE_ENDPOINT, actor)
-    _require_status(endpoint, EndpointStatus.PENDING, EndpointStatus.EVALUATED,
-                    EndpointStatus.REJECTED)
+    _require_status(
+        endpoint, EndpointStatus.PENDING, EndpointStatus.EVALUATED, EndpointStatus.REJECTED
+    )
     passed = data.room_ok and data.power_ok and data.connection_ok and data.av_ok
     evaluation = Evaluation.objects.create(
-        endpoint=endpoint, passed=passed, room_ok=data.room_ok, power_ok=data.power_ok,
-        connection_ok=data.connection_ok, av_ok=data.av_ok, remarks=data.remarks.strip(),
+        endpoint=endpoint,
+        passed=passed,
+        room_ok=data.room_ok,
+        power_ok=data.power_ok,
+        connection_ok=data.connection_ok,
+        av_ok=data.av_ok,
+        remarks=data.remarks.strip(),
         evaluated_by=actor,
     )
     endpoint.room_meets_standard = data.room_ok
     endpoint.status = EndpointStatus.EVALUATED if passed else EndpointStatus.REJECTED
     endpoint.status_reason = data.remarks.strip()
     endpoint.save()
-    audit.record("endpoint.evaluate", endpoint, actor=actor, before=before,
-                 after={**audit.snapshot(endpoint, ENDPOINT_FIELDS),
-                        "evaluation": audit.snapshot(evaluation)})
+    audit.record(
+        "endpoint.evaluate",
+        endpoint,
+        actor=actor,
+        before=before,
+        after={
+            **audit.snapshot(endpoint, ENDPOINT_FIELDS),
+            "evaluation": audit.snapshot(evaluation),
+        },
+    )
     return evaluation
 
 
@@ -267,13 +326,17 @@ def _check_ready_for_use(endpoint: Endpoint, rulebook: Rulebook) -> None:
         raise RuleViolation(
             code="endpoint_security_check_due",
             article=rulebook.cite(rulebook.security_check.article),
-            message=_("The device needs a passed security check with the provincial police "
-                      "before it is used."),
+            message=_(
+                "The device needs a passed security check with the provincial police "
+                "before it is used."
+            ),
         )
-    current_roles = set(endpoint.contacts.filter(active_until__isnull=True)
-                        .values_list("role", flat=True))
-    missing = [ContactRole(r).label for r in rulebook.contacts.required_roles
-               if r not in current_roles]
+    current_roles = set(
+        endpoint.contacts.filter(active_until__isnull=True).values_list("role", flat=True)
+    )
+    missing = [
+        ContactRole(r).label for r in rulebook.contacts.required_roles if r not in current_roles
+    ]
     if missing:
         raise RuleViolation(
             code="endpoint_contacts_missing",
@@ -296,8 +359,13 @@ def approve_endpoint(endpoint: Endpoint, *, actor: User) -> tuple[Endpoint, str]
     endpoint.account_password_hash = make_password(password)
     endpoint.account_issued_at = timezone.now()
     endpoint.save()
-    audit.record("endpoint.approve", endpoint, actor=actor, before=before,
-                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    audit.record(
+        "endpoint.approve",
+        endpoint,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
+    )
     return endpoint, password
 
 
@@ -315,8 +383,13 @@ def suspend_endpoint(endpoint: Endpoint, *, reason: str, actor: User) -> Endpoin
     endpoint.status = EndpointStatus.SUSPENDED
     endpoint.status_reason = _required_reason(reason)
     endpoint.save()
-    audit.record("endpoint.suspend", endpoint, actor=actor, before=before,
-                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    audit.record(
+        "endpoint.suspend",
+        endpoint,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
+    )
     return endpoint
 
 
@@ -325,12 +398,18 @@ def reinstate_endpoint(endpoint: Endpoint, *, actor: User) -> Endpoint:
     endpoint, before = _locked(endpoint, Action.SUSPEND_ENDPOINT, actor)
     _require_status(endpoint, EndpointStatus.SUSPENDED)
     _check_ready_for_use(endpoint, active_rulebook())
-    endpoint.status = (EndpointStatus.APPROVED if endpoint.account_issued_at
-                       else EndpointStatus.EVALUATED)
+    endpoint.status = (
+        EndpointStatus.APPROVED if endpoint.account_issued_at else EndpointStatus.EVALUATED
+    )
     endpoint.status_reason = ""
     endpoint.save()
-    audit.record("endpoint.reinstate", endpoint, actor=actor, before=before,
-                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    audit.record(
+        "endpoint.reinstate",
+        endpoint,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
+    )
     return endpoint
 
 
@@ -341,8 +420,13 @@ def report_repair(endpoint: Endpoint, *, note: str, actor: User) -> Endpoint:
     endpoint.security_check_due = True
     endpoint.status_reason = _required_reason(note)
     endpoint.save()
-    audit.record("endpoint.report_repair", endpoint, actor=actor, before=before,
-                 after=audit.snapshot(endpoint, ENDPOINT_FIELDS))
+    audit.record(
+        "endpoint.report_repair",
+        endpoint,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
+    )
     return endpoint
 
 
@@ -360,8 +444,12 @@ def record_security_check(
     if errors:
         raise InvalidInput(errors)
     check = SecurityCheck.objects.create(
-        endpoint=endpoint, reason=data.reason, result=data.result, checked_on=data.checked_on,
-        police_reference=data.police_reference.strip(), remarks=data.remarks.strip(),
+        endpoint=endpoint,
+        reason=data.reason,
+        result=data.result,
+        checked_on=data.checked_on,
+        police_reference=data.police_reference.strip(),
+        remarks=data.remarks.strip(),
         recorded_by=actor,
     )
     passed = data.result == SecurityCheckResult.PASSED
@@ -372,9 +460,13 @@ def record_security_check(
             "remarks": data.remarks.strip() or data.police_reference
         }
     endpoint.save()
-    audit.record("endpoint.security_check", endpoint, actor=actor, before=before,
-                 after={**audit.snapshot(endpoint, ENDPOINT_FIELDS),
-                        "check": audit.snapshot(check)})
+    audit.record(
+        "endpoint.security_check",
+        endpoint,
+        actor=actor,
+        before=before,
+        after={**audit.snapshot(endpoint, ENDPOINT_FIELDS), "check": audit.snapshot(check)},
+    )
     return check
 
 
@@ -398,10 +490,12 @@ def record_quota_exception(
     if errors:
         raise InvalidInput(errors)
     exception = QuotaException.objects.create(
-        agency=agency, extra_endpoints=extra_endpoints,
-        decision_reference=decision_reference.strip(), decided_on=decided_on,
-        note=note.strip(), recorded_by=actor,
+        agency=agency,
+        extra_endpoints=extra_endpoints,
+        decision_reference=decision_reference.strip(),
+        decided_on=decided_on,
+        note=note.strip(),
+        recorded_by=actor,
     )
-    audit.record("agency.quota_exception", agency, actor=actor,
-                 after=audit.snapshot(exception))
+    audit.record("agency.quota_exception", agency, actor=actor, after=audit.snapshot(exception))
     return exception

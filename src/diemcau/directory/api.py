@@ -1,0 +1,406 @@
+"""REST API of the directory: agencies, endpoints, admission, contacts (R1–R6), under /api/v1/.
+
+Reads start from the scoped querysets of `directory.permissions`; an object outside the
+caller's scope is "not found" (404), never "forbidden", so its existence does not leak.
+Writes call the services, which check the permission (403) and the rulebook (422) and write
+the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.errors import ValidationError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from diemcau.core.errors import InvalidInput, RuleViolation
+from diemcau.core.models import User
+from diemcau.rulebooks import active_rulebook
+
+from . import naming
+from .models import Agency, Contact, Endpoint
+from .permissions import agencies_visible_to, contacts_visible_to, endpoints_visible_to
+from .schemas import (
+    AgencyDetailOut,
+    AgencyFilters,
+    AgencyOut,
+    ApprovalOut,
+    ContactIn,
+    ContactListOut,
+    ContactOut,
+    EndpointDetailOut,
+    EndpointFilters,
+    EndpointIn,
+    EndpointOut,
+    EndpointPatch,
+    EvaluationIn,
+    EvaluationResultOut,
+    NameSuggestionOut,
+    QuotaExceptionIn,
+    QuotaExceptionOut,
+    ReasonIn,
+    RepairIn,
+    SecurityCheckIn,
+    SecurityCheckResultOut,
+)
+from .services import (
+    ContactInput,
+    EndpointInput,
+    EvaluationInput,
+    SecurityCheckInput,
+    approve_endpoint,
+    end_contact,
+    evaluate_endpoint,
+    record_quota_exception,
+    record_security_check,
+    register_endpoint,
+    reinstate_endpoint,
+    report_repair,
+    set_contact,
+    suspend_endpoint,
+    update_endpoint,
+)
+
+router = Router()
+
+MAX_PAGE = 500
+AGENCIES = ["agencies"]
+ENDPOINTS = ["endpoints"]
+ADMISSION = ["admission"]
+CONTACTS = ["contacts"]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _user(request: HttpRequest) -> User:
+    """The authenticated caller (token or session), set by the API's auth."""
+    user: User = request.auth  # type: ignore[attr-defined]
+    return user
+
+
+def _visible_agency(request: HttpRequest, agency_id: int) -> Agency:
+    queryset = agencies_visible_to(_user(request)).select_related("parent")
+    return get_object_or_404(queryset, pk=agency_id)
+
+
+def _visible_endpoint(request: HttpRequest, endpoint_id: int) -> Endpoint:
+    queryset = endpoints_visible_to(_user(request)).select_related("agency")
+    return get_object_or_404(queryset, pk=endpoint_id)
+
+
+def _agency_for_input(request: HttpRequest, agency_id: int) -> Agency:
+    """The agency named in a request body: unknown → 422 on that field, not 404 of the URL."""
+    agency = agencies_visible_to(_user(request)).filter(pk=agency_id).first()
+    if agency is None:
+        raise InvalidInput({"agency": [_("Unknown agency.")]})
+    return agency
+
+
+def _query_error(field: str, message: str) -> ValidationError:
+    return ValidationError([{"loc": ["query", field], "msg": message, "type": "invalid"}])
+
+
+@contextmanager
+def _fields_renamed(renames: dict[str, str]) -> Iterator[None]:
+    """Report a service's field under the name this API uses for it."""
+    try:
+        yield
+    except InvalidInput as exc:
+        exc.errors = {renames.get(key, key): value for key, value in exc.errors.items()}
+        raise
+    except RuleViolation as exc:
+        if exc.field in renames:
+            exc.field = renames[exc.field]
+        raise
+
+
+def _no_store(response: HttpResponse) -> None:
+    # The response carries a secret: no cache, proxy or browser history may keep it.
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+
+
+# ---------------------------------------------------------------- agencies
+
+
+@router.get("/agencies", response=list[AgencyOut], tags=AGENCIES)
+@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> QuerySet[Agency]:
+    """Agencies of the province (the organisation chart every signed-in role may browse)."""
+    queryset = agencies_visible_to(_user(request)).select_related("parent")
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.level:
+        rulebook = active_rulebook()
+        if filters.level not in {level.key for level in rulebook.levels}:
+            raise _query_error(
+                "level",
+                _("Unknown level; this province's levels are: %(levels)s")
+                % {"levels": ", ".join(level.key for level in rulebook.levels)},
+            )
+        queryset = queryset.filter(kind__in=rulebook.kinds_for_level(filters.level))
+    if filters.parent is not None:
+        queryset = queryset.filter(parent_id=filters.parent)
+    if filters.q:
+        queryset = queryset.filter(
+            Q(name__icontains=filters.q) | Q(abbreviation__icontains=filters.q)
+        )
+    return queryset
+
+
+@router.get("/agencies/{int:agency_id}", response=AgencyDetailOut, tags=AGENCIES)
+def get_agency(request: HttpRequest, agency_id: int) -> Agency:
+    """One agency with its level and the endpoints the caller may see."""
+    return _visible_agency(request, agency_id)
+
+
+@router.get(
+    "/agencies/{int:agency_id}/name-suggestion", response=NameSuggestionOut, tags=AGENCIES
+)
+def suggest_endpoint_name(request: HttpRequest, agency_id: int) -> dict[str, Any]:
+    """A free endpoint name that follows the naming rule (KH Đ6.4, R3)."""
+    agency = _visible_agency(request, agency_id)
+    rulebook = active_rulebook()
+    base = naming.suggest_name(agency, rulebook, set())
+    taken = set(Endpoint.objects.filter(name__startswith=base).values_list("name", flat=True))
+    has_rule = rulebook.naming is not None and naming.expected_base_name(agency, rulebook)
+    return {
+        "agency": agency.pk,
+        "name": naming.suggest_name(agency, rulebook, taken),
+        "article": rulebook.cite(rulebook.naming.article) if has_rule and rulebook.naming else None,
+    }
+
+
+@router.post(
+    "/agencies/{int:agency_id}/quota-exceptions",
+    response={201: QuotaExceptionOut},
+    tags=ADMISSION,
+)
+def create_quota_exception(
+    request: HttpRequest, agency_id: int, payload: QuotaExceptionIn
+) -> tuple[int, Any]:
+    """Record UBND tỉnh's approval of endpoints beyond the quota (KH Đ8)."""
+    agency = _visible_agency(request, agency_id)
+    exception = record_quota_exception(
+        agency,
+        extra_endpoints=payload.extra_endpoints,
+        decision_reference=payload.decision_reference,
+        decided_on=payload.decided_on,
+        note=payload.note,
+        actor=_user(request),
+    )
+    return 201, exception
+
+
+# ---------------------------------------------------------------- endpoints
+
+
+@router.get("/endpoints", response=list[EndpointOut], tags=ENDPOINTS)
+@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+def list_endpoints(request: HttpRequest, filters: Query[EndpointFilters]) -> QuerySet[Endpoint]:
+    """Endpoints in the caller's scope (a commune sees its own, the operator all)."""
+    queryset = endpoints_visible_to(_user(request)).select_related("agency")
+    if filters.agency is not None:
+        queryset = queryset.filter(agency_id=filters.agency)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.network:
+        queryset = queryset.filter(network=filters.network)
+    if filters.terminal_kind:
+        queryset = queryset.filter(terminal_kind=filters.terminal_kind)
+    if filters.q:
+        queryset = queryset.filter(
+            Q(name__icontains=filters.q)
+            | Q(location__icontains=filters.q)
+            | Q(agency__name__icontains=filters.q)
+        )
+    return queryset
+
+
+@router.get("/endpoints/{int:endpoint_id}", response=EndpointDetailOut, tags=ENDPOINTS)
+def get_endpoint(request: HttpRequest, endpoint_id: int) -> Endpoint:
+    """One endpoint with its evaluations and security checks; 404 outside the caller's scope."""
+    return _visible_endpoint(request, endpoint_id)
+
+
+@router.post("/endpoints", response={201: EndpointOut}, tags=ENDPOINTS)
+def create_endpoint(request: HttpRequest, payload: EndpointIn) -> tuple[int, Endpoint]:
+    """Register an endpoint; it waits for the operator's evaluation (R2, R3, R4)."""
+    data = EndpointInput(
+        agency=_agency_for_input(request, payload.agency),
+        name=payload.name,
+        terminal_kind=payload.terminal_kind,
+        network=payload.network,
+        bandwidth_mbps=payload.bandwidth_mbps,
+        dedicated_line=payload.dedicated_line,
+        vcs_ip=str(payload.vcs_ip) if payload.vcs_ip is not None else None,
+        location=payload.location,
+        room_meets_standard=payload.room_meets_standard,
+        room_notes=payload.room_notes,
+    )
+    return 201, register_endpoint(data, actor=_user(request))
+
+
+@router.patch("/endpoints/{int:endpoint_id}", response=EndpointOut, tags=ENDPOINTS)
+def patch_endpoint(request: HttpRequest, endpoint_id: int, payload: EndpointPatch) -> Endpoint:
+    """Change the fields sent; the others keep their values."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    sent = payload.model_fields_set
+    agency = (
+        _agency_for_input(request, payload.agency)
+        if "agency" in sent and payload.agency is not None
+        else endpoint.agency
+    )
+    if "vcs_ip" in sent:
+        vcs_ip = str(payload.vcs_ip) if payload.vcs_ip is not None else None
+    else:
+        vcs_ip = endpoint.vcs_ip
+
+    def value(name: str) -> Any:
+        return getattr(payload, name) if name in sent else getattr(endpoint, name)
+
+    data = EndpointInput(
+        agency=agency,
+        name=value("name"),
+        terminal_kind=value("terminal_kind"),
+        network=value("network"),
+        bandwidth_mbps=value("bandwidth_mbps"),
+        dedicated_line=value("dedicated_line"),
+        vcs_ip=vcs_ip,
+        location=value("location"),
+        room_meets_standard=value("room_meets_standard"),
+        room_notes=value("room_notes"),
+    )
+    return update_endpoint(endpoint, data, actor=_user(request))
+
+
+# ---------------------------------------------------------------- admission (R5)
+
+
+@router.post(
+    "/endpoints/{int:endpoint_id}/evaluate", response={201: EvaluationResultOut}, tags=ADMISSION
+)
+def evaluate(request: HttpRequest, endpoint_id: int, payload: EvaluationIn) -> tuple[int, Any]:
+    """The operator's evaluation of the technical conditions (KH Đ9.3)."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    evaluation = evaluate_endpoint(
+        endpoint,
+        EvaluationInput(
+            room_ok=payload.room_ok,
+            power_ok=payload.power_ok,
+            connection_ok=payload.connection_ok,
+            av_ok=payload.av_ok,
+            remarks=payload.remarks,
+        ),
+        actor=_user(request),
+    )
+    return 201, {"evaluation": evaluation, "endpoint": evaluation.endpoint}
+
+
+@router.post("/endpoints/{int:endpoint_id}/approve", response=ApprovalOut, tags=ADMISSION)
+def approve(request: HttpRequest, endpoint_id: int, response: HttpResponse) -> dict[str, Any]:
+    """Admit the endpoint and issue its account. The password is in this response only."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    endpoint, password = approve_endpoint(endpoint, actor=_user(request))
+    _no_store(response)
+    return {
+        "endpoint": endpoint,
+        "account_username": endpoint.account_username,
+        "account_password": password,
+    }
+
+
+@router.post("/endpoints/{int:endpoint_id}/suspend", response=EndpointOut, tags=ADMISSION)
+def suspend(request: HttpRequest, endpoint_id: int, payload: ReasonIn) -> Endpoint:
+    endpoint = _visible_endpoint(request, endpoint_id)
+    return suspend_endpoint(endpoint, reason=payload.reason, actor=_user(request))
+
+
+@router.post("/endpoints/{int:endpoint_id}/reinstate", response=EndpointOut, tags=ADMISSION)
+def reinstate(request: HttpRequest, endpoint_id: int) -> Endpoint:
+    endpoint = _visible_endpoint(request, endpoint_id)
+    return reinstate_endpoint(endpoint, actor=_user(request))
+
+
+@router.post(
+    "/endpoints/{int:endpoint_id}/security-checks",
+    response={201: SecurityCheckResultOut},
+    tags=ADMISSION,
+)
+def security_check(
+    request: HttpRequest, endpoint_id: int, payload: SecurityCheckIn
+) -> tuple[int, Any]:
+    """Record the security check with the provincial police (ĐN Đ8.3c, Đ16.5)."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    check = record_security_check(
+        endpoint,
+        SecurityCheckInput(
+            reason=payload.reason,
+            result=payload.result,
+            checked_on=payload.checked_on,
+            police_reference=payload.police_reference,
+            remarks=payload.remarks,
+        ),
+        actor=_user(request),
+    )
+    return 201, {"security_check": check, "endpoint": check.endpoint}
+
+
+@router.post("/endpoints/{int:endpoint_id}/repair", response=EndpointOut, tags=ADMISSION)
+def repair(request: HttpRequest, endpoint_id: int, payload: RepairIn) -> Endpoint:
+    """Report a repaired or upgraded device: it needs a new security check (ĐN Đ16.5)."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    with _fields_renamed({"reason": "note"}):
+        return report_repair(endpoint, note=payload.note, actor=_user(request))
+
+
+# ---------------------------------------------------------------- contacts (R6)
+
+
+@router.get("/endpoints/{int:endpoint_id}/contacts", response=ContactListOut, tags=CONTACTS)
+def list_contacts(request: HttpRequest, endpoint_id: int) -> dict[str, list[Contact]]:
+    """The endpoint's current leader and technician, and who held the posts before."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    contacts = list(contacts_visible_to(_user(request)).filter(endpoint=endpoint))
+    history = sorted(
+        (c for c in contacts if not c.is_current),
+        key=lambda c: c.active_until or c.active_from,
+        reverse=True,
+    )
+    return {"current": [c for c in contacts if c.is_current], "history": history}
+
+
+@router.post(
+    "/endpoints/{int:endpoint_id}/contacts", response={201: ContactOut}, tags=CONTACTS
+)
+def create_contact(request: HttpRequest, endpoint_id: int, payload: ContactIn) -> tuple[int, Any]:
+    """Assign the office leader or technician; the previous holder is ended, not erased."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    contact = set_contact(
+        endpoint,
+        ContactInput(
+            role=payload.role,
+            full_name=payload.full_name,
+            phone=payload.phone,
+            email=payload.email,
+            trained_on=payload.trained_on,
+            change_reason=payload.change_reason,
+        ),
+        actor=_user(request),
+    )
+    return 201, contact
+
+
+@router.post("/contacts/{int:contact_id}/end", response=ContactOut, tags=CONTACTS)
+def end(request: HttpRequest, contact_id: int, payload: ReasonIn) -> Contact:
+    """The person left the post and nobody replaces them yet."""
+    contact = get_object_or_404(contacts_visible_to(_user(request)), pk=contact_id)
+    return end_contact(contact, reason=payload.reason, actor=_user(request))

@@ -1,0 +1,115 @@
+"""Template helpers shared by every app's pages: status badges, bilingual rulebook text,
+permission checks and Bootstrap form widgets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.forms import BoundField, CheckboxInput, CheckboxSelectMultiple, RadioSelect, Select
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
+from diemcau.core.permissions import Action, can
+from diemcau.directory.choices import EndpointStatus
+
+register = template.Library()
+
+# The colour of each admission status, the same on every page and in the dashboard bar.
+STATUS_COLOURS: dict[str, str] = {
+    EndpointStatus.PENDING: "secondary",
+    EndpointStatus.EVALUATED: "info",
+    EndpointStatus.APPROVED: "success",
+    EndpointStatus.SUSPENDED: "warning",
+    EndpointStatus.REJECTED: "danger",
+}
+
+
+@register.filter
+def status_colour(status: str) -> str:
+    return STATUS_COLOURS.get(str(status), "secondary")
+
+
+@register.simple_tag
+def status_badge(status: str) -> SafeString:
+    """`{% status_badge endpoint.status %}`: the status as a coloured badge."""
+    try:
+        label = EndpointStatus(status).label
+    except ValueError:
+        label = status
+    colour = status_colour(status)
+    text = " text-dark" if colour in ("info", "warning") else ""
+    return format_html('<span class="badge text-bg-{}{}">{}</span>', colour, text, label)
+
+
+def _vietnamese() -> bool:
+    return (get_language() or "vi").startswith("vi")
+
+
+@register.filter
+def bilingual(obj: Any, attribute: str) -> str:
+    """`{{ level|bilingual:"label" }}` → `label_vi` in Vietnamese, else `label_en`."""
+    preferred = f"{attribute}_vi" if _vietnamese() else f"{attribute}_en"
+    fallback = f"{attribute}_en" if _vietnamese() else f"{attribute}_vi"
+    return getattr(obj, preferred, "") or getattr(obj, fallback, "")
+
+
+@register.simple_tag
+def level_label(rulebook: Any, kind: str) -> str:
+    """The rulebook's label of the level of an agency kind ("Cấp xã (…)")."""
+    try:
+        level = rulebook.level(rulebook.level_for_kind(kind))
+    except KeyError:
+        return ""
+    return bilingual(level, "label")
+
+
+@register.simple_tag
+def may(user: Any, action: str, agency: Any = None) -> bool:
+    """`{% may user "approve_endpoint" endpoint.agency as allowed %}`."""
+    return can(user, Action(action), agency)
+
+
+@register.filter
+def widget(field: BoundField) -> SafeString:
+    """Render a form field's widget with Bootstrap classes (and `is-invalid` on errors)."""
+    w = field.field.widget
+    if isinstance(w, CheckboxInput | CheckboxSelectMultiple | RadioSelect):
+        css = "form-check-input"
+    elif isinstance(w, Select):
+        css = "form-select"
+    else:
+        css = "form-control"
+    classes = [css, w.attrs.get("class", "")]
+    if field.errors:
+        classes.append("is-invalid")
+    attrs: dict[str, Any] = {"class": " ".join(c for c in classes if c)}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.auto_id}_errors"
+    elif field.help_text:
+        attrs["aria-describedby"] = f"{field.auto_id}_help"
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_checkbox(field: BoundField) -> bool:
+    return isinstance(field.field.widget, CheckboxInput)
+
+
+@register.filter
+def startswith(value: Any, prefix: str) -> bool:
+    return str(value or "").startswith(prefix)
+
+
+@register.filter
+def alert_class(level_tag: str) -> str:
+    """Bootstrap's name for a message level ("error" is "danger")."""
+    return {"error": "danger", "debug": "secondary"}.get(level_tag, level_tag or "info")
+
+
+@register.filter
+def cite(rulebook: Any, article: str) -> str:
+    """`{{ rulebook|cite:rulebook.naming.article }}` → "Điều 6.4 Quy chế KH"."""
+    return str(rulebook.cite(article or ""))
