@@ -68,6 +68,9 @@ class AuditChainHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
 
 class ApiToken(models.Model):
     """A token for integrations; it acts with its user's role and scope. Only a hash is kept."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from diemcau.rulebooks import active_rulebook, get_rulebook
+from diemcau.rulebooks import RulebookError, active_rulebook, get_rulebook
 
 from ...choices import AgencyKind
 from ...importer import AgencyImportError, import_agencies
@@ -28,8 +28,8 @@ class Command(BaseCommand):
         name = options.get("rulebook")
         try:
             rulebook = get_rulebook(name) if name else active_rulebook()
-        except (KeyError, LookupError, ValueError, FileNotFoundError) as error:
-            raise CommandError(f"Unknown rulebook {name!r}: {error}") from error
+        except RulebookError as error:
+            raise CommandError(str(error)) from error
         try:
             report = import_agencies(rulebook)
         except AgencyImportError as error:
