@@ -6,7 +6,6 @@ Writes call the services, which check the permission (403) and the rulebook (422
 the audit log.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager

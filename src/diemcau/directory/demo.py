@@ -60,12 +60,19 @@ def _operator_agency() -> Agency:
 
 
 def _local_office_and_commune() -> tuple[Agency, Agency]:
-    district = Agency.objects.filter(kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE).first()
+    # The lowest administrative code is the provincial capital's (Nha Trang, Biên Hòa…).
+    district = (
+        Agency.objects.filter(kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE).order_by("admin_code")
+    ).first()
     if district is not None:
-        commune = district.children.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE).first()
+        commune = district.children.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE).order_by(
+            "admin_code"
+        ).first()
         assert commune is not None
         return district, commune
-    communes = Agency.objects.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE)
+    communes = Agency.objects.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE).order_by(
+        "admin_code"
+    )
     return communes[0], communes[1]
 
 

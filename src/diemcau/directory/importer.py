@@ -239,16 +239,20 @@ def _load_current(province_code: int) -> ProvinceUnits:
         )
     if province.get("districts"):
         raise AgencyImportError("The installed vietnam-provinces still has districts.")
-    # After the reform the package names provinces without "Tỉnh": "Đồng Nai".
+    # After the reform the package names provinces without "Tỉnh" ("Đồng Nai") but cities
+    # with "Thành phố" ("Thành phố Huế").
     division_type = "thành phố" if province["division_type"] == "thành phố trung ương" else "tỉnh"
+    place_name = province["name"]
+    if place_name.startswith("Thành phố "):
+        place_name = split_division(place_name, PROVINCE_PREFIXES)[1]
     communes = []
     for ward in province["wards"]:
-        ward_type, place_name = split_division(ward["name"], COMMUNE_PREFIXES)
-        communes.append(AdminUnit(ward["code"], ward_type, place_name))
+        ward_type, ward_place = split_division(ward["name"], COMMUNE_PREFIXES)
+        communes.append(AdminUnit(ward["code"], ward_type, ward_place))
     return ProvinceUnits(
         code=province["code"],
         division_type=division_type,
-        place_name=province["name"],
+        place_name=place_name,
         districts=(),
         communes=tuple(communes),
         source=f"vietnam-provinces {vietnam_provinces.__version__}",

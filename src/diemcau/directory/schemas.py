@@ -5,7 +5,6 @@ in the approval response), no token hashes. Field names are the services' names,
 violation's location (["body", "name"]) points at the field the client sent.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal

@@ -82,11 +82,37 @@ def _visible_endpoint(user: User, pk: int) -> Endpoint:
 @dataclass
 class AgencyNode:
     agency: Agency
-    level_label: str
+    level_key: str
+    level_rank: int
     endpoint_count: int
     matched: bool = False
     open: bool = False
     children: list[AgencyNode] = field(default_factory=list)
+    groups: list[LevelGroup] = field(default_factory=list)
+
+
+@dataclass
+class LevelGroup:
+    """Agencies of one level under the same parent, shown under the level's label."""
+
+    label: str
+    nodes: list[AgencyNode]
+
+
+def _grouped_by_level(
+    nodes: list[AgencyNode], labels: dict[str, str]
+) -> list[LevelGroup]:
+    """Highest level first, then by name; each node's own children likewise."""
+    groups: list[LevelGroup] = []
+    ordered = sorted(nodes, key=lambda n: (-n.level_rank, n.agency.name.casefold()))
+    for node in ordered:
+        node.groups = _grouped_by_level(node.children, labels)
+        label = labels.get(node.level_key, "")
+        if groups and groups[-1].label == label:
+            groups[-1].nodes.append(node)
+        else:
+            groups.append(LevelGroup(label=label, nodes=[node]))
+    return groups
 
 
 def _vietnamese() -> bool:
@@ -99,6 +125,15 @@ def _level_label(rulebook: Rulebook, kind: str, vietnamese: bool) -> str:
     except KeyError:
         return ""
     return level.label_vi if vietnamese else level.label_en
+
+
+def _level_of(rulebook: Rulebook, kind: str) -> tuple[str, int]:
+    """(level key, rank) of an agency kind; kinds the rulebook does not place come last."""
+    try:
+        key = rulebook.level_for_kind(kind)
+    except KeyError:
+        return "", -1
+    return key, rulebook.level(key).rank
 
 
 def _ancestor_ids(agency: Agency) -> list[int]:
@@ -147,9 +182,11 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     for agency in agencies:  # ordered by path: parents come before their children
         if filtering and agency.pk not in shown:
             continue
+        level_key, level_rank = _level_of(rulebook, agency.kind)
         node = AgencyNode(
             agency=agency,
-            level_label=_level_label(rulebook, agency.kind, vietnamese),
+            level_key=level_key,
+            level_rank=level_rank,
             endpoint_count=counts.get(agency.pk, 0),
             matched=agency.pk in matched,
             open=filtering or agency.parent_id is None,
@@ -157,16 +194,17 @@ def agency_list(request: HttpRequest) -> HttpResponse:
         nodes[agency.pk] = node
         parent = nodes.get(agency.parent_id) if agency.parent_id else None
         (parent.children if parent else roots).append(node)
+    labels = {lvl.key: lvl.label_vi if vietnamese else lvl.label_en for lvl in rulebook.levels}
     levels = [
         {
             "key": lvl.key,
-            "label": lvl.label_vi if vietnamese else lvl.label_en,
+            "label": labels[lvl.key],
             "count": sum(1 for a in agencies if a.kind in rulebook.kinds_for_level(lvl.key)),
         }
         for lvl in rulebook.levels
     ]
     return render(request, "directory/agency_list.html", {
-        "roots": roots,
+        "groups": _grouped_by_level(roots, labels),
         "levels": levels,
         "query": query,
         "level": level,
@@ -378,6 +416,16 @@ def _endpoint_form_page(
     form = EndpointForm(
         request.POST if request.method == "POST" else None, initial=initial, agencies=agencies
     )
+    suggestion_url = reverse("directory:name_suggestion") + (
+        f"?endpoint={endpoint.pk}" if endpoint else ""
+    )
+    # Choosing an agency fetches its suggested device name (htmx, see _name_suggestion.html).
+    form.fields["agency"].widget.attrs.update({
+        "hx-get": suggestion_url,
+        "hx-trigger": "change",
+        "hx-target": "#name-suggestion",
+        "hx-swap": "innerHTML",
+    })
     if request.method == "POST" and form.is_valid():
         outcome = call_service(request, form, lambda: save(form))
         if outcome.ok and outcome.value is not None:
@@ -390,8 +438,6 @@ def _endpoint_form_page(
         "form": form,
         "endpoint": endpoint,
         "suggestion": _suggestion(chosen, rulebook, exclude_pk) if chosen else None,
-        "suggestion_url": reverse("directory:name_suggestion")
-        + (f"?endpoint={endpoint.pk}" if endpoint else ""),
         "bandwidth_minimums": _bandwidth_help(rulebook),
         "naming_article": rulebook.cite(rulebook.naming.article) if rulebook.naming else "",
         "bandwidth_article": rulebook.cite(rulebook.bandwidth.article),

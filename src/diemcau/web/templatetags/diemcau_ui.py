@@ -113,3 +113,12 @@ def alert_class(level_tag: str) -> str:
 def cite(rulebook: Any, article: str) -> str:
     """`{{ rulebook|cite:rulebook.naming.article }}` → "Điều 6.4 Quy chế KH"."""
     return str(rulebook.cite(article or ""))
+
+
+# The networks by the names people use for them; the long labels are in Network's choices.
+_NETWORK_SHORT = {"tslcd": "TSLCD", "wan": "WAN", "internet": "Internet"}
+
+
+@register.filter
+def network_short(network: str) -> str:
+    return _NETWORK_SHORT.get(str(network), str(network))
