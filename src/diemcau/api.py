@@ -6,7 +6,11 @@ session (with CSRF for unsafe methods). What the caller may see and do is decide
 """
 
 from diemcau.core.api_auth import API_AUTH
-from diemcau.core.api_errors import DiemcauNinjaAPI, register_exception_handlers
+from diemcau.core.api_errors import (
+    DiemcauNinjaAPI,
+    JsonObjectParser,
+    register_exception_handlers,
+)
 from diemcau.directory.api import router as directory_router
 
 api = DiemcauNinjaAPI(
@@ -25,6 +29,7 @@ api = DiemcauNinjaAPI(
     openapi_url="/openapi.json",
     urls_namespace="api",
     auth=API_AUTH,
+    parser=JsonObjectParser(),
 )
 register_exception_handlers(api)
 

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
+from ninja.parser import Parser
 
 from .errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 
@@ -47,6 +48,24 @@ def invalid_input_items(exc: InvalidInput) -> list[dict[str, Any]]:
         for field, messages in exc.errors.items()
         for message in messages
     ] or [{"loc": [BODY], "msg": _("Invalid input."), "type": "invalid"}]
+
+
+class BodyNotAnObject(ValueError):
+    """The body is JSON, but not an object ({...}) as every operation of this API expects."""
+
+
+class JsonObjectParser(Parser):
+    """Ninja's JSON parser, refusing a body that is not a JSON object.
+
+    Without this, a list or a number would reach pydantic and come back as one "missing"
+    error per field, which hides the actual mistake.
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise BodyNotAnObject("the request body must be a JSON object")
+        return data
 
 
 class DiemcauNinjaAPI(NinjaAPI):
@@ -109,14 +128,14 @@ def register_exception_handlers(api: NinjaAPI) -> None:
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            # Ninja's "Cannot parse request body" (bad JSON, bad encoding): an input error
-            # like any other, in the same 422 shape.
-            item = {
-                "loc": [BODY],
-                "msg": _("The request body is not valid JSON."),
-                "type": "json_invalid",
-            }
-            return _detail(api, request, [item], 422)
+            # Ninja's "Cannot parse request body" (bad JSON, bad encoding, not an object): an
+            # input error like any other, in the same 422 shape.
+            if isinstance(exc.__cause__, BodyNotAnObject):
+                msg = _("The request body must be a JSON object.")
+            else:
+                msg = _("The request body is not valid JSON.")
+            return _detail(api, request, [{"loc": [BODY], "msg": msg, "type": "json_invalid"}],
+                           422)
         if exc.status_code == 403 and "CSRF" in exc.message:
             return _detail(api, request, _("CSRF check failed."), 403)
         return _detail(api, request, str(exc), exc.status_code)

@@ -65,9 +65,11 @@ def _local_office_and_commune() -> tuple[Agency, Agency]:
         Agency.objects.filter(kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE).order_by("admin_code")
     ).first()
     if district is not None:
-        commune = district.children.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE).order_by(
-            "admin_code"
-        ).first()
+        commune = (
+            district.children.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE)
+            .order_by("admin_code")
+            .first()
+        )
         assert commune is not None
         return district, commune
     communes = Agency.objects.filter(kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE).order_by(

@@ -104,7 +104,7 @@ def _grouped_by_level(
 ) -> list[LevelGroup]:
     """Highest level first, then by name; each node's own children likewise."""
     groups: list[LevelGroup] = []
-    ordered = sorted(nodes, key=lambda n: (-n.level_rank, n.agency.name.casefold()))
+    ordered = sorted(nodes, key=lambda n: (-n.level_rank, _folded(n.agency.name)))
     for node in ordered:
         node.groups = _grouped_by_level(node.children, labels)
         label = labels.get(node.level_key, "")

@@ -23,8 +23,14 @@ def test_concurrent_writers_keep_the_chain_whole():
             start.wait()
             for i in range(EVENTS_EACH):
                 with transaction.atomic():
-                    audit.record("test.concurrent", None, actor=None, object_type="test",
-                                 object_id=f"{n}-{i}", after={"writer": n, "i": i})
+                    audit.record(
+                        "test.concurrent",
+                        None,
+                        actor=None,
+                        object_type="test",
+                        object_id=f"{n}-{i}",
+                        after={"writer": n, "i": i},
+                    )
         except BaseException as exc:  # reported to the main thread below
             errors.append(exc)
         finally:

@@ -289,10 +289,8 @@ def test_register_for_another_agency_is_403_and_unknown_agency_422(
     response = technician.post("/endpoints", endpoint_body(tree.other_commune, "NT.VinhHai"))
     assert response.status_code == 403
     assert isinstance(response.json()["detail"], str)
-    assert locs(technician.post("/endpoints", endpoint_body(tree.commune, "NT.XuongHuan",
-                                                             agency=999999))) == [
-        ["body", "agency"]
-    ]
+    unknown = {**endpoint_body(tree.commune, "NT.XuongHuan"), "agency": 999999}
+    assert locs(technician.post("/endpoints", unknown)) == [["body", "agency"]]
 
 
 # ---------------------------------------------------------------- malformed input
@@ -302,7 +300,8 @@ def test_register_for_another_agency_is_403_and_unknown_agency_422(
 def test_malformed_json_is_422(tree: Tree, technician: Caller) -> None:
     [item] = detail(technician.post("/endpoints", '{"name": "NT.XuongHuan",'))
     assert item["loc"] == ["body"] and item["type"] == "json_invalid"
-    assert locs(technician.post("/endpoints", "[1, 2]")) == [["body"]]
+    [item] = detail(technician.post("/endpoints", "[1, 2]"))
+    assert item["loc"] == ["body"] and "object" in item["msg"]
 
 
 @pytest.mark.django_db
@@ -339,11 +338,18 @@ def test_bandwidth_below_the_rulebook_minimum_cites_article_6_3(
 
 
 @pytest.mark.django_db
-def test_service_input_errors_use_the_same_shape(tree: Tree, technician: Caller) -> None:
-    # A VCS terminal on TSLCD without its IP address: refused by the service, not by pydantic.
+def test_missing_vcs_address_cites_article_11_7(tree: Tree, technician: Caller) -> None:
+    # The central MCU dials a VCS terminal on TSLCD/WAN at this address (KH Đ11.7).
     body = endpoint_body(tree.commune, "NT.XuongHuan", vcs_ip=None)
     [item] = detail(technician.post("/endpoints", body))
-    assert item["loc"] == ["body", "vcs_ip"] and item["type"] == "invalid"
+    assert item["loc"] == ["body", "vcs_ip"] and item["msg"].startswith("Điều 11.7")
+
+
+@pytest.mark.django_db
+def test_service_input_errors_use_the_same_shape(tree: Tree, technician: Caller) -> None:
+    EndpointFactory(agency=tree.commune, name="NT.XuongHuan")
+    [item] = detail(technician.post("/endpoints", endpoint_body(tree.commune, "NT.XuongHuan")))
+    assert item["loc"] == ["body", "name"] and item["type"] == "invalid"
 
 
 # ---------------------------------------------------------------- PATCH
