@@ -19,13 +19,48 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 from ninja.parser import Parser
 
 from .errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 
 BODY = "body"
+
+
+class ErrorOut(Schema):
+    """401, 403, 404, 409: one message."""
+
+    detail: str
+
+
+class ErrorItem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+    code: str | None = None
+    article: str | None = None
+
+
+class ValidationErrorOut(Schema):
+    """422: one item per problem, located in the request (["body", "name"])."""
+
+    detail: list[ErrorItem]
+
+
+# For the OpenAPI document: the errors every authenticated operation may answer with.
+ERROR_RESPONSES: dict[int, type[Schema]] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ValidationErrorOut,
+}
+
+
+def responses(ok: dict[int, Any]) -> dict[int, Any]:
+    """`ok` (e.g. {200: EndpointOut}) plus the documented error responses."""
+    return {**ERROR_RESPONSES, **ok}
 
 
 def _body_loc(field: str | None) -> list[str]:

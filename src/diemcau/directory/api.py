@@ -6,20 +6,18 @@ Writes call the services, which check the permission (403) and the rulebook (422
 the audit log.
 """
 
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.errors import ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from diemcau.core.errors import InvalidInput, RuleViolation
+from diemcau.core.api_errors import responses
+from diemcau.core.errors import InvalidInput
 from diemcau.core.models import User
 from diemcau.rulebooks import active_rulebook
 
@@ -107,20 +105,6 @@ def _query_error(field: str, message: str) -> ValidationError:
     return ValidationError([{"loc": ["query", field], "msg": message, "type": "invalid"}])
 
 
-@contextmanager
-def _fields_renamed(renames: dict[str, str]) -> Iterator[None]:
-    """Report a service's field under the name this API uses for it."""
-    try:
-        yield
-    except InvalidInput as exc:
-        exc.errors = {renames.get(key, key): value for key, value in exc.errors.items()}
-        raise
-    except RuleViolation as exc:
-        if exc.field in renames:
-            exc.field = renames[exc.field]
-        raise
-
-
 def _no_store(response: HttpResponse) -> None:
     # The response carries a secret: no cache, proxy or browser history may keep it.
     response["Cache-Control"] = "no-store"
@@ -130,7 +114,7 @@ def _no_store(response: HttpResponse) -> None:
 # ---------------------------------------------------------------- agencies
 
 
-@router.get("/agencies", response=list[AgencyOut], tags=AGENCIES)
+@router.get("/agencies", response=responses({200: list[AgencyOut]}), tags=AGENCIES)
 @paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
 def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> QuerySet[Agency]:
     """Agencies of the province (the organisation chart every signed-in role may browse)."""
@@ -155,14 +139,16 @@ def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> QueryS
     return queryset
 
 
-@router.get("/agencies/{int:agency_id}", response=AgencyDetailOut, tags=AGENCIES)
+@router.get("/agencies/{int:agency_id}", response=responses({200: AgencyDetailOut}), tags=AGENCIES)
 def get_agency(request: HttpRequest, agency_id: int) -> Agency:
     """One agency with its level and the endpoints the caller may see."""
     return _visible_agency(request, agency_id)
 
 
 @router.get(
-    "/agencies/{int:agency_id}/name-suggestion", response=NameSuggestionOut, tags=AGENCIES
+    "/agencies/{int:agency_id}/name-suggestion",
+    response=responses({200: NameSuggestionOut}),
+    tags=AGENCIES,
 )
 def suggest_endpoint_name(request: HttpRequest, agency_id: int) -> dict[str, Any]:
     """A free endpoint name that follows the naming rule (KH Đ6.4, R3)."""
@@ -180,12 +166,12 @@ def suggest_endpoint_name(request: HttpRequest, agency_id: int) -> dict[str, Any
 
 @router.post(
     "/agencies/{int:agency_id}/quota-exceptions",
-    response={201: QuotaExceptionOut},
+    response=responses({201: QuotaExceptionOut}),
     tags=ADMISSION,
 )
 def create_quota_exception(
     request: HttpRequest, agency_id: int, payload: QuotaExceptionIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     """Record UBND tỉnh's approval of endpoints beyond the quota (KH Đ8)."""
     agency = _visible_agency(request, agency_id)
     exception = record_quota_exception(
@@ -196,13 +182,13 @@ def create_quota_exception(
         note=payload.note,
         actor=_user(request),
     )
-    return 201, exception
+    return Status(201, exception)
 
 
 # ---------------------------------------------------------------- endpoints
 
 
-@router.get("/endpoints", response=list[EndpointOut], tags=ENDPOINTS)
+@router.get("/endpoints", response=responses({200: list[EndpointOut]}), tags=ENDPOINTS)
 @paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
 def list_endpoints(request: HttpRequest, filters: Query[EndpointFilters]) -> QuerySet[Endpoint]:
     """Endpoints in the caller's scope (a commune sees its own, the operator all)."""
@@ -224,14 +210,16 @@ def list_endpoints(request: HttpRequest, filters: Query[EndpointFilters]) -> Que
     return queryset
 
 
-@router.get("/endpoints/{int:endpoint_id}", response=EndpointDetailOut, tags=ENDPOINTS)
+@router.get(
+    "/endpoints/{int:endpoint_id}", response=responses({200: EndpointDetailOut}), tags=ENDPOINTS
+)
 def get_endpoint(request: HttpRequest, endpoint_id: int) -> Endpoint:
     """One endpoint with its evaluations and security checks; 404 outside the caller's scope."""
     return _visible_endpoint(request, endpoint_id)
 
 
-@router.post("/endpoints", response={201: EndpointOut}, tags=ENDPOINTS)
-def create_endpoint(request: HttpRequest, payload: EndpointIn) -> tuple[int, Endpoint]:
+@router.post("/endpoints", response=responses({201: EndpointOut}), tags=ENDPOINTS)
+def create_endpoint(request: HttpRequest, payload: EndpointIn) -> Status[Endpoint]:
     """Register an endpoint; it waits for the operator's evaluation (R2, R3, R4)."""
     data = EndpointInput(
         agency=_agency_for_input(request, payload.agency),
@@ -245,10 +233,12 @@ def create_endpoint(request: HttpRequest, payload: EndpointIn) -> tuple[int, End
         room_meets_standard=payload.room_meets_standard,
         room_notes=payload.room_notes,
     )
-    return 201, register_endpoint(data, actor=_user(request))
+    return Status(201, register_endpoint(data, actor=_user(request)))
 
 
-@router.patch("/endpoints/{int:endpoint_id}", response=EndpointOut, tags=ENDPOINTS)
+@router.patch(
+    "/endpoints/{int:endpoint_id}", response=responses({200: EndpointOut}), tags=ENDPOINTS
+)
 def patch_endpoint(request: HttpRequest, endpoint_id: int, payload: EndpointPatch) -> Endpoint:
     """Change the fields sent; the others keep their values."""
     endpoint = _visible_endpoint(request, endpoint_id)
@@ -285,9 +275,11 @@ def patch_endpoint(request: HttpRequest, endpoint_id: int, payload: EndpointPatc
 
 
 @router.post(
-    "/endpoints/{int:endpoint_id}/evaluate", response={201: EvaluationResultOut}, tags=ADMISSION
+    "/endpoints/{int:endpoint_id}/evaluate",
+    response=responses({201: EvaluationResultOut}),
+    tags=ADMISSION,
 )
-def evaluate(request: HttpRequest, endpoint_id: int, payload: EvaluationIn) -> tuple[int, Any]:
+def evaluate(request: HttpRequest, endpoint_id: int, payload: EvaluationIn) -> Status[Any]:
     """The operator's evaluation of the technical conditions (KH Đ9.3)."""
     endpoint = _visible_endpoint(request, endpoint_id)
     evaluation = evaluate_endpoint(
@@ -301,10 +293,12 @@ def evaluate(request: HttpRequest, endpoint_id: int, payload: EvaluationIn) -> t
         ),
         actor=_user(request),
     )
-    return 201, {"evaluation": evaluation, "endpoint": evaluation.endpoint}
+    return Status(201, {"evaluation": evaluation, "endpoint": evaluation.endpoint})
 
 
-@router.post("/endpoints/{int:endpoint_id}/approve", response=ApprovalOut, tags=ADMISSION)
+@router.post(
+    "/endpoints/{int:endpoint_id}/approve", response=responses({200: ApprovalOut}), tags=ADMISSION
+)
 def approve(request: HttpRequest, endpoint_id: int, response: HttpResponse) -> dict[str, Any]:
     """Admit the endpoint and issue its account. The password is in this response only."""
     endpoint = _visible_endpoint(request, endpoint_id)
@@ -317,13 +311,17 @@ def approve(request: HttpRequest, endpoint_id: int, response: HttpResponse) -> d
     }
 
 
-@router.post("/endpoints/{int:endpoint_id}/suspend", response=EndpointOut, tags=ADMISSION)
+@router.post(
+    "/endpoints/{int:endpoint_id}/suspend", response=responses({200: EndpointOut}), tags=ADMISSION
+)
 def suspend(request: HttpRequest, endpoint_id: int, payload: ReasonIn) -> Endpoint:
     endpoint = _visible_endpoint(request, endpoint_id)
     return suspend_endpoint(endpoint, reason=payload.reason, actor=_user(request))
 
 
-@router.post("/endpoints/{int:endpoint_id}/reinstate", response=EndpointOut, tags=ADMISSION)
+@router.post(
+    "/endpoints/{int:endpoint_id}/reinstate", response=responses({200: EndpointOut}), tags=ADMISSION
+)
 def reinstate(request: HttpRequest, endpoint_id: int) -> Endpoint:
     endpoint = _visible_endpoint(request, endpoint_id)
     return reinstate_endpoint(endpoint, actor=_user(request))
@@ -331,12 +329,12 @@ def reinstate(request: HttpRequest, endpoint_id: int) -> Endpoint:
 
 @router.post(
     "/endpoints/{int:endpoint_id}/security-checks",
-    response={201: SecurityCheckResultOut},
+    response=responses({201: SecurityCheckResultOut}),
     tags=ADMISSION,
 )
 def security_check(
     request: HttpRequest, endpoint_id: int, payload: SecurityCheckIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     """Record the security check with the provincial police (ĐN Đ8.3c, Đ16.5)."""
     endpoint = _visible_endpoint(request, endpoint_id)
     check = record_security_check(
@@ -350,21 +348,26 @@ def security_check(
         ),
         actor=_user(request),
     )
-    return 201, {"security_check": check, "endpoint": check.endpoint}
+    return Status(201, {"security_check": check, "endpoint": check.endpoint})
 
 
-@router.post("/endpoints/{int:endpoint_id}/repair", response=EndpointOut, tags=ADMISSION)
+@router.post(
+    "/endpoints/{int:endpoint_id}/repair", response=responses({200: EndpointOut}), tags=ADMISSION
+)
 def repair(request: HttpRequest, endpoint_id: int, payload: RepairIn) -> Endpoint:
     """Report a repaired or upgraded device: it needs a new security check (ĐN Đ16.5)."""
     endpoint = _visible_endpoint(request, endpoint_id)
-    with _fields_renamed({"reason": "note"}):
-        return report_repair(endpoint, note=payload.note, actor=_user(request))
+    return report_repair(endpoint, note=payload.note, actor=_user(request))
 
 
 # ---------------------------------------------------------------- contacts (R6)
 
 
-@router.get("/endpoints/{int:endpoint_id}/contacts", response=ContactListOut, tags=CONTACTS)
+@router.get(
+    "/endpoints/{int:endpoint_id}/contacts",
+    response=responses({200: ContactListOut}),
+    tags=CONTACTS,
+)
 def list_contacts(request: HttpRequest, endpoint_id: int) -> dict[str, list[Contact]]:
     """The endpoint's current leader and technician, and who held the posts before."""
     endpoint = _visible_endpoint(request, endpoint_id)
@@ -378,9 +381,9 @@ def list_contacts(request: HttpRequest, endpoint_id: int) -> dict[str, list[Cont
 
 
 @router.post(
-    "/endpoints/{int:endpoint_id}/contacts", response={201: ContactOut}, tags=CONTACTS
+    "/endpoints/{int:endpoint_id}/contacts", response=responses({201: ContactOut}), tags=CONTACTS
 )
-def create_contact(request: HttpRequest, endpoint_id: int, payload: ContactIn) -> tuple[int, Any]:
+def create_contact(request: HttpRequest, endpoint_id: int, payload: ContactIn) -> Status[Any]:
     """Assign the office leader or technician; the previous holder is ended, not erased."""
     endpoint = _visible_endpoint(request, endpoint_id)
     contact = set_contact(
@@ -395,10 +398,10 @@ def create_contact(request: HttpRequest, endpoint_id: int, payload: ContactIn) -
         ),
         actor=_user(request),
     )
-    return 201, contact
+    return Status(201, contact)
 
 
-@router.post("/contacts/{int:contact_id}/end", response=ContactOut, tags=CONTACTS)
+@router.post("/contacts/{int:contact_id}/end", response=responses({200: ContactOut}), tags=CONTACTS)
 def end(request: HttpRequest, contact_id: int, payload: ReasonIn) -> Contact:
     """The person left the post and nobody replaces them yet."""
     contact = get_object_or_404(contacts_visible_to(_user(request)), pk=contact_id)

@@ -369,10 +369,10 @@ def approve_endpoint(endpoint: Endpoint, *, actor: User) -> tuple[Endpoint, str]
     return endpoint, password
 
 
-def _required_reason(reason: str) -> str:
+def _required_reason(reason: str, field: str = "reason") -> str:
     reason = reason.strip()
     if not reason:
-        raise InvalidInput({"reason": [_("Give the reason.")]})
+        raise InvalidInput({field: [_("Give the reason.")]})
     return reason
 
 
@@ -418,7 +418,7 @@ def report_repair(endpoint: Endpoint, *, note: str, actor: User) -> Endpoint:
     """A repaired or upgraded device needs a new security check before use (ĐN Đ16.5)."""
     endpoint, before = _locked(endpoint, Action.EDIT_ENDPOINT, actor)
     endpoint.security_check_due = True
-    endpoint.status_reason = _required_reason(note)
+    endpoint.status_reason = _required_reason(note, field="note")
     endpoint.save()
     audit.record(
         "endpoint.report_repair",

@@ -274,6 +274,8 @@ def test_dong_nai_has_free_naming_and_no_quota(
     tree: Tree, technician: Caller, use_rulebook: Any
 ) -> None:
     use_rulebook("dong-nai-2025")
+    suggestion = technician.get(f"/agencies/{tree.commune.pk}/name-suggestion").json()
+    assert suggestion["article"] is None and suggestion["name"]
     first = technician.post("/endpoints", endpoint_body(tree.commune, "Phong hop UBND phuong"))
     assert first.status_code == 201, first.content
     second = technician.post(
