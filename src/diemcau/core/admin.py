@@ -28,7 +28,7 @@ class DiemcauUserAdmin(UserAdmin):
     search_fields = ("username", "first_name", "last_name", "email")
     autocomplete_fields = ("agency",)
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (_("Role and agency"), {"fields": ("role", "agency", "phone")}),
     )
     add_fieldsets = (

@@ -47,6 +47,7 @@ from .schemas import (
     SecurityCheckIn,
     SecurityCheckResultOut,
 )
+from .selectors import suggested_endpoint_name
 from .services import (
     ContactInput,
     EndpointInput,
@@ -154,12 +155,10 @@ def suggest_endpoint_name(request: HttpRequest, agency_id: int) -> dict[str, Any
     """A free endpoint name that follows the naming rule (KH Đ6.4, R3)."""
     agency = _visible_agency(request, agency_id)
     rulebook = active_rulebook()
-    base = naming.suggest_name(agency, rulebook, set())
-    taken = set(Endpoint.objects.filter(name__startswith=base).values_list("name", flat=True))
     has_rule = rulebook.naming is not None and naming.expected_base_name(agency, rulebook)
     return {
         "agency": agency.pk,
-        "name": naming.suggest_name(agency, rulebook, taken),
+        "name": suggested_endpoint_name(agency, rulebook),
         "article": rulebook.cite(rulebook.naming.article) if has_rule and rulebook.naming else None,
     }
 

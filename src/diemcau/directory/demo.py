@@ -15,7 +15,6 @@ from diemcau.core.models import User
 from diemcau.core.roles import Role
 from diemcau.rulebooks import Rulebook, active_rulebook
 
-from . import naming
 from .choices import (
     AgencyKind,
     ContactRole,
@@ -26,6 +25,7 @@ from .choices import (
 )
 from .importer import import_agencies
 from .models import Agency, Endpoint
+from .selectors import suggested_endpoint_name
 from .services import (
     ContactInput,
     EndpointInput,
@@ -104,9 +104,7 @@ def _endpoint(
     network: str = Network.TSLCD,
     bandwidth: str = "10",
 ) -> Endpoint:
-    name = naming.suggest_name(
-        agency, rulebook, set(Endpoint.objects.values_list("name", flat=True))
-    )
+    name = suggested_endpoint_name(agency, rulebook)
     return register_endpoint(
         EndpointInput(
             agency=agency,

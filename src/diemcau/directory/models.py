@@ -172,6 +172,9 @@ class Evaluation(models.Model):
         verbose_name = _("evaluation")
         verbose_name_plural = _("evaluations")
 
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} {self.evaluated_at:%Y-%m-%d} {'+' if self.passed else '-'}"
+
 
 class SecurityCheck(models.Model):
     """A security check of a device with the provincial police (ĐN Đ8.3c, Đ16.5)."""
@@ -189,6 +192,9 @@ class SecurityCheck(models.Model):
         ordering = ["-checked_on", "-recorded_at"]
         verbose_name = _("security check")
         verbose_name_plural = _("security checks")
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} {self.checked_on} {self.result}"
 
 
 class Contact(models.Model):

@@ -49,6 +49,7 @@ from .permissions import (
     contacts_visible_to,
     endpoints_visible_to,
 )
+from .selectors import suggested_endpoint_name
 from .services.endpoints import allowed_endpoint_count, counted_endpoints
 
 ENDPOINTS_PER_PAGE = 25
@@ -194,7 +195,9 @@ def agency_list(request: HttpRequest) -> HttpResponse:
         nodes[agency.pk] = node
         parent = nodes.get(agency.parent_id) if agency.parent_id else None
         (parent.children if parent else roots).append(node)
-    labels = {lvl.key: lvl.label_vi if vietnamese else lvl.label_en for lvl in rulebook.levels}
+    labels: dict[str, str] = {
+        lvl.key: lvl.label_vi if vietnamese else lvl.label_en for lvl in rulebook.levels
+    }
     levels = [
         {
             "key": lvl.key,
@@ -368,13 +371,8 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _suggestion(agency: Agency, rulebook: Rulebook, exclude_pk: int | None) -> dict[str, Any]:
     """The name the rule expects for `agency`, free among existing names (KH Đ6.4)."""
     pattern = rulebook.naming.pattern_for(agency.kind) if rulebook.naming else None
-    base = naming.suggest_name(agency, rulebook, set())
-    taken = set(
-        Endpoint.objects.exclude(pk=exclude_pk).filter(name__startswith=base)
-        .values_list("name", flat=True)
-    )
     return {
-        "suggested_name": naming.suggest_name(agency, rulebook, taken),
+        "suggested_name": suggested_endpoint_name(agency, rulebook, exclude_pk),
         "pattern": pattern,
         "agency": agency,
         "naming_article": rulebook.cite(rulebook.naming.article) if rulebook.naming else "",

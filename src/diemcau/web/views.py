@@ -26,7 +26,7 @@ def endpoints_missing_contacts(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoi
         current = Contact.objects.filter(
             endpoint=OuterRef("pk"), role=role, active_until__isnull=True
         )
-        missing |= ~Exists(current)
+        missing |= Q(~Exists(current))
     return endpoints.exclude(status=EndpointStatus.REJECTED).filter(missing)
 
 

@@ -18,9 +18,8 @@ from diemcau.testing.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _settings(use_rulebook, settings):
+def _settings(use_rulebook):
     use_rulebook("khanh-hoa-2023")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

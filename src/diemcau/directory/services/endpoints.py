@@ -26,6 +26,7 @@ from ..choices import (
     TerminalKind,
 )
 from ..models import Agency, Endpoint, Evaluation, QuotaException, SecurityCheck
+from ..selectors import other_endpoints, suggested_endpoint_name
 
 ENDPOINT_FIELDS = [
     "agency_id",
@@ -99,25 +100,15 @@ def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None)
     name = data.name.strip()
     if not naming.name_matches(name, data.agency, rulebook):
         assert rulebook.naming is not None
-        taken = _names_like(data.agency, rulebook, exclude_pk)
         raise RuleViolation(
             code="endpoint_name_pattern",
             article=rulebook.cite(rulebook.naming.article),
             message=_("The device name must follow the naming rule; for this agency: %(name)s")
-            % {"name": naming.suggest_name(data.agency, rulebook, taken)},
+            % {"name": suggested_endpoint_name(data.agency, rulebook, exclude_pk)},
             field="name",
         )
-    if Endpoint.objects.exclude(pk=exclude_pk).filter(name__iexact=name).exists():
+    if other_endpoints(exclude_pk).filter(name__iexact=name).exists():
         raise InvalidInput({"name": [_("Another endpoint already has this name.")]})
-
-
-def _names_like(agency: Agency, rulebook: Rulebook, exclude_pk: int | None) -> set[str]:
-    base = naming.expected_base_name(agency, rulebook) or ""
-    return set(
-        Endpoint.objects.exclude(pk=exclude_pk)
-        .filter(name__startswith=base)
-        .values_list("name", flat=True)
-    )
 
 
 def _line_violation(
@@ -188,9 +179,9 @@ def allowed_endpoint_count(agency: Agency, rulebook: Rulebook) -> int | None:
 
 def counted_endpoints(agency: Agency, exclude_pk: int | None = None) -> int:
     return (
-        Endpoint.objects.filter(agency=agency)
+        other_endpoints(exclude_pk)
+        .filter(agency=agency)
         .exclude(status=EndpointStatus.REJECTED)
-        .exclude(pk=exclude_pk)
         .count()
     )
 

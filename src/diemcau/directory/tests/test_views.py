@@ -19,10 +19,8 @@ from diemcau.testing.factories import ContactFactory, EndpointFactory, UserFacto
 
 
 @pytest.fixture(autouse=True)
-def _khanh_hoa(use_rulebook, settings):
+def _khanh_hoa(use_rulebook):
     use_rulebook("khanh-hoa-2023")
-    # A fast hasher: these tests create many users; hashing strength is not under test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -557,3 +555,33 @@ def test_dong_nai_dashboard_lists_security_checks_due(client, use_rulebook, user
     page = login(client, users[Role.OPERATOR]).get(reverse("dashboard"))
     assert [e.name for e in page.context["security_due"]] == ["NT.XuongHuan"]
     assert "Điều 8.3c" in page.content.decode()
+
+
+def test_pages_under_the_dong_nai_rulebook(client, use_rulebook, users, kh_tree,
+                                          commune_endpoint):
+    """ĐN has no naming rule and requires the police security check before use."""
+    use_rulebook("dong-nai-2025")
+    operator = users[Role.OPERATOR]
+    login(client, operator)
+    form = client.get(reverse("directory:endpoint_create") + f"?agency={kh_tree.department.pk}")
+    assert form.status_code == 200
+    assert "Quy chế ĐN" in form.content.decode()
+    admit(commune_endpoint, operator)
+    approve = client.get(reverse("directory:endpoint_approve", args=[commune_endpoint.pk]))
+    labels = [item["label"] for item in approve.context["readiness"]]
+    assert "Security check passed" in labels
+    refused = client.post(reverse("directory:endpoint_approve", args=[commune_endpoint.pk]))
+    assert refused.context["form"].non_field_errors()[0].startswith("Điều 8.3c")
+    for url in [reverse("dashboard"), reverse("directory:agency_list"),
+                reverse("directory:endpoint_detail", args=[commune_endpoint.pk]),
+                reverse("directory:endpoint_security_check", args=[commune_endpoint.pk])]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_language_switch(client, district_office):
+    login(client, district_office)
+    assert client.get(reverse("dashboard")).context["LANGUAGE_CODE"] == "en"
+    client.post(reverse("set_language"), {"language": "vi", "next": reverse("dashboard")})
+    page = client.get(reverse("dashboard"))  # the chosen language beats the browser's
+    assert page.context["LANGUAGE_CODE"] == "vi"
+    assert '<html lang="vi">' in page.content.decode()

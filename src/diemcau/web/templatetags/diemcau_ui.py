@@ -35,9 +35,9 @@ def status_colour(status: str) -> str:
 def status_badge(status: str) -> SafeString:
     """`{% status_badge endpoint.status %}`: the status as a coloured badge."""
     try:
-        label = EndpointStatus(status).label
+        label = str(EndpointStatus(status).label)
     except ValueError:
-        label = status
+        label = str(status)
     colour = status_colour(status)
     text = " text-dark" if colour in ("info", "warning") else ""
     return format_html('<span class="badge text-bg-{}{}">{}</span>', colour, text, label)
