@@ -1,0 +1,81 @@
+"""MCU capacity arithmetic (KH Đ12.4a, R11): pure functions, no database.
+
+A meeting holds its MCU node from the first technical check to its end, per window
+(rehearsal, session). At every instant the number of concurrent meetings and the total of
+connected endpoints must stay within the rulebook's cap of the node's maximum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Window:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    def overlaps(self, other: Window) -> bool:
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+
+@dataclass(frozen=True)
+class Load:
+    """One holder of a node during a window: a meeting with its endpoint count."""
+
+    meeting_id: int
+    window: Window
+    endpoints: int
+
+
+@dataclass(frozen=True)
+class Peak:
+    meetings: int
+    endpoints: int
+
+
+def merge(windows: Iterable[Window]) -> list[Window]:
+    """Overlapping or touching windows of one meeting become one, so it is counted once."""
+    merged: list[Window] = []
+    for window in sorted(windows, key=lambda w: w.starts_at):
+        if merged and window.starts_at <= merged[-1].ends_at:
+            last = merged[-1]
+            merged[-1] = Window(last.starts_at, max(last.ends_at, window.ends_at))
+        else:
+            merged.append(window)
+    return merged
+
+
+def peak(loads: Sequence[Load], within: Sequence[Window]) -> Peak:
+    """The highest concurrent meetings and endpoints at any instant inside `within`.
+
+    A sweep over start/end events; windows are half-open [start, end), so a meeting that
+    ends at 10:00 and one that starts at 10:00 never count together.
+    """
+    events: list[tuple[dt.datetime, int, int, int]] = []
+    for load in loads:
+        for area in within:
+            if load.window.overlaps(area):
+                start = max(load.window.starts_at, area.starts_at)
+                end = min(load.window.ends_at, area.ends_at)
+                # ends (0) sort before starts (1) at the same instant
+                events.append((start, 1, 1, load.endpoints))
+                events.append((end, 0, -1, -load.endpoints))
+    events.sort(key=lambda e: (e[0], e[1]))
+    meetings = endpoints = best_meetings = best_endpoints = 0
+    for _, _, delta_meetings, delta_endpoints in events:
+        meetings += delta_meetings
+        endpoints += delta_endpoints
+        best_meetings = max(best_meetings, meetings)
+        best_endpoints = max(best_endpoints, endpoints)
+    return Peak(best_meetings, best_endpoints)
+
+
+def fits(existing: Sequence[Load], new: Sequence[Load], meeting_cap: int, endpoint_cap: int
+         ) -> bool:
+    """Whether adding `new` keeps every instant of its windows within both caps."""
+    within = [load.window for load in new]
+    top = peak([*existing, *new], within)
+    return top.meetings <= meeting_cap and top.endpoints <= endpoint_cap

@@ -1,0 +1,63 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MeetingStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted, waiting for the operator")
+    ACCEPTED = "accepted", _("Accepted, code issued")
+    REFUSED = "refused", _("Refused")
+    CANCELLED = "cancelled", _("Cancelled")
+    REVOKED = "revoked", _("Code revoked")
+    LIVE = "live", _("Live")
+    ENDED = "ended", _("Ended")
+
+
+# Meetings that hold MCU capacity and endpoints.
+HOLDING_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent (đột xuất)")
+    EMERGENCY = "emergency", _("Emergency (disaster, epidemic, fire, central directive)")
+
+
+class Classification(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    INTERNAL = "internal", _("Internal")
+    STATE_SECRET = "state_secret", _("State secret")
+
+
+class MeetingType(models.TextChoices):
+    # QĐ 45/2018/QĐ-TTg Đ7.2, to which ĐN Đ4.2 and KH Đ4.2 refer.
+    THEMATIC = "thematic", _("Thematic meeting")
+    BRIEFING = "briefing", _("Regular briefing (giao ban)")
+    ADVISORY = "advisory", _("Advisory meeting")
+    TRAINING = "training", _("Training or deployment")
+    WORKING = "working", _("Working meeting")
+    OTHER = "other", _("Other")
+
+
+class Recurrence(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class WindowKind(models.TextChoices):
+    REHEARSAL = "rehearsal", _("Rehearsal")
+    SESSION = "session", _("Official session")
+
+
+class CheckStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    PASSED = "passed", _("Ready")
+    FAILED = "failed", _("Not ready")
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("Being fixed")
+    CLOSED = "closed", _("Closed")
+
+
