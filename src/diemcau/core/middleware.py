@@ -17,3 +17,20 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with acting_from(request_address(request)):
             return self.get_response(request)
+
+
+class VietnameseFirstMiddleware:
+    """Pages speak Vietnamese unless the user chose English with the language switcher.
+
+    Browsers in Vietnamese offices often announce English; following that header would turn
+    the UI English for people who never asked. The API keeps honouring Accept-Language, so
+    integrations can ask for English messages. Runs before LocaleMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

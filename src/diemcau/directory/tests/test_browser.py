@@ -93,5 +93,5 @@ def test_register_endpoint_with_naming_rule(live_server, kh_tree, use_rulebook, 
     page.goto(f"{base}/endpoints/")
     row = page.locator("table tbody tr", has_text="NT.XuongHuan")
     row.wait_for()
-    assert "Pending evaluation" in row.inner_text()
+    assert "Chờ thẩm định" in row.inner_text()  # the UI speaks Vietnamese first
     page.screenshot(path=SCREENSHOT, full_page=True)

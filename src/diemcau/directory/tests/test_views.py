@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.test import Client
 from django.urls import reverse
@@ -27,7 +28,9 @@ def _khanh_hoa(use_rulebook):
 def client():
     """Pages in English, so that assertions on page text do not depend on the Vietnamese
     catalogue; the rulebook's articles and messages are Vietnamese in every language."""
-    return Client(HTTP_ACCEPT_LANGUAGE="en")
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return english
 
 
 @pytest.fixture

@@ -108,3 +108,12 @@ def test_success_returns_the_value():
 )
 def test_status_badge_colours(status, colour):
     assert f"text-bg-{colour}" in status_badge(status)
+
+
+@pytest.mark.django_db
+def test_pages_are_vietnamese_first_even_when_the_browser_asks_for_english(client):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Đăng nhập" in page
+    client.cookies["django_language"] = "en"
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Sign in" in page
