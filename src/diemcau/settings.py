@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "diemcau.core",
     "diemcau.rulebooks",
     "diemcau.directory",
+    "diemcau.media",
+    "diemcau.scheduling",
+    "diemcau.notifications",
     "diemcau.web",
 ]
 

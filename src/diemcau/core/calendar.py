@@ -188,9 +188,7 @@ def _lead_time(rb: Rulebook, urgency: str) -> LeadTime:
     try:
         return rb.lead_times[urgency]
     except KeyError:
-        raise ValueError(
-            f"unknown urgency {urgency!r}; known: normal, urgent, emergency"
-        ) from None
+        raise ValueError(f"unknown urgency {urgency!r}; known: normal, urgent, emergency") from None
 
 
 def _latest_bound(rb: Rulebook, lead: LeadTime, starts_at: datetime) -> datetime:
@@ -218,7 +216,11 @@ def latest_registration_time(rb: Rulebook, urgency: str, starts_at: datetime) ->
 
 def earliest_start(rb: Rulebook, urgency: str, received: datetime) -> datetime:
     """The earliest start a registration received at `received` may ask for: every start from
-    this one on satisfies the lead time. Exempt urgencies may start at once."""
+    this one on satisfies the lead time. Exempt urgencies may start at once.
+
+    With a working-day lead time a start on a day off just before it can be in time too
+    (received Thursday 08:00, 2 days: Monday 08:00 here, yet Saturday 08:00 is accepted because
+    it counts back to Thursday); the form only needs a start that is sure to pass."""
     lead = _lead_time(rb, urgency)
     if lead.exempt:
         return WorkCalendar.for_rulebook(rb).local(received)

@@ -38,15 +38,30 @@ class Action(StrEnum):
     MANAGE_CONTACTS = "manage_contacts"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
+    VIEW_MEETING = "view_meeting"
+    REGISTER_MEETING = "register_meeting"
+    DECIDE_MEETING = "decide_meeting"
+    RECORD_CHECK = "record_check"
+    REPORT_INCIDENT = "report_incident"
+    MANAGE_INCIDENT = "manage_incident"
+    MANAGE_MCU = "manage_mcu"
 
 
-_EVERYONE_READS = {Action.VIEW_AGENCY, Action.VIEW_ENDPOINT, Action.VIEW_CONTACTS}
+_EVERYONE_READS = {
+    Action.VIEW_AGENCY,
+    Action.VIEW_ENDPOINT,
+    Action.VIEW_CONTACTS,
+    Action.VIEW_MEETING,
+}
 _AGENCY_STAFF_WRITES = {
     Action.REGISTER_ENDPOINT,
     Action.EDIT_ENDPOINT,
     Action.MANAGE_CONTACTS,
 }
 _OPERATOR_WRITES = {
+    Action.DECIDE_MEETING,
+    Action.MANAGE_INCIDENT,
+    Action.MANAGE_MCU,
     Action.EVALUATE_ENDPOINT,
     Action.APPROVE_ENDPOINT,
     Action.SUSPEND_ENDPOINT,
@@ -54,11 +69,18 @@ _OPERATOR_WRITES = {
     Action.RECORD_QUOTA_EXCEPTION,
 }
 
+# Offices register meetings (ĐN Đ10, KH Đ12); technicians run the rooms and their checks.
+_OFFICE_WRITES = {Action.REGISTER_MEETING, Action.REPORT_INCIDENT}
+_TECHNICIAN_WRITES = {Action.RECORD_CHECK, Action.REPORT_INCIDENT}
+
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.OPERATOR: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES | _OPERATOR_WRITES),
-    Role.OFFICE: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES),
-    Role.TECHNICIAN: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES),
+    Role.OPERATOR: frozenset(
+        _EVERYONE_READS | _AGENCY_STAFF_WRITES | _OPERATOR_WRITES | _OFFICE_WRITES
+        | _TECHNICIAN_WRITES
+    ),
+    Role.OFFICE: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES | _OFFICE_WRITES),
+    Role.TECHNICIAN: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES | _TECHNICIAN_WRITES),
     # Auditors read everything and change nothing.
     Role.AUDITOR: frozenset(_EVERYONE_READS | {Action.VIEW_AUDIT}),
 }

@@ -73,8 +73,9 @@ def peak(loads: Sequence[Load], within: Sequence[Window]) -> Peak:
     return Peak(best_meetings, best_endpoints)
 
 
-def fits(existing: Sequence[Load], new: Sequence[Load], meeting_cap: int, endpoint_cap: int
-         ) -> bool:
+def fits(
+    existing: Sequence[Load], new: Sequence[Load], meeting_cap: int, endpoint_cap: int
+) -> bool:
     """Whether adding `new` keeps every instant of its windows within both caps."""
     within = [load.window for load in new]
     top = peak([*existing, *new], within)

@@ -59,5 +59,3 @@ class IncidentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("Being fixed")
     CLOSED = "closed", _("Closed")
-
-

@@ -49,11 +49,15 @@ class Meeting(models.Model):
         MeetingSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings"
     )
     host_agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="hosted_meetings",
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="hosted_meetings",
         verbose_name=_("host agency"),
     )
     host_endpoint = models.ForeignKey(
-        Endpoint, on_delete=models.PROTECT, related_name="hosted_meetings",
+        Endpoint,
+        on_delete=models.PROTECT,
+        related_name="hosted_meetings",
         verbose_name=_("host endpoint"),
     )
     participants = models.ManyToManyField(
@@ -73,15 +77,22 @@ class Meeting(models.Model):
     )
     emergency_reason = models.CharField(_("reason for urgency"), max_length=250, blank=True)
     classification = models.CharField(
-        _("classification"), max_length=20, choices=Classification.choices,
+        _("classification"),
+        max_length=20,
+        choices=Classification.choices,
         default=Classification.NORMAL,
     )
     invitation = models.FileField(
-        _("invitation letter (PDF)"), upload_to="invitations/%Y/%m/", blank=True,
+        _("invitation letter (PDF)"),
+        upload_to="invitations/%Y/%m/",
+        blank=True,
         validators=[FileExtensionValidator(["pdf"])],
     )
     status = models.CharField(
-        _("status"), max_length=12, choices=MeetingStatus.choices, default=MeetingStatus.DRAFT,
+        _("status"),
+        max_length=12,
+        choices=MeetingStatus.choices,
+        default=MeetingStatus.DRAFT,
         db_index=True,
     )
     # The server's receipt time is the registration order (KH Đ12.4b).
@@ -89,15 +100,23 @@ class Meeting(models.Model):
     # When the registration counts from (next office hours for KH Đ13.2a e-mail rule).
     counted_from = models.DateTimeField(_("counted from"), null=True, blank=True)
     reply_due_at = models.DateTimeField(_("reply due"), null=True, blank=True, db_index=True)
+    reply_warned_at = models.DateTimeField(null=True, blank=True)
     sla_breached_at = models.DateTimeField(_("reply deadline missed at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     decision_reason = models.TextField(_("reason"), blank=True)
     node = models.ForeignKey(
-        McuNode, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings",
+        McuNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
         verbose_name=_("MCU node"),
     )
     code = models.CharField(_("meeting code"), max_length=20, null=True, blank=True, unique=True)
@@ -112,8 +131,9 @@ class Meeting(models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="meeting_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(rehearsal_starts_at__isnull=True)
                 | Q(rehearsal_ends_at__gt=models.F("rehearsal_starts_at")),
@@ -148,14 +168,17 @@ class Booking(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["node", "holds", "starts_at", "ends_at"],
-                         name="booking_node_window"),
-            models.Index(fields=["endpoint", "holds", "starts_at", "ends_at"],
-                         name="booking_endpoint_window"),
+            models.Index(
+                fields=["node", "holds", "starts_at", "ends_at"], name="booking_node_window"
+            ),
+            models.Index(
+                fields=["endpoint", "holds", "starts_at", "ends_at"], name="booking_endpoint_window"
+            ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="booking_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,7 +198,10 @@ class TechnicalCheck(models.Model):
     results = models.JSONField(_("checklist"), default=dict, blank=True)
     remarks = models.TextField(_("remarks"), blank=True)
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     checked_at = models.DateTimeField(null=True, blank=True)
@@ -185,8 +211,9 @@ class TechnicalCheck(models.Model):
         verbose_name = _("technical check")
         verbose_name_plural = _("technical checks")
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "endpoint", "kind"],
-                                    name="technicalcheck_unique"),
+            models.UniqueConstraint(
+                fields=["meeting", "endpoint", "kind"], name="technicalcheck_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -201,12 +228,18 @@ class Incident(models.Model):
         Endpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
     )
     technical_check = models.ForeignKey(
-        TechnicalCheck, on_delete=models.SET_NULL, null=True, blank=True,
+        TechnicalCheck,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="incidents",
     )
     description = models.TextField(_("description"))
     status = models.CharField(
-        _("status"), max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.OPEN,
+        _("status"),
+        max_length=12,
+        choices=IncidentStatus.choices,
+        default=IncidentStatus.OPEN,
         db_index=True,
     )
     resolution = models.TextField(_("resolution"), blank=True)
@@ -215,7 +248,10 @@ class Incident(models.Model):
     )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     closed_at = models.DateTimeField(null=True, blank=True)

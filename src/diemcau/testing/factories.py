@@ -82,3 +82,19 @@ class ContactFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"09{n:08d}")
     email = factory.Sequence(lambda n: f"kythuat{n}@example.gov.vn")
     active_from = factory.LazyFunction(timezone.now)
+
+
+class McuNodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "media.McuNode"
+
+    name = factory.Sequence(lambda n: f"mcu-{n}")
+    max_meetings = 10
+    max_endpoints = 100
+
+
+class ApprovedEndpointFactory(EndpointFactory):
+    """An admitted endpoint, usable in meetings."""
+
+    status = EndpointStatus.APPROVED
+    security_check_due = False

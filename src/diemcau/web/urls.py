@@ -13,4 +13,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("diemcau.directory.urls")),
     path("", include("diemcau.core.urls")),
+    path("", include("diemcau.scheduling.urls")),
 ]

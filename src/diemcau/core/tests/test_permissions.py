@@ -8,38 +8,28 @@ from diemcau.testing.factories import UserFactory
 
 # The expected matrix, written out by hand: a change to ROLE_ACTIONS must change this too.
 A = Action
+READ = {A.VIEW_AGENCY, A.VIEW_ENDPOINT, A.VIEW_CONTACTS, A.VIEW_MEETING}
+STAFF = {A.REGISTER_ENDPOINT, A.EDIT_ENDPOINT, A.MANAGE_CONTACTS}
 EXPECTED = {
     Role.ADMIN: set(Action),
-    Role.OPERATOR: {
-        A.VIEW_AGENCY,
-        A.VIEW_ENDPOINT,
-        A.VIEW_CONTACTS,
-        A.REGISTER_ENDPOINT,
-        A.EDIT_ENDPOINT,
-        A.MANAGE_CONTACTS,
+    Role.OPERATOR: READ
+    | STAFF
+    | {
         A.EVALUATE_ENDPOINT,
         A.APPROVE_ENDPOINT,
         A.SUSPEND_ENDPOINT,
         A.RECORD_SECURITY_CHECK,
         A.RECORD_QUOTA_EXCEPTION,
+        A.DECIDE_MEETING,
+        A.MANAGE_INCIDENT,
+        A.MANAGE_MCU,
+        A.REGISTER_MEETING,
+        A.RECORD_CHECK,
+        A.REPORT_INCIDENT,
     },
-    Role.OFFICE: {
-        A.VIEW_AGENCY,
-        A.VIEW_ENDPOINT,
-        A.VIEW_CONTACTS,
-        A.REGISTER_ENDPOINT,
-        A.EDIT_ENDPOINT,
-        A.MANAGE_CONTACTS,
-    },
-    Role.TECHNICIAN: {
-        A.VIEW_AGENCY,
-        A.VIEW_ENDPOINT,
-        A.VIEW_CONTACTS,
-        A.REGISTER_ENDPOINT,
-        A.EDIT_ENDPOINT,
-        A.MANAGE_CONTACTS,
-    },
-    Role.AUDITOR: {A.VIEW_AGENCY, A.VIEW_ENDPOINT, A.VIEW_CONTACTS, A.VIEW_AUDIT},
+    Role.OFFICE: READ | STAFF | {A.REGISTER_MEETING, A.REPORT_INCIDENT},
+    Role.TECHNICIAN: READ | STAFF | {A.RECORD_CHECK, A.REPORT_INCIDENT},
+    Role.AUDITOR: READ | {A.VIEW_AUDIT},
 }
 
 

@@ -36,13 +36,17 @@ def normalize_phone(phone: str) -> str:
     return re.sub(r"[\s.\-()]", "", phone or "")
 
 
+def valid_phone(phone: str) -> bool:
+    return bool(_PHONE.match(normalize_phone(phone)))
+
+
 def _validate(data: ContactInput) -> None:
     errors: dict[str, list[str]] = {}
     if data.role not in ContactRole.values:
         errors["role"] = [_("Choose a valid role.")]
     if not data.full_name.strip():
         errors["full_name"] = [_("This field is required.")]
-    if not _PHONE.match(normalize_phone(data.phone)):
+    if not valid_phone(data.phone):
         errors["phone"] = [_("Enter a Vietnamese phone number, e.g. 0912345678 or +84912345678.")]
     if data.email:
         try:

@@ -1,0 +1,155 @@
+"""Where an accepted meeting would go: which MCU node has room, which endpoints are busy,
+and — for a higher-level meeting — which lower-level meetings would have to give way.
+
+Read-only. `accept_meeting` runs it again inside its transaction, after locking the nodes
+and endpoints, so what it decides cannot change underneath it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from diemcau.directory.models import Endpoint
+from diemcau.media.models import McuNode
+from diemcau.rulebooks import Rulebook
+
+from .capacity import Load, Window, fits, peak
+from .choices import HOLDING_STATUSES, MeetingStatus
+from .models import Booking, Meeting
+from .windows import meeting_windows, node_windows
+
+
+@dataclass(frozen=True)
+class Conflict:
+    endpoint: Endpoint
+    meeting: Meeting
+
+
+@dataclass
+class Plan:
+    """The outcome for one meeting: a node (or none), and what stands in the way."""
+
+    node: McuNode | None = None
+    revocations: list[Meeting] = field(default_factory=list)
+    blocking_conflicts: list[Conflict] = field(default_factory=list)
+    full: bool = False  # no node has room, even with revocations
+
+    @property
+    def possible(self) -> bool:
+        return self.node is not None and not self.blocking_conflicts
+
+
+def endpoint_count(meeting: Meeting) -> int:
+    return 1 + meeting.participants.exclude(pk=meeting.host_endpoint_id).count()
+
+
+def rank(meeting: Meeting, rulebook: Rulebook) -> int:
+    return rulebook.level_rank_for_kind(meeting.host_agency.kind)
+
+
+def overlapping(windows: Sequence[Window]) -> Q:
+    overlap = Q(pk__in=[])
+    for window in windows:
+        overlap |= Q(starts_at__lt=window.ends_at, ends_at__gt=window.starts_at)
+    return overlap
+
+
+def endpoint_conflicts(meeting: Meeting) -> list[Conflict]:
+    """Other held meetings that already have one of this meeting's endpoints at that time."""
+    windows = [w for _, w in meeting_windows(meeting)]
+    endpoint_ids = [meeting.host_endpoint_id, *meeting.participants.values_list("pk", flat=True)]
+    rows = (
+        Booking.objects.filter(holds=True, endpoint_id__in=endpoint_ids)
+        .filter(overlapping(windows))
+        .exclude(meeting=meeting)
+        .select_related("endpoint", "meeting__host_agency")
+        .order_by("meeting__registered_at")
+    )
+    seen: set[tuple[int | None, int]] = set()
+    conflicts = []
+    for row in rows:
+        key = (row.endpoint_id, row.meeting_id)
+        if key not in seen and row.endpoint is not None:
+            seen.add(key)
+            conflicts.append(Conflict(row.endpoint, row.meeting))
+    return conflicts
+
+
+def node_loads(node: McuNode, windows: Sequence[Window], exclude_meeting: int) -> list[Load]:
+    rows = (
+        Booking.objects.filter(node=node, endpoint__isnull=True, holds=True)
+        .filter(overlapping(windows))
+        .exclude(meeting_id=exclude_meeting)
+        .values_list("meeting_id", "starts_at", "ends_at", "endpoints_count")
+    )
+    return [Load(m, Window(s, e), n) for m, s, e, n in rows]
+
+
+def _revocable(meeting: Meeting, candidate: Meeting, rulebook: Rulebook) -> bool:
+    """KH Đ12.4b: only accepted meetings of lower-level bodies give way (not live ones)."""
+    rule = rulebook.priority
+    return (
+        rule.revocation
+        and rule.higher_level_first
+        and candidate.status == MeetingStatus.ACCEPTED
+        and rank(candidate, rulebook) < rank(meeting, rulebook)
+    )
+
+
+def _latest_first(meetings: Iterable[Meeting]) -> list[Meeting]:
+    return sorted(meetings, key=lambda m: (m.registered_at, m.pk), reverse=True)
+
+
+def plan(meeting: Meeting, rulebook: Rulebook, nodes: Sequence[McuNode] | None = None) -> Plan:
+    """Pick the node needing the fewest revocations (none, ideally), the least loaded first."""
+    windows = node_windows(meeting, rulebook)
+    new = [Load(meeting.pk or 0, w, endpoint_count(meeting)) for w in windows]
+    conflicts = endpoint_conflicts(meeting)
+    forced = [c.meeting for c in conflicts if _revocable(meeting, c.meeting, rulebook)]
+    blocking = [c for c in conflicts if not _revocable(meeting, c.meeting, rulebook)]
+    forced_ids = {m.pk for m in forced}
+    best: tuple[tuple[int, int, int], McuNode, list[Meeting]] | None = None
+    for node in nodes if nodes is not None else McuNode.objects.filter(is_active=True):
+        existing = [
+            load
+            for load in node_loads(node, windows, meeting.pk or 0)
+            if load.meeting_id not in forced_ids
+        ]
+        extra = _node_revocations(meeting, node, existing, new, rulebook)
+        if extra is None:
+            continue
+        top = peak([*existing, *new], windows)
+        score = (len(extra), top.endpoints * 1000 // node.max_endpoints, node.pk)
+        if best is None or score < best[0]:
+            best = (score, node, extra)
+    if best is None:
+        return Plan(None, _latest_first(set(forced)), blocking, full=True)
+    revocations = _latest_first({m.pk: m for m in [*forced, *best[2]]}.values())
+    return Plan(best[1], revocations, blocking)
+
+
+def _node_revocations(
+    meeting: Meeting, node: McuNode, existing: list[Load], new: list[Load], rulebook: Rulebook
+) -> list[Meeting] | None:
+    """[] if it fits; else the lower-level meetings to revoke, latest-registered first and only
+    as many as needed (KH Đ12.4b); None if even that would not make room."""
+    cap = rulebook.capacity.cap_percent
+    meeting_cap, endpoint_cap = node.meeting_cap(cap), node.endpoint_cap(cap)
+    if fits(existing, new, meeting_cap, endpoint_cap):
+        return []
+    holder_ids = {load.meeting_id for load in existing}
+    holders = Meeting.objects.filter(pk__in=holder_ids, status__in=HOLDING_STATUSES)
+    candidates = _latest_first(
+        [m for m in holders.select_related("host_agency") if _revocable(meeting, m, rulebook)]
+    )
+    chosen: list[Meeting] = []
+    remaining = list(existing)
+    for candidate in candidates:
+        chosen.append(candidate)
+        remaining = [load for load in remaining if load.meeting_id != candidate.pk]
+        if fits(remaining, new, meeting_cap, endpoint_cap):
+            return chosen
+    return None

@@ -1,0 +1,83 @@
+"""Read-side queries for meetings: the operator queue, free slots, busy endpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from diemcau.core import calendar
+from diemcau.directory.models import Endpoint
+from diemcau.rulebooks import active_rulebook
+
+from . import planning
+from .capacity import Window
+from .choices import MeetingStatus, Urgency
+from .models import Booking, Meeting
+
+SLOT_STEP = dt.timedelta(minutes=30)
+SLOT_HORIZON = dt.timedelta(days=7)
+
+
+def operator_queue(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """Pending registrations: emergencies first (ĐN Đ10.3, KH Đ12.3), then by reply deadline,
+    then in order of registration."""
+    first = Case(
+        When(urgency=Urgency.EMERGENCY, then=Value(0)),
+        When(urgency=Urgency.URGENT, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        meetings.filter(status=MeetingStatus.SUBMITTED)
+        .annotate(urgency_order=first)
+        .order_by("urgency_order", "reply_due_at", "registered_at")
+        .select_related("host_agency", "host_endpoint")
+    )
+
+
+def busy_endpoints(
+    endpoints: Sequence[Endpoint], windows: Sequence[Window], exclude_meeting: int | None = None
+) -> dict[int, list[Booking]]:
+    """For the registration form: which of these endpoints are held at those times."""
+    busy: dict[int, list[Booking]] = {}
+    if not windows:
+        return busy
+    overlap = planning.overlapping(windows)
+    rows = (
+        Booking.objects.filter(holds=True, endpoint__in=endpoints)
+        .filter(overlap)
+        .select_related("meeting")
+    )
+    if exclude_meeting:
+        rows = rows.exclude(meeting_id=exclude_meeting)
+    for row in rows:
+        assert row.endpoint_id is not None
+        busy.setdefault(row.endpoint_id, []).append(row)
+    return busy
+
+
+def free_slots(meeting: Meeting, count: int = 3) -> list[dt.datetime]:
+    """Start times in the next days, within office hours, at which this meeting — same length,
+    same endpoints — would fit without revoking anything."""
+    rulebook = active_rulebook()
+    work = calendar.WorkCalendar.for_rulebook(rulebook)
+    length = meeting.ends_at - meeting.starts_at
+    candidate = work.next_office_time(max(meeting.starts_at, timezone.now()))
+    candidate = candidate.replace(minute=(candidate.minute // 30) * 30, second=0, microsecond=0)
+    horizon = candidate + SLOT_HORIZON
+    found: list[dt.datetime] = []
+    probe = Meeting(
+        pk=meeting.pk, host_agency=meeting.host_agency, host_endpoint=meeting.host_endpoint
+    )
+    while candidate < horizon and len(found) < count:
+        if work.is_office_time(candidate) and work.is_office_time(candidate + length):
+            probe.starts_at, probe.ends_at = candidate, candidate + length
+            probe.rehearsal_starts_at = probe.rehearsal_ends_at = None
+            plan = planning.plan(probe, rulebook)
+            if plan.possible and not plan.revocations:
+                found.append(candidate)
+        candidate += SLOT_STEP
+    return found

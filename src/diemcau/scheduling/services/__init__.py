@@ -1,0 +1,1 @@
+"""Every change to meetings goes through these services (one transaction each, audited)."""

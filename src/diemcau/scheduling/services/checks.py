@@ -1,0 +1,154 @@
+"""Technical checks before the rehearsal and the session, and incidents (R15, R16)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from diemcau.core import audit
+from diemcau.core.errors import InvalidInput, InvalidTransition
+from diemcau.core.models import User
+from diemcau.core.permissions import Action, require
+from diemcau.rulebooks import active_rulebook
+
+from ..choices import HOLDING_STATUSES, CheckStatus, IncidentStatus
+from ..models import Incident, Meeting, TechnicalCheck
+
+CHECK_FIELDS = ["status", "results", "remarks", "checked_by_id", "checked_at"]
+INCIDENT_FIELDS = [
+    "status",
+    "description",
+    "resolution",
+    "endpoint_id",
+    "technical_check_id",
+    "closed_at",
+    "closed_by_id",
+]
+
+
+@dataclass
+class CheckInput:
+    results: dict[str, bool] = field(default_factory=dict)
+    remarks: str = ""
+
+
+@transaction.atomic
+def record_check(check: TechnicalCheck, data: CheckInput, *, actor: User) -> TechnicalCheck:
+    """Record the checklist of one endpoint. Any item not ready opens an incident that the
+    operator tracks to closure (ĐN Đ11.2c, KH Đ13.2c)."""
+    check = (
+        TechnicalCheck.objects.select_for_update()
+        .select_related("endpoint__agency", "meeting")
+        .get(pk=check.pk)
+    )
+    require(actor, Action.RECORD_CHECK, check.endpoint.agency)
+    if check.meeting.status not in HOLDING_STATUSES:
+        raise InvalidTransition(_("The meeting is no longer accepted."))
+    items = active_rulebook().technical_check.items
+    unknown = set(data.results) - set(items)
+    missing = [item for item in items if item not in data.results]
+    if unknown or missing:
+        raise InvalidInput(
+            {
+                "results": [
+                    _("Answer every item of the checklist: %(items)s.")
+                    % {"items": ", ".join(items)}
+                ]
+            }
+        )
+    failed = [item for item in items if not data.results[item]]
+    if failed and not data.remarks.strip():
+        raise InvalidInput({"remarks": [_("Describe what is not ready.")]})
+    before = audit.snapshot(check, CHECK_FIELDS)
+    check.results = {item: bool(data.results[item]) for item in items}
+    check.remarks = data.remarks.strip()
+    check.status = CheckStatus.FAILED if failed else CheckStatus.PASSED
+    check.checked_by, check.checked_at = actor, timezone.now()
+    check.save()
+    audit.record(
+        "check.record", check, actor=actor, before=before, after=audit.snapshot(check, CHECK_FIELDS)
+    )
+    if failed:
+        _open(
+            check.meeting,
+            actor,
+            description=_("Not ready: %(items)s. %(remarks)s")
+            % {"items": ", ".join(failed), "remarks": check.remarks},
+            endpoint_id=check.endpoint_id,
+            check=check,
+        )
+    return check
+
+
+def _open(
+    meeting: Meeting,
+    actor: User,
+    *,
+    description: str,
+    endpoint_id: int | None,
+    check: TechnicalCheck | None = None,
+) -> Incident:
+    incident = Incident.objects.create(
+        meeting=meeting,
+        endpoint_id=endpoint_id,
+        technical_check=check,
+        description=description,
+        opened_by=actor,
+    )
+    audit.record(
+        "incident.open", incident, actor=actor, after=audit.snapshot(incident, INCIDENT_FIELDS)
+    )
+    from .. import notices
+
+    notices.incident_opened(incident)
+    return incident
+
+
+@transaction.atomic
+def report_incident(
+    meeting: Meeting, *, description: str, actor: User, endpoint_id: int | None = None
+) -> Incident:
+    """An endpoint reports a problem it cannot fix itself (ĐN Đ12.4c, KH Đ14.4c)."""
+    meeting = Meeting.objects.select_related("host_agency").get(pk=meeting.pk)
+    agency = meeting.host_agency
+    if endpoint_id is not None:
+        endpoint = meeting.participants.filter(pk=endpoint_id).first() or (
+            meeting.host_endpoint if meeting.host_endpoint_id == endpoint_id else None
+        )
+        if endpoint is None:
+            raise InvalidInput({"endpoint": [_("This endpoint is not in the meeting.")]})
+        agency = endpoint.agency
+    require(actor, Action.REPORT_INCIDENT, agency)
+    if not description.strip():
+        raise InvalidInput({"description": [_("Describe the problem.")]})
+    return _open(meeting, actor, description=description.strip(), endpoint_id=endpoint_id)
+
+
+@transaction.atomic
+def update_incident(incident: Incident, *, status: str, resolution: str, actor: User) -> Incident:
+    """The operator tracks an incident: being fixed, then closed with what was done."""
+    require(actor, Action.MANAGE_INCIDENT)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.status == IncidentStatus.CLOSED:
+        raise InvalidTransition(_("This incident is closed."))
+    if status not in IncidentStatus.values:
+        raise InvalidInput({"status": [_("Choose a valid status.")]})
+    if status == IncidentStatus.CLOSED and not resolution.strip():
+        raise InvalidInput({"resolution": [_("Say how it was resolved.")]})
+    before = audit.snapshot(incident, INCIDENT_FIELDS)
+    incident.status = status
+    incident.resolution = resolution.strip()
+    if status == IncidentStatus.CLOSED:
+        incident.closed_at, incident.closed_by = timezone.now(), actor
+    incident.save()
+    audit.record(
+        "incident.update",
+        incident,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(incident, INCIDENT_FIELDS),
+    )
+    return incident

@@ -1,0 +1,367 @@
+"""Registering meetings (R7, R8, R10): drafts, submission with lead times, series, cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from diemcau.core import audit, calendar
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
+from diemcau.core.models import User
+from diemcau.core.permissions import Action, require
+from diemcau.directory.choices import AgencyKind, EndpointStatus, Network, TerminalKind
+from diemcau.directory.models import Agency, Endpoint
+from diemcau.directory.services.contacts import normalize_phone, valid_phone
+from diemcau.rulebooks import Rulebook, active_rulebook
+
+from .. import notices
+from ..choices import Classification, MeetingStatus, Recurrence, Urgency
+from ..models import Meeting, MeetingSeries
+from ..permissions import can_manage_meeting
+from . import holdings
+
+MEETING_FIELDS = [
+    "title",
+    "meeting_type",
+    "host_agency_id",
+    "host_endpoint_id",
+    "rehearsal_starts_at",
+    "rehearsal_ends_at",
+    "starts_at",
+    "ends_at",
+    "place",
+    "contact_name",
+    "contact_phone",
+    "recording_requested",
+    "support_notes",
+    "urgency",
+    "emergency_reason",
+    "classification",
+    "status",
+    "registered_at",
+    "counted_from",
+    "reply_due_at",
+    "node_id",
+    "decision_reason",
+    "series_id",
+]
+MAX_INVITATION_BYTES = 10 * 1024 * 1024
+MAX_OCCURRENCES = 60
+
+
+@dataclass
+class MeetingInput:
+    title: str
+    host_agency: Agency
+    host_endpoint: Endpoint
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    place: str
+    contact_name: str
+    contact_phone: str
+    participants: list[Endpoint] = field(default_factory=list)
+    meeting_type: str = "working"
+    rehearsal_starts_at: dt.datetime | None = None
+    rehearsal_ends_at: dt.datetime | None = None
+    urgency: str = Urgency.NORMAL
+    emergency_reason: str = ""
+    classification: str = Classification.NORMAL
+    recording_requested: bool = False
+    support_notes: str = ""
+    invitation: UploadedFile | None = None
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _check_shape(data: MeetingInput) -> None:
+    errors: dict[str, list[str]] = {}
+    for name in ("title", "place", "contact_name"):
+        if not getattr(data, name).strip():
+            errors[name] = [_("This field is required.")]
+    if not valid_phone(data.contact_phone):
+        errors["contact_phone"] = [
+            _("Enter a Vietnamese phone number, e.g. 0912345678 or +84912345678.")
+        ]
+    if data.ends_at <= data.starts_at:
+        errors["ends_at"] = [_("The end must be after the start.")]
+    if (data.rehearsal_starts_at is None) != (data.rehearsal_ends_at is None):
+        errors["rehearsal_ends_at"] = [_("Give both the start and the end of the rehearsal.")]
+    elif data.rehearsal_starts_at and data.rehearsal_ends_at:
+        if data.rehearsal_ends_at <= data.rehearsal_starts_at:
+            errors["rehearsal_ends_at"] = [_("The end must be after the start.")]
+        elif data.rehearsal_ends_at > data.starts_at:
+            errors["rehearsal_ends_at"] = [_("The rehearsal must end before the session starts.")]
+    if data.urgency == Urgency.EMERGENCY and not data.emergency_reason.strip():
+        errors["emergency_reason"] = [_("Say what the emergency is.")]
+    if data.host_endpoint.agency_id != data.host_agency.pk:
+        errors["host_endpoint"] = [_("The host endpoint must belong to the host agency.")]
+    if data.invitation is not None:
+        errors.update(_invitation_errors(data.invitation))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _invitation_errors(upload: UploadedFile) -> dict[str, list[str]]:
+    if upload.size is not None and upload.size > MAX_INVITATION_BYTES:
+        return {"invitation": [_("The invitation letter must be at most 10 MB.")]}
+    head = upload.read(5)
+    upload.seek(0)
+    if head != b"%PDF-":
+        return {"invitation": [_("The invitation letter must be a PDF file.")]}
+    return {}
+
+
+def _check_endpoints(data: MeetingInput, rulebook: Rulebook) -> None:
+    """Only admitted endpoints join (R5); state secrets keep personal devices on the Internet
+    out (R20)."""
+    for endpoint in [data.host_endpoint, *data.participants]:
+        if endpoint.status != EndpointStatus.APPROVED:
+            raise RuleViolation(
+                code="endpoint_not_admitted",
+                article=rulebook.cite(rulebook.admission.article),
+                message=_("%(endpoint)s has not been admitted (approved with an account).")
+                % {"endpoint": endpoint.name},
+                field="participants" if endpoint != data.host_endpoint else "host_endpoint",
+            )
+        if rulebook.security_check.required and endpoint.security_check_due:
+            raise RuleViolation(
+                code="endpoint_security_check_due",
+                article=rulebook.cite(rulebook.security_check.article),
+                message=_("%(endpoint)s needs its security check before use.")
+                % {"endpoint": endpoint.name},
+                field="participants" if endpoint != data.host_endpoint else "host_endpoint",
+            )
+        personal_on_internet = (
+            endpoint.terminal_kind == TerminalKind.PERSONAL and endpoint.network == Network.INTERNET
+        )
+        if (
+            data.classification == Classification.STATE_SECRET
+            and rulebook.secrecy.state_secret_refuses_personal_internet
+            and personal_on_internet
+        ):
+            raise RuleViolation(
+                code="state_secret_personal_device",
+                article=rulebook.cite(rulebook.secrecy.article),
+                message=_(
+                    "%(endpoint)s is a personal device on the Internet: not allowed in a "
+                    "state-secret meeting."
+                )
+                % {"endpoint": endpoint.name},
+                field="participants",
+            )
+
+
+def _check_registrar(actor: User, host: Agency, rulebook: Rulebook) -> None:
+    """Who registers (ĐN Đ10.1–2, KH Đ12.1–2): the host's office, or for KH communes the
+    district's office; the operator may register on anyone's behalf."""
+    require(actor, Action.REGISTER_MEETING, host)
+    if actor.is_province_wide or actor.is_superuser:
+        return
+    rule = rulebook.registration
+    if (
+        rule.district_registers_for_communes
+        and host.kind == AgencyKind.COMMUNE_PEOPLE_COMMITTEE
+        and host.parent is not None
+        and host.parent.kind == AgencyKind.DISTRICT_PEOPLE_COMMITTEE
+        and actor.agency_id != host.parent_id
+    ):
+        raise RuleViolation(
+            code="registrar_is_the_district",
+            article=rulebook.cite(rule.article),
+            message=_(
+                "Meetings hosted by a commune are registered by the office of its "
+                "district (%(district)s)."
+            )
+            % {"district": host.parent.name},
+            field="host_agency",
+        )
+
+
+def _apply(meeting: Meeting, data: MeetingInput) -> None:
+    meeting.title = data.title.strip()
+    meeting.meeting_type = data.meeting_type
+    meeting.host_agency = data.host_agency
+    meeting.host_endpoint = data.host_endpoint
+    meeting.starts_at, meeting.ends_at = data.starts_at, data.ends_at
+    meeting.rehearsal_starts_at = data.rehearsal_starts_at
+    meeting.rehearsal_ends_at = data.rehearsal_ends_at
+    meeting.place = data.place.strip()
+    meeting.contact_name = data.contact_name.strip()
+    meeting.contact_phone = normalize_phone(data.contact_phone)
+    meeting.urgency = data.urgency
+    meeting.emergency_reason = data.emergency_reason.strip()
+    meeting.classification = data.classification
+    meeting.recording_requested = data.recording_requested
+    meeting.support_notes = data.support_notes.strip()
+    if data.invitation is not None:
+        meeting.invitation = data.invitation
+
+
+def _participants(data: MeetingInput) -> list[Endpoint]:
+    unique = {e.pk: e for e in data.participants if e.pk != data.host_endpoint.pk}
+    return list(unique.values())
+
+
+def _snapshot(meeting: Meeting) -> dict:
+    data = audit.snapshot(meeting, MEETING_FIELDS)
+    data["participants"] = sorted(meeting.participants.values_list("pk", flat=True))
+    return data
+
+
+def _validate(data: MeetingInput, actor: User, rulebook: Rulebook) -> None:
+    _check_shape(data)
+    data.participants = _participants(data)
+    _check_registrar(actor, data.host_agency, rulebook)
+    _check_endpoints(data, rulebook)
+
+
+def _submit(meeting: Meeting, rulebook: Rulebook, now: dt.datetime) -> None:
+    """Stamp the receipt: the registration order and the operator's reply deadline."""
+    first_start = meeting.rehearsal_starts_at or meeting.starts_at
+    counted_from = calendar.registration_received_at(rulebook, now)
+    calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
+    meeting.status = MeetingStatus.SUBMITTED
+    meeting.registered_at = now
+    meeting.counted_from = counted_from
+    meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
+
+
+# ---------------------------------------------------------------- services
+
+
+@transaction.atomic
+def create_meeting(data: MeetingInput, *, actor: User, submit: bool = True) -> Meeting:
+    """Register a meeting; with `submit=False` it stays a draft the office can finish."""
+    rulebook = active_rulebook()
+    _validate(data, actor, rulebook)
+    meeting = Meeting(created_by=actor)
+    _apply(meeting, data)
+    if submit:
+        _submit(meeting, rulebook, timezone.now())
+    meeting.save()
+    meeting.participants.set(data.participants)
+    audit.record(
+        "meeting.submit" if submit else "meeting.draft",
+        meeting,
+        actor=actor,
+        after=_snapshot(meeting),
+    )
+    if submit:
+        notices.submitted(meeting)
+    return meeting
+
+
+@transaction.atomic
+def update_draft(meeting: Meeting, data: MeetingInput, *, actor: User) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not can_manage_meeting(actor, meeting):
+        raise PermissionDenied("register_meeting")
+    if meeting.status != MeetingStatus.DRAFT:
+        raise InvalidTransition(_("Only a draft can be edited; cancel and register again."))
+    before = _snapshot(meeting)
+    rulebook = active_rulebook()
+    _validate(data, actor, rulebook)
+    _apply(meeting, data)
+    meeting.save()
+    meeting.participants.set(data.participants)
+    audit.record("meeting.update", meeting, actor=actor, before=before, after=_snapshot(meeting))
+    return meeting
+
+
+@transaction.atomic
+def submit_meeting(meeting: Meeting, *, actor: User) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not can_manage_meeting(actor, meeting):
+        raise PermissionDenied("register_meeting")
+    if meeting.status != MeetingStatus.DRAFT:
+        raise InvalidTransition(_("Only a draft can be submitted."))
+    before = _snapshot(meeting)
+    _submit(meeting, active_rulebook(), timezone.now())
+    meeting.save()
+    audit.record("meeting.submit", meeting, actor=actor, before=before, after=_snapshot(meeting))
+    notices.submitted(meeting)
+    return meeting
+
+
+def occurrence_starts(first: dt.datetime, recurrence: str, until: dt.date) -> list[dt.datetime]:
+    """Start times of a series: the same weekday each week, or the same day each month
+    (skipped in months without that day), in local time, up to `until`."""
+    local = timezone.localtime(first)
+    starts: list[dt.datetime] = []
+    index = 0
+    while len(starts) <= MAX_OCCURRENCES:
+        if recurrence == Recurrence.WEEKLY:
+            candidate = local + dt.timedelta(weeks=index)
+        else:
+            month = local.month - 1 + index
+            year, month = local.year + month // 12, month % 12 + 1
+            try:
+                candidate = local.replace(year=year, month=month)
+            except ValueError:
+                index += 1
+                continue
+        if candidate.date() > until:
+            break
+        starts.append(candidate)
+        index += 1
+    return starts
+
+
+@transaction.atomic
+def create_series(
+    data: MeetingInput, *, recurrence: str, until: dt.date, actor: User
+) -> MeetingSeries:
+    """Register a recurring meeting: every occurrence is submitted and decided on its own."""
+    if recurrence not in Recurrence.values:
+        raise InvalidInput({"recurrence": [_("Choose weekly or monthly.")]})
+    starts = occurrence_starts(data.starts_at, recurrence, until)
+    if not starts:
+        raise InvalidInput({"until": [_("The series ends before its first meeting.")]})
+    if len(starts) > MAX_OCCURRENCES:
+        raise InvalidInput(
+            {"until": [_("At most %(n)s meetings in one series.") % {"n": MAX_OCCURRENCES}]}
+        )
+    series = MeetingSeries.objects.create(recurrence=recurrence, until=until, created_by=actor)
+    for start in starts:
+        shift = start - data.starts_at
+        occurrence = MeetingInput(**{**data.__dict__})
+        occurrence.starts_at, occurrence.ends_at = start, data.ends_at + shift
+        if data.rehearsal_starts_at and data.rehearsal_ends_at:
+            occurrence.rehearsal_starts_at = data.rehearsal_starts_at + shift
+            occurrence.rehearsal_ends_at = data.rehearsal_ends_at + shift
+        meeting = create_meeting(occurrence, actor=actor)
+        meeting.series = series
+        meeting.save(update_fields=["series"])
+    audit.record(
+        "meeting.series",
+        series,
+        actor=actor,
+        after={"recurrence": recurrence, "until": until, "count": len(starts)},
+    )
+    return series
+
+
+@transaction.atomic
+def cancel_meeting(meeting: Meeting, *, reason: str, actor: User) -> Meeting:
+    """The host withdraws the meeting; what it held is released at once."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not can_manage_meeting(actor, meeting):
+        raise PermissionDenied("register_meeting")
+    if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.ACCEPTED):
+        raise InvalidTransition(_("This meeting can no longer be cancelled."))
+    if not reason.strip():
+        raise InvalidInput({"reason": [_("Give the reason.")]})
+    before = _snapshot(meeting)
+    holdings.release(meeting)
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.decision_reason = reason.strip()
+    meeting.save()
+    audit.record("meeting.cancel", meeting, actor=actor, before=before, after=_snapshot(meeting))
+    notices.cancelled(meeting)
+    return meeting

@@ -1,0 +1,426 @@
+"""Registration, approval, capacity and priority under both rulebooks (R8–R13, R15)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from diemcau.core import calendar
+from diemcau.core.audit import verify_chain
+from diemcau.core.errors import InvalidInput, PermissionDenied, RuleViolation
+from diemcau.core.roles import Role
+from diemcau.directory.choices import AgencyKind
+from diemcau.notifications.models import Notification
+from diemcau.rulebooks import active_rulebook
+from diemcau.scheduling.choices import CheckStatus, MeetingStatus, Urgency, WindowKind
+from diemcau.scheduling.models import Booking, Meeting
+from diemcau.scheduling.services import approval, registration
+from diemcau.testing.factories import (
+    AgencyFactory,
+    ApprovedEndpointFactory,
+    McuNodeFactory,
+    UserFactory,
+)
+
+# Real commits: notifications are handed over on commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def working_day_at(days_ahead: int, hour: int) -> dt.datetime:
+    """A local time `days_ahead` working days from now (safe for every lead time)."""
+    work = calendar.WorkCalendar.for_rulebook(active_rulebook())
+    day = work.add_working_days(timezone.now(), days_ahead)
+    return timezone.localtime(day).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def setup(kh_tree, use_rulebook):
+    use_rulebook("khanh-hoa-2023")
+    t = kh_tree
+    t.operator = UserFactory(role=Role.OPERATOR, agency=t.department)
+    t.province_office = UserFactory(role=Role.OFFICE, agency=t.province)
+    t.district_office = UserFactory(role=Role.OFFICE, agency=t.district)
+    t.other_office = UserFactory(role=Role.OFFICE, agency=t.other_district)
+    t.ep_province = ApprovedEndpointFactory(agency=t.province, name="UBND.Khanh Hoa")
+    t.ep_district = ApprovedEndpointFactory(agency=t.district, name="UBND.Nha Trang")
+    t.ep_commune = ApprovedEndpointFactory(agency=t.commune, name="NT.XuongHuan")
+    t.ep_other = ApprovedEndpointFactory(agency=t.other_district, name="UBND.Cam Ranh")
+    t.ep_other_commune = ApprovedEndpointFactory(agency=t.other_commune, name="CR.CamNghia")
+    t.node = McuNodeFactory(name="mcu-1", max_meetings=5, max_endpoints=100)
+    return t
+
+
+def meeting_input(host_agency, host_endpoint, participants, start, hours=2, **extra):
+    data = dict(
+        title=f"Họp {host_agency.name} {start:%d/%m %H:%M}",
+        host_agency=host_agency,
+        host_endpoint=host_endpoint,
+        participants=list(participants),
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=hours),
+        place="Phòng họp trực tuyến",
+        contact_name="Nguyễn Văn A",
+        contact_phone="0912345678",
+    )
+    data.update(extra)
+    return registration.MeetingInput(**data)
+
+
+# ---------------------------------------------------------------- registration (R7, R8, R10)
+
+
+def test_submission_stamps_order_and_reply_deadline(setup):
+    start = working_day_at(5, 9)
+    meeting = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [setup.ep_commune], start),
+        actor=setup.district_office,
+    )
+    assert meeting.status == MeetingStatus.SUBMITTED
+    assert meeting.registered_at is not None and meeting.reply_due_at is not None
+    # KH Đ13.2b: 3 hours from the time the registration counts from
+    assert meeting.reply_due_at - meeting.counted_from == dt.timedelta(hours=3)
+    assert Notification.objects.filter(user=setup.operator, kind="meeting.submitted").exists()
+
+
+def test_kh_lead_time_two_working_days(setup):
+    start = timezone.localtime(timezone.now() + dt.timedelta(hours=30))
+    with pytest.raises(RuleViolation) as refused:
+        registration.create_meeting(
+            meeting_input(setup.district, setup.ep_district, [], start), actor=setup.district_office
+        )
+    assert "Điều 13.2a" in refused.value.article and refused.value.field == "starts_at"
+    assert not Meeting.objects.exists()
+    # an emergency is exempt in KH (Đ13.2a)
+    meeting = registration.create_meeting(
+        meeting_input(
+            setup.district,
+            setup.ep_district,
+            [],
+            start,
+            urgency=Urgency.EMERGENCY,
+            emergency_reason="Bão số 5",
+        ),
+        actor=setup.district_office,
+    )
+    assert meeting.status == MeetingStatus.SUBMITTED
+
+
+def test_dn_emergency_still_needs_six_hours(setup, use_rulebook):
+    use_rulebook("dong-nai-2025")
+    start = timezone.now() + dt.timedelta(hours=3)
+    with pytest.raises(RuleViolation) as refused:
+        registration.create_meeting(
+            meeting_input(
+                setup.department,
+                ApprovedEndpointFactory(agency=setup.department),
+                [],
+                start,
+                urgency=Urgency.EMERGENCY,
+                emergency_reason="Cháy rừng",
+            ),
+            actor=setup.operator,
+        )
+    assert "Điều 11.2a" in refused.value.article
+
+
+def test_kh_commune_meetings_are_registered_by_the_district(setup):
+    commune_office = UserFactory(role=Role.OFFICE, agency=setup.commune)
+    data = meeting_input(setup.commune, setup.ep_commune, [], working_day_at(5, 9))
+    with pytest.raises(RuleViolation) as refused:
+        registration.create_meeting(data, actor=commune_office)
+    assert "Điều 12" in refused.value.article
+    meeting = registration.create_meeting(data, actor=setup.district_office)
+    assert meeting.host_agency == setup.commune
+
+
+def test_other_districts_office_cannot_register_for_us(setup):
+    with pytest.raises(PermissionDenied):
+        registration.create_meeting(
+            meeting_input(setup.district, setup.ep_district, [], working_day_at(5, 9)),
+            actor=setup.other_office,
+        )
+
+
+def test_bad_input_is_field_level_and_saves_nothing(setup):
+    start = working_day_at(5, 9)
+    data = meeting_input(
+        setup.district,
+        setup.ep_district,
+        [],
+        start,
+        contact_phone="12",
+        title=" ",
+        ends_at=start - dt.timedelta(hours=1),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        registration.create_meeting(data, actor=setup.district_office)
+    assert {"title", "contact_phone", "ends_at"} <= set(refused.value.errors)
+    assert not Meeting.objects.exists()
+
+
+def test_weekly_series_gives_occurrences_with_their_own_state(setup):
+    start = working_day_at(5, 8)
+    series = registration.create_series(
+        meeting_input(setup.district, setup.ep_district, [setup.ep_commune], start),
+        recurrence="weekly",
+        until=(start + dt.timedelta(weeks=3)).date(),
+        actor=setup.district_office,
+    )
+    occurrences = list(series.meetings.order_by("starts_at"))
+    assert len(occurrences) == 4
+    assert occurrences[1].starts_at - occurrences[0].starts_at == dt.timedelta(weeks=1)
+    approval.refuse_meeting(occurrences[1], reason="Trùng lịch", actor=setup.operator)
+    approval.accept_meeting(occurrences[0], actor=setup.operator)
+    states = [m.status for m in series.meetings.order_by("starts_at")]
+    assert states == [
+        MeetingStatus.ACCEPTED,
+        MeetingStatus.REFUSED,
+        MeetingStatus.SUBMITTED,
+        MeetingStatus.SUBMITTED,
+    ]
+
+
+# ---------------------------------------------------------------- acceptance (R11, R13, R15)
+
+
+def test_accept_books_node_issues_code_and_schedules_checks(setup):
+    start = working_day_at(5, 14)
+    data = meeting_input(
+        setup.district,
+        setup.ep_district,
+        [setup.ep_commune],
+        start,
+        rehearsal_starts_at=start - dt.timedelta(hours=5),
+        rehearsal_ends_at=start - dt.timedelta(hours=4),
+    )
+    meeting = registration.create_meeting(data, actor=setup.district_office)
+    meeting = approval.accept_meeting(meeting, actor=setup.operator)
+    assert meeting.status == MeetingStatus.ACCEPTED and meeting.node == setup.node
+    assert meeting.code and len(meeting.code) == 10
+    checks = list(meeting.checks.order_by("due_at", "endpoint_id"))
+    # KH Đ13.2b: 2 h before the rehearsal and before the session, for every endpoint
+    assert {(c.kind, c.due_at) for c in checks} == {
+        (WindowKind.REHEARSAL, data.rehearsal_starts_at - dt.timedelta(hours=2)),
+        (WindowKind.SESSION, start - dt.timedelta(hours=2)),
+    }
+    assert len(checks) == 4 and all(c.status == CheckStatus.SCHEDULED for c in checks)
+    node_rows = Booking.objects.filter(meeting=meeting, endpoint__isnull=True)
+    assert node_rows.count() == 2 and {r.endpoints_count for r in node_rows} == {2}
+    assert verify_chain().ok
+
+
+def test_an_endpoint_is_never_in_two_overlapping_meetings(setup):
+    start = working_day_at(5, 9)
+    first = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [setup.ep_commune], start),
+        actor=setup.district_office,
+    )
+    second = registration.create_meeting(
+        meeting_input(
+            setup.province, setup.ep_province, [setup.ep_commune], start + dt.timedelta(hours=1)
+        ),
+        actor=setup.province_office,
+    )
+    approval.accept_meeting(first, actor=setup.operator)
+    # same level or not: KH revokes only for capacity of lower bodies; here the province
+    # outranks the district, so the district meeting must give way — with confirmation.
+    with pytest.raises(RuleViolation) as refused:
+        approval.accept_meeting(second, actor=setup.operator)
+    assert refused.value.code == "revocation_needs_confirmation"
+    third = registration.create_meeting(
+        meeting_input(
+            setup.other_district,
+            setup.ep_other,
+            [setup.ep_commune],
+            start + dt.timedelta(minutes=30),
+        ),
+        actor=setup.operator,
+    )
+    with pytest.raises(InvalidInput) as busy:
+        approval.accept_meeting(third, actor=setup.operator)
+    assert "NT.XuongHuan" in busy.value.errors["participants"][0]
+    # back to back is fine: windows are half-open
+    fourth = registration.create_meeting(
+        meeting_input(
+            setup.other_district, setup.ep_other, [setup.ep_commune], start + dt.timedelta(hours=2)
+        ),
+        actor=setup.operator,
+    )
+    approval.accept_meeting(fourth, actor=setup.operator)
+
+
+def _fill(setup, start, count):
+    """`count` accepted district-level meetings overlapping `start`, each with its own rooms."""
+    meetings = []
+    for n in range(count):
+        agency = AgencyFactory(
+            parent=setup.province,
+            kind=AgencyKind.DISTRICT_PEOPLE_COMMITTEE,
+            name=f"UBND huyện Thử {n}",
+            abbreviation=f"T{n}",
+        )
+        endpoint = ApprovedEndpointFactory(agency=agency, name=f"UBND.Thu {n}")
+        meeting = registration.create_meeting(
+            meeting_input(agency, endpoint, [], start + dt.timedelta(minutes=5 * n)),
+            actor=setup.operator,
+        )
+        meetings.append(approval.accept_meeting(meeting, actor=setup.operator))
+    return meetings
+
+
+def test_kh_cap_is_80_percent_of_the_node(setup):
+    start = working_day_at(5, 9)
+    _fill(setup, start, 4)  # 80 % of 5
+    extra = registration.create_meeting(
+        meeting_input(setup.other_district, setup.ep_other, [], start), actor=setup.operator
+    )
+    with pytest.raises(RuleViolation) as refused:
+        approval.accept_meeting(extra, actor=setup.operator)
+    assert refused.value.code == "mcu_capacity_full" and "Điều 12.4a" in refused.value.article
+    # capacity is held from the technical check (2 h before) to the end
+    later = registration.create_meeting(
+        meeting_input(setup.other_district, setup.ep_other, [], start + dt.timedelta(hours=3)),
+        actor=setup.operator,
+    )
+    with pytest.raises(RuleViolation):
+        approval.accept_meeting(later, actor=setup.operator)
+    much_later = registration.create_meeting(
+        meeting_input(setup.other_district, setup.ep_other, [], start + dt.timedelta(hours=5)),
+        actor=setup.operator,
+    )
+    approval.accept_meeting(much_later, actor=setup.operator)
+
+
+def test_a_second_node_takes_what_the_first_cannot(setup):
+    start = working_day_at(5, 9)
+    _fill(setup, start, 4)
+    spare = McuNodeFactory(name="mcu-2", max_meetings=5, max_endpoints=100)
+    extra = registration.create_meeting(
+        meeting_input(setup.other_district, setup.ep_other, [], start), actor=setup.operator
+    )
+    assert approval.accept_meeting(extra, actor=setup.operator).node == spare
+
+
+def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
+    start = working_day_at(5, 9)
+    lower = _fill(setup, start, 4)
+    province = registration.create_meeting(
+        meeting_input(setup.province, setup.ep_province, [], start), actor=setup.province_office
+    )
+    with pytest.raises(RuleViolation) as refused:
+        approval.accept_meeting(province, actor=setup.operator)
+    assert refused.value.code == "revocation_needs_confirmation"
+    assert "Điều 12.4b" in refused.value.article
+    latest = lower[-1]
+    assert (
+        f"#{latest.pk}" in refused.value.message and f"#{lower[0].pk}" not in refused.value.message
+    )
+    approval.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
+    latest.refresh_from_db()
+    assert latest.status == MeetingStatus.REVOKED and latest.code is None
+    assert not latest.bookings.filter(holds=True).exists()
+    assert all(
+        m.status == MeetingStatus.ACCEPTED
+        for m in Meeting.objects.filter(pk__in=[m.pk for m in lower[:-1]])
+    )
+    # the revoked meeting's registrant is told at once, with the article and free slots
+    notice = Notification.objects.get(kind="meeting.revoked", user=latest.created_by)
+    assert "Điều 12.4b" in notice.body and latest.title in notice.subject
+    slots = notice.body.rsplit(": ", 1)[1]
+    assert timezone.localtime(latest.starts_at).strftime("%d/%m/%Y %H:%M") not in slots
+    assert verify_chain().ok
+
+
+def test_dn_has_no_revocation(setup, use_rulebook):
+    use_rulebook("dong-nai-2025")
+    setup.node.max_meetings = 4
+    setup.node.save()
+    start = working_day_at(5, 9)
+    _fill_dn = []
+    for n in range(4):
+        agency = AgencyFactory(
+            parent=setup.province, kind=AgencyKind.COMMUNE_PEOPLE_COMMITTEE, name=f"UBND xã Thử {n}"
+        )
+        endpoint = ApprovedEndpointFactory(agency=agency, name=f"Xa Thu {n}")
+        meeting = registration.create_meeting(
+            meeting_input(agency, endpoint, [], start), actor=setup.operator
+        )
+        _fill_dn.append(approval.accept_meeting(meeting, actor=setup.operator))
+    province = registration.create_meeting(
+        meeting_input(setup.province, setup.ep_province, [], start), actor=setup.operator
+    )
+    with pytest.raises(RuleViolation) as refused:
+        approval.accept_meeting(province, actor=setup.operator)
+    assert refused.value.code == "mcu_capacity_full"
+
+
+def test_refuse_needs_reason_and_cancel_releases(setup):
+    start = working_day_at(5, 9)
+    meeting = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [], start), actor=setup.district_office
+    )
+    with pytest.raises(InvalidInput):
+        approval.refuse_meeting(meeting, reason=" ", actor=setup.operator)
+    approval.accept_meeting(meeting, actor=setup.operator)
+    registration.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+    assert not Booking.objects.filter(meeting=meeting, holds=True).exists()
+    assert not meeting.checks.exists()
+
+
+def test_reply_breaches_are_recorded(setup):
+    start = working_day_at(5, 9)
+    meeting = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [], start), actor=setup.district_office
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(
+        reply_due_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert approval.record_reply_breaches() == 1
+    assert approval.record_reply_breaches() == 0
+    meeting.refresh_from_db()
+    assert meeting.sla_breached_at is not None
+
+
+# ---------------------------------------------------------------- technical checks (R15)
+
+
+def test_failed_check_opens_an_incident_tracked_to_closure(setup):
+    from diemcau.scheduling.choices import IncidentStatus
+    from diemcau.scheduling.services import checks
+
+    start = working_day_at(5, 9)
+    meeting = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [setup.ep_commune], start),
+        actor=setup.district_office,
+    )
+    approval.accept_meeting(meeting, actor=setup.operator)
+    commune_tech = UserFactory(role=Role.TECHNICIAN, agency=setup.commune)
+    check = meeting.checks.get(endpoint=setup.ep_commune)
+    items = active_rulebook().technical_check.items
+    with pytest.raises(InvalidInput):
+        checks.record_check(check, checks.CheckInput({items[0]: True}), actor=commune_tech)
+    with pytest.raises(PermissionDenied):
+        checks.record_check(
+            meeting.checks.get(endpoint=setup.ep_district),
+            checks.CheckInput({i: True for i in items}),
+            actor=commune_tech,
+        )
+    results = {i: True for i in items} | {"backup_power": False}
+    with pytest.raises(InvalidInput):
+        checks.record_check(check, checks.CheckInput(results), actor=commune_tech)
+    checks.record_check(check, checks.CheckInput(results, "UPS hỏng"), actor=commune_tech)
+    check.refresh_from_db()
+    assert check.status == CheckStatus.FAILED
+    incident = meeting.incidents.get()
+    assert "backup_power" in incident.description
+    with pytest.raises(PermissionDenied):
+        checks.update_incident(
+            incident, status=IncidentStatus.CLOSED, resolution="x", actor=commune_tech
+        )
+    checks.update_incident(
+        incident, status=IncidentStatus.CLOSED, resolution="Thay UPS", actor=setup.operator
+    )
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.CLOSED and incident.closed_by == setup.operator
