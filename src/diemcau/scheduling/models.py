@@ -263,3 +263,22 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_status_display()}"
+
+
+class CalendarFeed(models.Model):
+    """A secret URL token that serves one agency's accepted schedule as ICS (R14). Only the
+    token's hash is kept; revoking it stops the feed."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.agency} feed #{self.pk}"

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("diemcau.directory.urls")),
     path("", include("diemcau.core.urls")),
     path("", include("diemcau.scheduling.urls")),
+    path("", include("diemcau.scheduling.urls_calendar")),
 ]
