@@ -165,7 +165,7 @@ def load_demo() -> list[DemoAccount]:
     office_agency, commune = _local_office_and_commune()
     admin = _user("quantri", Role.ADMIN, operator_agency, "Quản trị hệ thống")
     operator = _user("vanhanh", Role.OPERATOR, operator_agency, "Cán bộ vận hành MCU")
-    _user("vanphong", Role.OFFICE, office_agency, "Văn phòng " + office_agency.name)
+    office = _user("vanphong", Role.OFFICE, office_agency, "Văn phòng " + office_agency.name)
     _user("kythuat", Role.TECHNICIAN, commune, "Kỹ thuật " + commune.name)
     _user("kiemtra", Role.AUDITOR, province, "Cán bộ kiểm tra")
 
@@ -173,6 +173,10 @@ def load_demo() -> list[DemoAccount]:
         for agency in (province, operator_agency, office_agency):
             _admit(_endpoint(agency, rulebook, admin), operator, "Lê Văn Kỹ")
         _endpoint(commune, rulebook, admin)  # left pending: the operator's next job
+    from diemcau.scheduling.demo import load_meetings
+
+    load_meetings(province=province, office_agency=office_agency, operator=operator,
+                  office=office)
     return [
         DemoAccount(u.username, u.get_role_display(), str(u.agency))
         for u in User.objects.filter(

@@ -28,9 +28,15 @@ def test_demo_loads_through_the_services_and_is_idempotent(use_rulebook, ruleboo
     statuses = sorted(Endpoint.objects.values_list("status", flat=True))
     assert statuses.count(EndpointStatus.APPROVED) == 3
     assert statuses.count(EndpointStatus.PENDING) == 1
-    endpoints_before = Endpoint.objects.count()
+    from diemcau.scheduling.models import Meeting
+
+    statuses = sorted(Meeting.objects.values_list("status", flat=True))
+    assert statuses.count("accepted") == 1 and statuses.count("submitted") == 5
+    assert Meeting.objects.get(status="accepted").code
+    endpoints_before, meetings_before = Endpoint.objects.count(), Meeting.objects.count()
     load_demo()
     assert Endpoint.objects.count() == endpoints_before
+    assert Meeting.objects.count() == meetings_before
     assert verify_chain().ok
 
 
