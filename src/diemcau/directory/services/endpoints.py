@@ -253,14 +253,18 @@ def update_endpoint(endpoint: Endpoint, data: EndpointInput, *, actor: User) -> 
         _check_quota(data.agency, rulebook, exclude_pk=endpoint.pk)
     _apply(endpoint, data)
     endpoint.save()
+    _audit("endpoint.update", endpoint, actor, before)
+    return endpoint
+
+
+def _audit(action: str, endpoint: Endpoint, actor: User, before: dict) -> None:
     audit.record(
-        "endpoint.update",
+        action,
         endpoint,
         actor=actor,
         before=before,
         after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
     )
-    return endpoint
 
 
 def _locked(endpoint: Endpoint, action: Action, actor: User) -> tuple[Endpoint, dict]:
@@ -350,13 +354,7 @@ def approve_endpoint(endpoint: Endpoint, *, actor: User) -> tuple[Endpoint, str]
     endpoint.account_password_hash = make_password(password)
     endpoint.account_issued_at = timezone.now()
     endpoint.save()
-    audit.record(
-        "endpoint.approve",
-        endpoint,
-        actor=actor,
-        before=before,
-        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
-    )
+    _audit("endpoint.approve", endpoint, actor, before)
     return endpoint, password
 
 
@@ -374,13 +372,7 @@ def suspend_endpoint(endpoint: Endpoint, *, reason: str, actor: User) -> Endpoin
     endpoint.status = EndpointStatus.SUSPENDED
     endpoint.status_reason = _required_reason(reason)
     endpoint.save()
-    audit.record(
-        "endpoint.suspend",
-        endpoint,
-        actor=actor,
-        before=before,
-        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
-    )
+    _audit("endpoint.suspend", endpoint, actor, before)
     return endpoint
 
 
@@ -394,13 +386,7 @@ def reinstate_endpoint(endpoint: Endpoint, *, actor: User) -> Endpoint:
     )
     endpoint.status_reason = ""
     endpoint.save()
-    audit.record(
-        "endpoint.reinstate",
-        endpoint,
-        actor=actor,
-        before=before,
-        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
-    )
+    _audit("endpoint.reinstate", endpoint, actor, before)
     return endpoint
 
 
@@ -411,13 +397,7 @@ def report_repair(endpoint: Endpoint, *, note: str, actor: User) -> Endpoint:
     endpoint.security_check_due = True
     endpoint.status_reason = _required_reason(note, field="note")
     endpoint.save()
-    audit.record(
-        "endpoint.report_repair",
-        endpoint,
-        actor=actor,
-        before=before,
-        after=audit.snapshot(endpoint, ENDPOINT_FIELDS),
-    )
+    _audit("endpoint.report_repair", endpoint, actor, before)
     return endpoint
 
 
