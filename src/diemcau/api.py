@@ -17,7 +17,8 @@ api = DiemcauNinjaAPI(
     title="diemcau API",
     version="1",
     description=(
-        "Hệ thống hội nghị trực tuyến — agencies, endpoints, contacts.\n\n"
+        "Hệ thống hội nghị trực tuyến — agencies, endpoints, contacts, meetings, technical "
+        "checks, incidents and the calendar.\n\n"
         "Authenticate with `Authorization: Bearer <API token>` or a signed-in session "
         "(send the CSRF token for POST/PATCH). Input errors are 422 "
         '`{"detail": [{"loc": ["body", "<field>"], "msg": "...", "type": "..."}]}`; '
@@ -34,3 +35,4 @@ api = DiemcauNinjaAPI(
 register_exception_handlers(api)
 
 api.add_router("/v1/", directory_router)
+api.add_router("/v1/", "diemcau.scheduling.api.router")

@@ -157,7 +157,7 @@ def _check_endpoints(data: MeetingInput, rulebook: Rulebook) -> None:
             )
 
 
-def _check_registrar(actor: User, host: Agency, rulebook: Rulebook) -> None:
+def check_registrar(actor: User, host: Agency, rulebook: Rulebook) -> None:
     """Who registers (ĐN Đ10.1–2, KH Đ12.1–2): the host's office, or for KH communes the
     district's office; the operator may register on anyone's behalf."""
     require(actor, Action.REGISTER_MEETING, host)
@@ -217,7 +217,7 @@ def _snapshot(meeting: Meeting) -> dict:
 def _validate(data: MeetingInput, actor: User, rulebook: Rulebook) -> None:
     _check_shape(data)
     data.participants = _participants(data)
-    _check_registrar(actor, data.host_agency, rulebook)
+    check_registrar(actor, data.host_agency, rulebook)
     _check_endpoints(data, rulebook)
 
 
