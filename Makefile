@@ -20,8 +20,8 @@ run: setup
 	$(BIN)/diemcau migrate --noinput
 	$(BIN)/diemcau demo
 	$(BIN)/diemcau check --deploy --fail-level ERROR >/dev/null || true
-	@echo "diemcau: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	$(BIN)/uvicorn diemcau.asgi:application --host $(HOST) --port $(PORT)
+	@echo "diemcau: http://$(HOST):$(PORT)/  (Ctrl+C to stop; the worker runs alongside)"
+	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/run.sh
 
 test: setup
 	$(BIN)/pytest

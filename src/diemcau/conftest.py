@@ -14,6 +14,18 @@ from diemcau.core import audit_guards
 
 
 @pytest.fixture(autouse=True)
+def _huey_immediate() -> Iterator[Any]:
+    """No worker runs in tests: Huey executes tasks at once in the test's process, with an
+    in-memory queue, so nothing reaches var/huey.sqlite3."""
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield HUEY
+    HUEY.immediate = previous
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Hashing strength is Django's concern; tests that log in often need it fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

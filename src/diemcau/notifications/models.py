@@ -17,6 +17,45 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed for good")
 
 
+class KindGroup(models.TextChoices):
+    """What people choose channels for: kinds of messages grouped as a person thinks of them."""
+
+    DECISIONS = "decisions", _("Decisions on meetings (accepted, refused, cancelled, revoked)")
+    REGISTRATIONS = "registrations", _("New meeting registrations to decide")
+    DEADLINES = "deadlines", _("Reply deadlines (due soon, overdue)")
+    INCIDENTS = "incidents", _("Technical incidents")
+    OTHER = "other", _("Other messages")
+
+
+# kind → group; a kind not listed here belongs to OTHER.
+KIND_GROUPS: dict[str, KindGroup] = {
+    "meeting.accepted": KindGroup.DECISIONS,
+    "meeting.refused": KindGroup.DECISIONS,
+    "meeting.cancelled": KindGroup.DECISIONS,
+    "meeting.revoked": KindGroup.DECISIONS,
+    "meeting.submitted": KindGroup.REGISTRATIONS,
+    "meeting.reply_due_soon": KindGroup.DEADLINES,
+    "meeting.reply_overdue": KindGroup.DEADLINES,
+    "incident.opened": KindGroup.INCIDENTS,
+}
+
+
+def group_of(kind: str) -> KindGroup:
+    if kind in KIND_GROUPS:
+        return KIND_GROUPS[kind]
+    # New kinds of a known family ("incident.closed") follow their family.
+    family = kind.split(".", 1)[0]
+    if family == "incident":
+        return KindGroup.INCIDENTS
+    return KindGroup.OTHER
+
+
+# What a person receives before choosing: in-app always; e-mail for the decisions on their
+# meetings (they act on those, often away from the screen); the webhook only when asked for.
+DEFAULT_EMAIL: frozenset[KindGroup] = frozenset({KindGroup.DECISIONS})
+DEFAULT_WEBHOOK: frozenset[KindGroup] = frozenset()
+
+
 class Notification(models.Model):
     """One message to one user on one channel: the outbox row is written in the service's
     transaction and delivered by the worker, so a channel that is down loses nothing."""
@@ -44,6 +83,35 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        indexes = [
+            # The bell's unread count, on every page.
+            models.Index(fields=["user", "channel", "read_at"], name="notification_unread"),
+            # The worker's sweep for due deliveries.
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.channel} {self.kind}"
+
+
+class NotificationPreference(models.Model):
+    """Which outside channels one person wants for one group of messages. No row means the
+    defaults (DEFAULT_EMAIL, DEFAULT_WEBHOOK); in-app messages are always kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    group = models.CharField(_("messages"), max_length=20, choices=KindGroup.choices)
+    email = models.BooleanField(_("e-mail"))
+    webhook = models.BooleanField(_("webhook"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="notificationpreference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.group}: email={self.email} webhook={self.webhook}"

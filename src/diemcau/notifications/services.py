@@ -1,14 +1,112 @@
-"""Sending notifications: `notify` writes the outbox; delivery is the worker's job."""
+"""Sending notifications and choosing how to receive them.
+
+`notify` writes the outbox (one in-app row per person, delivered by being stored, plus one
+pending row per outside channel the person chose) in the caller's transaction and hands the
+pending rows to the worker on commit. Delivery, retries and the sweep live in `delivery.py`
+and `tasks.py`; nothing here talks to the network.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from diemcau.core import audit
+from diemcau.core.errors import InvalidInput, PermissionDenied
 from diemcau.core.models import User
 
-from .models import Channel, DeliveryStatus, Notification
+from . import selectors
+from .models import (
+    DEFAULT_EMAIL,
+    DEFAULT_WEBHOOK,
+    Channel,
+    DeliveryStatus,
+    KindGroup,
+    Notification,
+    NotificationPreference,
+    group_of,
+)
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The outside channels chosen for one group of messages (in-app is always on)."""
+
+    email: bool
+    webhook: bool
+
+
+def default_channels(group: KindGroup | str) -> Channels:
+    group = KindGroup(group)
+    return Channels(email=group in DEFAULT_EMAIL, webhook=group in DEFAULT_WEBHOOK)
+
+
+def webhook_configured() -> bool:
+    return bool(getattr(settings, "WEBHOOK_URL", ""))
+
+
+def preferences_of(user: User) -> dict[KindGroup, Channels]:
+    """The user's choice for every group, defaults filled in."""
+    stored = {
+        pref.group: Channels(pref.email, pref.webhook)
+        for pref in NotificationPreference.objects.filter(user=user)
+    }
+    return {group: stored.get(group.value, default_channels(group)) for group in KindGroup}
+
+
+def _as_json(preferences: Mapping[KindGroup, Channels]) -> dict[str, dict[str, bool]]:
+    return {group.value: asdict(channels) for group, channels in preferences.items()}
+
+
+@transaction.atomic
+def set_preferences(
+    user: User, choices: Mapping[KindGroup | str, Channels], *, actor: User
+) -> dict[KindGroup, Channels]:
+    """Store the user's channel choices for the groups given (others keep theirs)."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise PermissionDenied(
+            "set_notification_preferences",
+            _("You can only change your own notification settings."),
+        )
+    unknown = sorted(str(g) for g in choices if g not in KindGroup.values)
+    if unknown:
+        raise InvalidInput(
+            {"__all__": [_("Unknown kind of messages: %(kinds)s.") % {"kinds": ", ".join(unknown)}]}
+        )
+    before = preferences_of(user)
+    for group, channels in choices.items():
+        NotificationPreference.objects.update_or_create(
+            user=user,
+            group=KindGroup(group).value,
+            defaults={"email": channels.email, "webhook": channels.webhook},
+        )
+    after = preferences_of(user)
+    if after != before:
+        audit.record(
+            "notification_preferences.update",
+            user,
+            actor=actor,
+            before=_as_json(before),
+            after=_as_json(after),
+        )
+    return after
+
+
+def _chosen_channels(users: Sequence[User], group: KindGroup) -> dict[int, Channels]:
+    stored = {
+        user_id: Channels(email, webhook)
+        for user_id, email, webhook in NotificationPreference.objects.filter(
+            user__in=[u.pk for u in users], group=group.value
+        ).values_list("user_id", "email", "webhook")
+    }
+    default = default_channels(group)
+    return {user.pk: stored.get(user.pk, default) for user in users}
 
 
 def notify(
@@ -20,20 +118,92 @@ def notify(
     link: str = "",
     meeting_id: int | None = None,
 ) -> list[Notification]:
-    """Queue one message per user and channel. In-app messages are delivered by being stored."""
+    """Queue one message per user and channel, in the caller's transaction.
+
+    In-app messages are delivered by being stored. E-mail and webhook rows are written as
+    pending according to each person's preferences (no e-mail row for someone without an
+    address, no webhook row while no webhook is configured) and handed to the worker when the
+    transaction commits; the worker's sweep finds them anyway if that hand-over is lost.
+    """
+    recipients = list({u.pk: u for u in users if u is not None}.values())
+    if not recipients:
+        return []
+    group = group_of(kind)
     now = timezone.now()
-    rows = [
-        Notification(
-            user=user,
-            channel=Channel.IN_APP,
-            kind=kind,
-            subject=subject[:250],
-            body=body,
-            link=link,
-            meeting_id=meeting_id,
-            status=DeliveryStatus.SENT,
-            sent_at=now,
+    common = {
+        "kind": kind,
+        # E-mail headers must be one line; the outbox keeps at most 250 characters.
+        "subject": " ".join(subject.split())[:250],
+        "body": body,
+        "link": link[:250],
+        "meeting_id": meeting_id,
+    }
+    with transaction.atomic():
+        chosen = _chosen_channels(recipients, group)
+        webhook_on = webhook_configured()
+        rows: list[Notification] = []
+        for user in recipients:
+            rows.append(
+                Notification(
+                    user=user,
+                    channel=Channel.IN_APP,
+                    status=DeliveryStatus.SENT,
+                    sent_at=now,
+                    **common,
+                )
+            )
+            if not user.is_active:
+                continue
+            outside = []
+            if chosen[user.pk].email and user.email:
+                outside.append(Channel.EMAIL)
+            if chosen[user.pk].webhook and webhook_on:
+                outside.append(Channel.WEBHOOK)
+            rows.extend(
+                Notification(
+                    user=user,
+                    channel=channel,
+                    status=DeliveryStatus.PENDING,
+                    next_attempt_at=now,
+                    **common,
+                )
+                for channel in outside
+            )
+        created = Notification.objects.bulk_create(rows)
+        pending = [r.pk for r in created if r.status == DeliveryStatus.PENDING and r.pk]
+        if pending:
+            transaction.on_commit(functools.partial(_hand_over, pending), robust=True)
+    return created
+
+
+def _hand_over(notification_ids: list[int]) -> None:
+    from .tasks import enqueue_deliveries
+
+    enqueue_deliveries(notification_ids)
+
+
+# ---------------------------------------------------------------- in-app read markers
+# Read markers are a person's own bookkeeping, not a decision anyone answers for, so they are
+# not written to the audit log (which would otherwise fill with every click on the bell).
+
+
+def _require_owner(user_id: int, actor: User) -> None:
+    if actor.pk != user_id:
+        raise PermissionDenied(
+            "read_notification", _("You can only mark your own notifications as read.")
         )
-        for user in users
-    ]
-    return Notification.objects.bulk_create(rows)
+
+
+def mark_read(notification: Notification, *, actor: User) -> Notification:
+    _require_owner(notification.user_id, actor)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def mark_all_read(user: User, *, actor: User) -> int:
+    _require_owner(user.pk, actor)
+    return selectors.unread(user).update(read_at=timezone.now())

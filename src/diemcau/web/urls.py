@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("diemcau.core.urls")),
     path("", include("diemcau.scheduling.urls")),
     path("", include("diemcau.scheduling.urls_calendar")),
+    path("", include("diemcau.notifications.urls")),
 ]

@@ -326,7 +326,8 @@ def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
         for m in Meeting.objects.filter(pk__in=[m.pk for m in lower[:-1]])
     )
     # the revoked meeting's registrant is told at once, with the article and free slots
-    notice = Notification.objects.get(kind="meeting.revoked", user=latest.created_by)
+    notice = Notification.objects.get(kind="meeting.revoked", user=latest.created_by,
+                                      channel="in_app")
     assert "Điều 12.4b" in notice.body and latest.title in notice.subject
     slots = notice.body.rsplit(": ", 1)[1]
     assert timezone.localtime(latest.starts_at).strftime("%d/%m/%Y %H:%M") not in slots

@@ -1,0 +1,273 @@
+"""Delivering the outbox: e-mail and the outgoing webhook, with retries.
+
+The worker calls `deliver(id)` (task `deliver_notification`). One delivery is:
+
+1. claim the row in a short transaction: it must still be pending and due; count the attempt
+   and push `next_attempt_at` a lease ahead, so a second task for the same row (the sweep
+   re-enqueues due rows) finds it not due and leaves it alone;
+2. send, outside any transaction: a slow mail server or bridge never holds a database lock
+   (on SQLite a write transaction locks the whole database);
+3. record the outcome: sent, or the error and the next attempt after an exponential backoff
+   (1, 2, 4, … minutes), or `failed` after MAX_ATTEMPTS.
+
+A worker that dies between 1 and 3 leaves the row pending with the lease as its next attempt,
+so the sweep sends it again: delivery is at least once, and the webhook carries the row's id
+so a bridge can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import Channel, DeliveryStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+# Longer than any one send can take (webhook timeout, EMAIL_TIMEOUT), so a row being sent is
+# never picked up again before its outcome is recorded.
+LEASE = timedelta(minutes=5)
+MAX_RETRY_DELAY = timedelta(hours=6)
+WEBHOOK_TIMEOUT_SECONDS = 10
+SWEEP_BATCH = 500
+
+
+class DeliveryFailed(Exception):
+    """Sending did not work this time; try again later."""
+
+
+class Undeliverable(DeliveryFailed):
+    """Sending can never work (e.g. the person has no e-mail address): fail at once."""
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1, 2, 4, 8 … minutes."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_RETRY_DELAY)
+
+
+def absolute_url(link: str) -> str:
+    if not link or urlsplit(link).scheme in ("http", "https"):
+        return link
+    return settings.BASE_URL.rstrip("/") + "/" + link.lstrip("/")
+
+
+# ---------------------------------------------------------------- the delivery of one row
+
+
+def deliver(notification_id: int) -> str | None:
+    """Try to send one outbox row; returns its status afterwards, or None when the row was
+    not this call's to send (gone, in-app, already sent or failed, not due yet)."""
+    row = _claim(notification_id)
+    if row is None:
+        return None
+    sender = SENDERS[row.channel]
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            sender(row)
+    except Exception as exc:  # any failure of a channel is retried, never lost
+        return _record_failure(row, exc)
+    return _record_success(row)
+
+
+def _claim(notification_id: int) -> Notification | None:
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("user", "user__agency")
+            .filter(pk=notification_id)
+            .first()
+        )
+        now = timezone.now()
+        if row is None or row.status != DeliveryStatus.PENDING or row.channel == Channel.IN_APP:
+            return None
+        if row.next_attempt_at is not None and row.next_attempt_at > now:
+            return None
+        row.attempts += 1
+        row.next_attempt_at = now + LEASE
+        row.save(update_fields=["attempts", "next_attempt_at"])
+        return row
+
+
+def _record_success(row: Notification) -> str:
+    now = timezone.now()
+    Notification.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENT, sent_at=now, next_attempt_at=None, last_error=""
+    )
+    logger.info("notification %s sent by %s (attempt %s)", row.pk, row.channel, row.attempts)
+    return DeliveryStatus.SENT
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or exc.__class__.__name__
+    if not isinstance(exc, DeliveryFailed):
+        text = f"{exc.__class__.__name__}: {text}"
+    return text[:2000]
+
+
+def _record_failure(row: Notification, exc: Exception) -> str:
+    now = timezone.now()
+    error = _describe(exc)
+    final = isinstance(exc, Undeliverable) or row.attempts >= MAX_ATTEMPTS
+    if final:
+        changes: dict[str, Any] = {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+    else:
+        changes = {"next_attempt_at": now + retry_delay(row.attempts)}
+    Notification.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING).update(
+        last_error=error, **changes
+    )
+    log = logger.error if final else logger.warning
+    log(
+        "notification %s by %s failed (attempt %s/%s)%s: %s",
+        row.pk,
+        row.channel,
+        row.attempts,
+        MAX_ATTEMPTS,
+        ", giving up" if final else "",
+        error,
+    )
+    return DeliveryStatus.FAILED if final else DeliveryStatus.PENDING
+
+
+def due_ids(now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
+    """Pending outside deliveries whose time has come (first attempts whose hand-over to the
+    queue was lost, retries, rows whose worker died): what the sweep enqueues."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(status=DeliveryStatus.PENDING)
+        .exclude(channel=Channel.IN_APP)
+        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# ---------------------------------------------------------------- e-mail
+
+
+def _email_text(row: Notification) -> str:
+    parts = [row.body]
+    if row.link:
+        parts.append(_("Open: %(url)s") % {"url": absolute_url(row.link)})
+    parts.append(
+        "-- \n"
+        + _("You receive this e-mail because of your notification settings: %(url)s")
+        % {"url": absolute_url(reverse("notifications:preferences"))}
+    )
+    return "\n\n".join(parts)
+
+
+def _meeting_ics(meeting_id: int) -> bytes | None:
+    """The meeting as an ICS file, or None. A calendar file that cannot be built must not
+    stop the message itself: it is logged and the e-mail goes without it."""
+    from diemcau.scheduling.models import Meeting
+
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None:
+        return None
+    try:
+        from diemcau.scheduling.ics import meeting_ics
+
+        return meeting_ics(meeting)
+    except Exception:
+        logger.exception("no ICS attached for meeting %s", meeting_id)
+        return None
+
+
+def send_email(row: Notification) -> None:
+    address = row.user.email.strip()
+    if not address:
+        raise Undeliverable(_("The user has no e-mail address."))
+    message = EmailMessage(subject=row.subject, body=_email_text(row), to=[address])
+    if row.meeting_id is not None:
+        ics = _meeting_ics(row.meeting_id)
+        if ics:
+            message.attach(f"meeting-{row.meeting_id}.ics", ics, "text/calendar")
+    message.send(fail_silently=False)
+
+
+# ---------------------------------------------------------------- webhook
+
+
+def webhook_payload(row: Notification, sent_at: datetime) -> dict[str, Any]:
+    user = row.user
+    return {
+        "id": row.pk,
+        "kind": row.kind,
+        "subject": row.subject,
+        "body": row.body,
+        "link": absolute_url(row.link),
+        "meeting_id": row.meeting_id,
+        "user": {
+            "username": user.get_username(),
+            "full_name": user.get_full_name(),
+            "agency": user.agency.name if user.agency else "",
+        },
+        "sent_at": sent_at.isoformat(),
+    }
+
+
+def signature(body: bytes, secret: str) -> str:
+    """The value of X-Diemcau-Signature: HMAC-SHA256 of the exact request body."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would turn the POST into a GET without body: count it as a failure."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def send_webhook(row: Notification) -> None:
+    url = settings.WEBHOOK_URL
+    if not url:
+        raise DeliveryFailed("no webhook is configured (DIEMCAU_WEBHOOK_URL)")
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise DeliveryFailed("DIEMCAU_WEBHOOK_URL must be an http:// or https:// address")
+    body = json.dumps(
+        webhook_payload(row, timezone.now()), ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "diemcau-notifications",
+        "X-Diemcau-Event": row.kind,
+        "X-Diemcau-Delivery": str(row.pk),
+    }
+    if settings.WEBHOOK_SECRET:
+        headers["X-Diemcau-Signature"] = signature(body, settings.WEBHOOK_SECRET)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryFailed(f"cannot reach the webhook: {reason}") from exc
+    if not 200 <= status < 300:
+        raise DeliveryFailed(f"HTTP {status}")
+
+
+SENDERS: dict[str, Callable[[Notification], None]] = {
+    Channel.EMAIL: send_email,
+    Channel.WEBHOOK: send_webhook,
+}

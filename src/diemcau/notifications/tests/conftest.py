@@ -1,0 +1,101 @@
+"""Fixtures of the notifications tests: no worker runs, so Huey executes tasks at once in the
+test's process, and webhooks go to a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+
+@pytest.fixture
+def huey_immediate(_huey_immediate: Any) -> Any:
+    """The shared conftest already runs Huey at once; tests that talk to it ask for this."""
+    return _huey_immediate
+
+
+@dataclass
+class WebhookServer:
+    """A bridge stand-in: records each POST and answers with `status`; `stop()` makes the
+    address refuse connections, `start()` brings it back on the same port."""
+
+    status: int = 200
+    requests: list[SimpleNamespace] = field(default_factory=list)
+    port: int = 0
+    _server: http.server.ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def start(self) -> None:
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length", "0"))
+                owner.requests.append(
+                    SimpleNamespace(
+                        path=self.path, headers=dict(self.headers), body=self.rfile.read(length)
+                    )
+                )
+                self.send_response(owner.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@pytest.fixture
+def webhook(settings: Any) -> Iterator[WebhookServer]:
+    server = WebhookServer()
+    server.start()
+    settings.WEBHOOK_URL = server.url
+    settings.WEBHOOK_SECRET = "test-webhook-secret"
+    settings.BASE_URL = "https://hop.example.gov.vn"
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def meeting(kh_tree: SimpleNamespace, use_rulebook: Any) -> Any:
+    """An accepted meeting of the district, arranged directly."""
+    from diemcau.scheduling.choices import MeetingStatus
+    from diemcau.scheduling.models import Meeting
+    from diemcau.testing.factories import ApprovedEndpointFactory, UserFactory
+
+    use_rulebook("khanh-hoa-2023")
+    start = timezone.localtime(timezone.now() + dt.timedelta(days=7)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    return Meeting.objects.create(
+        title="Giao ban trực tuyến tháng 12",
+        host_agency=kh_tree.district,
+        host_endpoint=ApprovedEndpointFactory(agency=kh_tree.district),
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        place="Phòng họp trực tuyến UBND thành phố",
+        contact_name="Nguyễn Văn A",
+        contact_phone="0912345678",
+        status=MeetingStatus.ACCEPTED,
+        code="1234567890",
+        created_by=UserFactory(agency=kh_tree.district),
+    )
