@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task
+
 from .janus_client import JanusError, JanusUnavailable
 from .models import McuNode, NodeHealth
 from .rooms import ReconcileReport, reconcile
@@ -55,3 +58,25 @@ def _reconcile_logged(node: McuNode) -> ReconcileReport | None:
             node.name, report.created, report.destroyed, report.failed,
         )
     return report
+
+
+# ---------------------------------------------------------------- worker schedule
+
+
+@db_periodic_task(crontab(minute="*"))
+def poll_nodes_every_minute() -> None:
+    poll_all_nodes()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def reconcile_rooms_every_five_minutes() -> None:
+    reconcile_all_nodes()
+
+
+@HUEY.on_startup()
+def reconcile_rooms_at_worker_start() -> None:
+    # A restarted system finds its rooms again before the next five-minute run.
+    try:
+        reconcile_all_nodes()
+    except Exception:  # the database may not be migrated yet on a first start
+        log.exception("reconcile at worker start failed")
