@@ -17,7 +17,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 modules="$root/node_modules"
 out="$root/src/diemcau/web/static/vendor"
 
-if [[ ! -d "$modules/bootstrap" || ! -d "$modules/bootstrap-icons" || ! -d "$modules/htmx.org" ]]; then
+for package in bootstrap bootstrap-icons htmx.org fullcalendar @fullcalendar/core chart.js; do
+    if [[ ! -d "$modules/$package" ]]; then
+        missing=1
+    fi
+done
+if [[ -n "${missing:-}" ]]; then
     echo "node_modules/ is missing or incomplete: run 'npm ci' in $root first" >&2
     exit 1
 fi
@@ -29,7 +34,8 @@ strip_source_map() {  # strip_source_map FILE: drop the trailing sourceMappingUR
 }
 
 rm -rf "$out"
-mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx"
+mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/fullcalendar/locales" \
+    "$out/chartjs"
 
 cp "$modules/bootstrap/dist/css/bootstrap.min.css" "$out/bootstrap/"
 cp "$modules/bootstrap/dist/js/bootstrap.bundle.min.js" "$out/bootstrap/"
@@ -50,11 +56,27 @@ fi
 cp "$modules/htmx.org/dist/htmx.min.js" "$out/htmx/"
 cp "$modules/htmx.org/LICENSE" "$out/htmx/LICENSE"
 
+# FullCalendar's standard bundle (core, daygrid, timegrid, list, multimonth, interaction) as
+# one global script; it injects its own CSS. The Vietnamese locale comes from @fullcalendar/core.
+cp "$modules/fullcalendar/index.global.min.js" "$out/fullcalendar/"
+cp "$modules/@fullcalendar/core/locales/vi.global.min.js" "$out/fullcalendar/locales/"
+cp "$modules/fullcalendar/LICENSE.md" "$out/fullcalendar/LICENSE"
+strip_source_map "$out/fullcalendar/index.global.min.js"
+strip_source_map "$out/fullcalendar/locales/vi.global.min.js"
+
+# Chart.js as a UMD script (window.Chart); the pages use a linear time axis, so no date adapter.
+cp "$modules/chart.js/dist/chart.umd.min.js" "$out/chartjs/"
+cp "$modules/chart.js/LICENSE.md" "$out/chartjs/LICENSE"
+strip_source_map "$out/chartjs/chart.umd.min.js"
+
 cat > "$out/VERSIONS.txt" <<VERSIONS
 Copied from npm by scripts/vendor-assets.sh; do not edit by hand.
 bootstrap $(version bootstrap)
 bootstrap-icons $(version bootstrap-icons)
 htmx.org $(version htmx.org)
+fullcalendar $(version fullcalendar)
+@fullcalendar/core (locales) $(version @fullcalendar/core)
+chart.js $(version chart.js)
 VERSIONS
 
 echo "vendored into ${out#"$root"/}:"
