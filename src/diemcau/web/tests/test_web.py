@@ -20,6 +20,9 @@ VENDORED = [
     "vendor/bootstrap-icons/bootstrap-icons.min.css",
     "vendor/bootstrap-icons/fonts/bootstrap-icons.woff2",
     "vendor/htmx/htmx.min.js",
+    "vendor/fullcalendar/index.global.min.js",
+    "vendor/fullcalendar/locales/vi.global.min.js",
+    "vendor/chartjs/chart.umd.min.js",
     "web/app.css",
     "web/app.js",
 ]
