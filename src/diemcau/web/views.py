@@ -1,21 +1,33 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from diemcau.core.permissions import Action, can
+from diemcau.core.models import User
+from diemcau.core.permissions import Action, agency_scope_filter, can, role_allows
 from diemcau.directory.choices import ContactRole, EndpointStatus
 from diemcau.directory.models import Contact, Endpoint
 from diemcau.directory.permissions import endpoints_visible_to
 from diemcau.rulebooks import active_rulebook
+from diemcau.scheduling.choices import HOLDING_STATUSES, CheckStatus, MeetingStatus
+from diemcau.scheduling.models import TechnicalCheck
+from diemcau.scheduling.permissions import checks_visible_to
+from diemcau.scheduling.selectors import operator_queue
+from diemcau.scheduling.views import visible_meetings
 
 from .templatetags.diemcau_ui import STATUS_COLOURS
 
 LIST_LIMIT = 10
+UPCOMING_DAYS = 7
+CHECKS_DUE_WITHIN = dt.timedelta(hours=24)
+# Meetings worth showing on the overview: what is on, or waits for a decision.
+SHOWN_STATUSES = (MeetingStatus.SUBMITTED, *HOLDING_STATUSES)
 
 
 def endpoints_missing_contacts(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
@@ -69,4 +81,54 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         due = related.exclude(status=EndpointStatus.REJECTED).filter(security_check_due=True)
         context["security_due"] = due[:LIST_LIMIT]
         context["security_due_count"] = due.count()
+    context.update(meeting_overview(user))  # type: ignore[arg-type]
     return render(request, "web/dashboard.html", context)
+
+
+def meeting_overview(user: User) -> dict[str, Any]:
+    """Today's and the coming days' meetings in the user's scope; for operators the
+    registrations waiting for a decision (R9); for technicians the checks due soon (R15)."""
+    now = timezone.now()
+    today = timezone.localdate()
+    zone = timezone.get_current_timezone()
+    tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    start_of_today = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
+    horizon = tomorrow + dt.timedelta(days=UPCOMING_DAYS)
+    meetings = (
+        visible_meetings(user)
+        .filter(status__in=SHOWN_STATUSES)
+        .select_related("host_agency", "host_endpoint")
+        .order_by("starts_at")
+    )
+    overview: dict[str, Any] = {
+        "meetings_today": list(
+            meetings.filter(starts_at__lt=tomorrow, ends_at__gte=start_of_today)[:LIST_LIMIT]
+        ),
+        "meetings_upcoming": list(
+            meetings.filter(starts_at__gte=tomorrow, starts_at__lt=horizon)[:LIST_LIMIT]
+        ),
+        "upcoming_days": UPCOMING_DAYS,
+        "may_register_meeting": can(user, Action.REGISTER_MEETING),
+        "is_meeting_operator": can(user, Action.DECIDE_MEETING),
+    }
+    if overview["is_meeting_operator"]:
+        pending = operator_queue(visible_meetings(user))
+        overview["decisions_pending"] = pending.count()
+        overview["decisions_overdue"] = pending.filter(reply_due_at__lt=now).count()
+        overview["decisions_next"] = list(pending[:3])
+    if role_allows(user, Action.RECORD_CHECK):
+        due: QuerySet[TechnicalCheck] = (
+            checks_visible_to(user)
+            .filter(agency_scope_filter(user, "endpoint__agency__"))
+            .filter(
+                status=CheckStatus.SCHEDULED,
+                meeting__status__in=HOLDING_STATUSES,
+                due_at__lte=now + CHECKS_DUE_WITHIN,
+                meeting__ends_at__gte=now,
+            )
+            .select_related("meeting", "endpoint")
+            .order_by("due_at")
+        )
+        overview["checks_due"] = list(due[:LIST_LIMIT])
+        overview["checks_due_count"] = due.count()
+    return overview
