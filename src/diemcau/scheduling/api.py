@@ -28,7 +28,6 @@ from diemcau.core.permissions import Action, require, role_allows
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import (
-    agencies_user_can,
     agencies_visible_to,
     endpoints_visible_to,
 )
@@ -38,7 +37,12 @@ from . import planning, selectors
 from .capacity import Window
 from .choices import IncidentStatus, MeetingStatus
 from .models import Incident, Meeting, TechnicalCheck
-from .permissions import checks_visible_to, incidents_visible_to, meetings_visible_to
+from .permissions import (
+    can_see_code,
+    checks_visible_to,
+    incidents_visible_to,
+    meetings_visible_to,
+)
 from .schemas import (
     AcceptIn,
     AcceptValidationErrorOut,
@@ -63,7 +67,6 @@ from .schemas import (
     RulesFilters,
     RulesOut,
     SeriesOut,
-    code_visible_to,
 )
 from .services import registration
 from .services.approval import accept_meeting, refuse_meeting
@@ -101,17 +104,10 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _meetings(user: User) -> QuerySet[Meeting]:
-    """`meetings_visible_to`, less the drafts of offices other than the caller's — a draft is
-    the registering office's unfinished work — exactly as the pages show them."""
-    registrable = agencies_user_can(user, Action.REGISTER_MEETING)
-    return meetings_visible_to(user).exclude(
-        Q(status=MeetingStatus.DRAFT) & ~Q(host_agency__in=registrable)
-    )
-
-
 def _visible_meeting(request: HttpRequest, meeting_id: int) -> Meeting:
-    queryset = _meetings(_user(request)).select_related("host_agency", "host_endpoint", "node")
+    queryset = meetings_visible_to(_user(request)).select_related(
+        "host_agency", "host_endpoint", "node"
+    )
     return get_object_or_404(queryset, pk=meeting_id)
 
 
@@ -137,7 +133,7 @@ def _detail(meeting: Meeting, request: HttpRequest, response: HttpResponse) -> M
     meeting = Meeting.objects.select_related("host_agency", "host_endpoint", "node").get(
         pk=meeting.pk
     )
-    if meeting.code and code_visible_to(_user(request), meeting):
+    if meeting.code and can_see_code(_user(request), meeting):
         _no_store(response)
     return meeting
 
@@ -244,7 +240,7 @@ def _registrar(user: User, agency: Agency, rulebook: Rulebook) -> dict[str, Any]
 @paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
 def list_meetings(request: HttpRequest, filters: Query[MeetingFilters]) -> QuerySet[Meeting]:
     """Meetings in the caller's scope (hosted by, or inviting, its agencies). Never the code."""
-    queryset = _meetings(_user(request)).select_related("host_agency", "host_endpoint")
+    queryset = meetings_visible_to(_user(request)).select_related("host_agency", "host_endpoint")
     if filters.start is not None and filters.end is not None:
         _check_range(filters.start, filters.end)
     if filters.status:
@@ -474,7 +470,7 @@ def busy_endpoints(request: HttpRequest, filters: Query[BusyFilters]) -> list[di
         )
     held = selectors.busy_endpoints(endpoints, [Window(filters.start, filters.end)])
     meeting_ids = {row.meeting_id for rows in held.values() for row in rows}
-    visible = set(_meetings(user).filter(pk__in=meeting_ids).values_list("pk", flat=True))
+    visible = set(meetings_visible_to(user).filter(pk__in=meeting_ids).values_list("pk", flat=True))
     return [
         {
             "endpoint": endpoint,

@@ -18,7 +18,6 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime
 
 from diemcau.core.api_errors import ErrorItem
-from diemcau.core.permissions import Action, in_scope, role_allows, sees_whole_province
 from diemcau.rulebooks import active_rulebook
 
 from .choices import (
@@ -32,6 +31,7 @@ from .choices import (
     WindowKind,
 )
 from .models import Incident, Meeting, TechnicalCheck
+from .permissions import can_see_code
 
 # ---------------------------------------------------------------- references
 
@@ -119,23 +119,9 @@ def checks_summary(meeting: Meeting) -> ChecksSummaryOut:
     return ChecksSummaryOut(**counts)
 
 
-def code_visible_to(user: Any, meeting: Meeting) -> bool:
-    """R13: the code goes to those who join or run the meeting — the scope of the host agency
-    or of a participant's agency — and to whoever issues codes (operator, admin). Auditors read
-    the whole province but not its secrets (R22, least privilege)."""
-    if role_allows(user, Action.DECIDE_MEETING):
-        return True
-    if sees_whole_province(user):
-        return False
-    if in_scope(user, meeting.host_agency):
-        return True
-    invited = meeting.participants.select_related("agency")
-    return any(in_scope(user, endpoint.agency) for endpoint in invited)
-
-
 class MeetingDetailOut(MeetingOut):
     """Everything registered (R7), the decision, the MCU node and the checks; the code only
-    for the callers `code_visible_to` names (the field is left out for the others)."""
+    for the callers `can_see_code` names (the field is left out for the others)."""
 
     participants: list[ParticipantOut]
     place: str
@@ -176,7 +162,7 @@ class MeetingDetailOut(MeetingOut):
     @staticmethod
     def resolve_code(obj: Meeting, context: dict[str, Any] | None) -> str | None:
         request = (context or {}).get("request")
-        if request is None or not code_visible_to(request.auth, obj):
+        if request is None or not can_see_code(request.auth, obj):
             # "No such attribute": the field stays unset, and operations serialize with
             # exclude_unset, so the key is absent rather than null.
             raise AttributeError("code")

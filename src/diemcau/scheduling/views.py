@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 
 from diemcau.core import calendar
 from diemcau.core.models import AuditEvent, User
-from diemcau.core.permissions import Action, can, in_scope, role_allows, sees_whole_province
+from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
@@ -58,7 +58,12 @@ from .forms import (
     check_item_label,
 )
 from .models import Incident, Meeting, TechnicalCheck
-from .permissions import can_manage_meeting, incidents_visible_to, meetings_visible_to
+from .permissions import (
+    can_manage_meeting,
+    can_see_code,
+    incidents_visible_to,
+    meetings_visible_to,
+)
 from .services import approval, checks, registration
 
 MEETINGS_PER_PAGE = 25
@@ -99,31 +104,9 @@ def _require(user: User, action: Action, agency: Agency | None = None) -> None:
         raise Forbidden(_("Your role or agency does not allow this."))
 
 
-def visible_meetings(user: User) -> QuerySet[Meeting]:
-    """`meetings_visible_to`, less the drafts of offices other than the user's: a draft is
-    the registering office's unfinished work, not yet anyone else's business."""
-    registrable = agencies_user_can(user, Action.REGISTER_MEETING)
-    return meetings_visible_to(user).exclude(
-        Q(status=MeetingStatus.DRAFT) & ~Q(host_agency__in=registrable)
-    )
-
-
 def _meeting(user: User, pk: int) -> Meeting:
     related = ("host_agency", "host_endpoint__agency", "node", "series", "created_by")
-    return get_object_or_404(visible_meetings(user).select_related(*related), pk=pk)
-
-
-def may_see_code(user: User, meeting: Meeting, participants: list[Endpoint]) -> bool:
-    """R13 (KH Đ12.4, Đ11.1): the code is a secret for those who join: the host agency's
-    scope, the participants' scope and the operators — not province-wide readers (auditors)."""
-    if not meeting.code:
-        return False
-    if role_allows(user, Action.DECIDE_MEETING):
-        return True
-    if sees_whole_province(user):
-        return False
-    agencies = [meeting.host_agency, *(endpoint.agency for endpoint in participants)]
-    return any(in_scope(user, agency) for agency in agencies)
+    return get_object_or_404(meetings_visible_to(user).select_related(*related), pk=pk)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -175,7 +158,7 @@ def _filter(meetings: QuerySet[Meeting], data: dict[str, Any]) -> QuerySet[Meeti
 @login_required
 def meeting_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    visible = visible_meetings(user)
+    visible = meetings_visible_to(user)
     hosts = Agency.objects.filter(pk__in=visible.values("host_agency"))
     form = MeetingFilterForm(request.GET or None, hosts=hosts)
     meetings: QuerySet[Meeting] = visible.select_related(
@@ -345,7 +328,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("agency").order_by("agency__path", "name")
     )
     endpoints = [meeting.host_endpoint, *participants]
-    show_code = may_see_code(user, meeting, participants)
+    show_code = can_see_code(user, meeting)
     check_kinds, readiness_rows = readiness(user, meeting, endpoints)
     checked = [c for row in readiness_rows for c in row.cells if c.check is not None]
     actions = _detail_actions(user, meeting, endpoints)
@@ -454,7 +437,7 @@ def rules_panel_context(
     )
     busy = selectors.busy_endpoints(endpoints, windows, exclude_meeting)
     seen_ids = set(
-        visible_meetings(user)
+        meetings_visible_to(user)
         .filter(pk__in=[b.meeting_id for rows in busy.values() for b in rows])
         .values_list("pk", flat=True)
     )
@@ -503,7 +486,7 @@ def rules_panel(request: HttpRequest) -> HttpResponse:
     values["participants"] = request.GET.getlist("participants")
     meeting_pk = request.GET.get("meeting", "")
     exclude = None
-    if meeting_pk.isdigit() and visible_meetings(user).filter(pk=meeting_pk).exists():
+    if meeting_pk.isdigit() and meetings_visible_to(user).filter(pk=meeting_pk).exists():
         exclude = int(meeting_pk)
     context = rules_panel_context(user, values, exclude)
     return render(request, "scheduling/_rules_panel.html", {**context, "panel_in_form": True})

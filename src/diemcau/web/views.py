@@ -17,9 +17,8 @@ from diemcau.directory.permissions import endpoints_visible_to
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import HOLDING_STATUSES, CheckStatus, MeetingStatus
 from diemcau.scheduling.models import TechnicalCheck
-from diemcau.scheduling.permissions import checks_visible_to
+from diemcau.scheduling.permissions import checks_visible_to, meetings_visible_to
 from diemcau.scheduling.selectors import operator_queue
-from diemcau.scheduling.views import visible_meetings
 
 from .templatetags.diemcau_ui import STATUS_COLOURS
 
@@ -95,7 +94,7 @@ def meeting_overview(user: User) -> dict[str, Any]:
     start_of_today = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
     horizon = tomorrow + dt.timedelta(days=UPCOMING_DAYS)
     meetings = (
-        visible_meetings(user)
+        meetings_visible_to(user)
         .filter(status__in=SHOWN_STATUSES)
         .select_related("host_agency", "host_endpoint")
         .order_by("starts_at")
@@ -112,7 +111,7 @@ def meeting_overview(user: User) -> dict[str, Any]:
         "is_meeting_operator": can(user, Action.DECIDE_MEETING),
     }
     if overview["is_meeting_operator"]:
-        pending = operator_queue(visible_meetings(user))
+        pending = operator_queue(meetings_visible_to(user))
         overview["decisions_pending"] = pending.count()
         overview["decisions_overdue"] = pending.filter(reply_due_at__lt=now).count()
         overview["decisions_next"] = list(pending[:3])
