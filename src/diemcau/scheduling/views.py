@@ -9,14 +9,13 @@ whose refusals `call_service` shows on the form with the article they cite.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -28,24 +27,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from diemcau.core import calendar
-from diemcau.core.models import AuditEvent, User
+from diemcau.core.models import User
 from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
-from diemcau.rulebooks import Rulebook, active_rulebook
+from diemcau.rulebooks import active_rulebook
 from diemcau.web.pagination import paginate
 from diemcau.web.service_calls import call_service, no_store
 
 from . import planning, selectors
-from .capacity import Window
 from .choices import (
     HOLDING_STATUSES,
     CheckStatus,
     IncidentStatus,
     MeetingStatus,
-    Urgency,
-    WindowKind,
 )
 from .forms import (
     CheckForm,
@@ -64,31 +60,12 @@ from .permissions import (
     incidents_visible_to,
     meetings_visible_to,
 )
+from .presenters import history, ids_of, readiness, reply_state, rules_panel_context
 from .services import approval, checks, registration
 
 MEETINGS_PER_PAGE = 25
 CANCELLABLE = (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.ACCEPTED)
 REPORTABLE = (*HOLDING_STATUSES, MeetingStatus.ENDED)
-
-REASON_ACTIONS = {"meeting.refuse", "meeting.cancel", "meeting.revoke"}
-# Actions whose label already names the status they lead to (no badge needed).
-STATE_ACTIONS = {"meeting.submit", "meeting.accept", *REASON_ACTIONS}
-
-
-def _history_label(action: str) -> str:
-    """What each audit action of a meeting means, for its history."""
-    labels = {
-        "meeting.draft": _("Saved as a draft"),
-        "meeting.update": _("Draft edited"),
-        "meeting.submit": _("Submitted to the operator"),
-        "meeting.accept": _("Accepted, code issued"),
-        "meeting.refuse": _("Refused"),
-        "meeting.cancel": _("Cancelled"),
-        "meeting.revoke": _("Code revoked"),
-        "meeting.reply_overdue": _("Reply deadline missed"),
-    }
-    return labels.get(action, action)
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -118,12 +95,6 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 def _local(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime(calendar.DISPLAY_FORMAT)
-
-
-def _ceil_minute(moment: dt.datetime) -> dt.datetime:
-    """Up to the whole minute, so a start filled from it is never a few seconds too early."""
-    whole = moment.replace(second=0, microsecond=0)
-    return whole if whole == moment else whole + dt.timedelta(minutes=1)
 
 
 # ---------------------------------------------------------------- list
@@ -161,9 +132,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     visible = meetings_visible_to(user)
     hosts = Agency.objects.filter(pk__in=visible.values("host_agency"))
     form = MeetingFilterForm(request.GET or None, hosts=hosts)
-    meetings: QuerySet[Meeting] = visible.select_related(
-        "host_agency", "host_endpoint"
-    ).annotate(participant_count=Count("participants"))
+    meetings: QuerySet[Meeting] = visible.select_related("host_agency", "host_endpoint").annotate(
+        participant_count=Count("participants")
+    )
     period = "upcoming"
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -179,123 +150,20 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         meetings = meetings.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
     else:
         meetings = meetings.order_by("-starts_at", "-pk")
-    return render(request, "scheduling/meeting_list.html", {
-        "filter_form": form,
-        "period": period,
-        "filtered": any(v for k, v in request.GET.items() if k != "page"),
-        "may_register": agencies_user_can(user, Action.REGISTER_MEETING).exists(),
-        **paginate(request, meetings, MEETINGS_PER_PAGE),
-    })
+    return render(
+        request,
+        "scheduling/meeting_list.html",
+        {
+            "filter_form": form,
+            "period": period,
+            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "may_register": agencies_user_can(user, Action.REGISTER_MEETING).exists(),
+            **paginate(request, meetings, MEETINGS_PER_PAGE),
+        },
+    )
 
 
 # ---------------------------------------------------------------- detail
-
-
-@dataclass
-class ReadinessCell:
-    check: TechnicalCheck | None
-    colour: str = "light"
-    label: str = ""
-    may_record: bool = False
-
-
-@dataclass
-class ReadinessRow:
-    endpoint: Endpoint
-    is_host: bool
-    cells: list[ReadinessCell] = field(default_factory=list)
-
-
-def _check_state(check: TechnicalCheck, now: dt.datetime) -> tuple[str, str]:
-    if check.status == CheckStatus.PASSED:
-        return "success", str(CheckStatus.PASSED.label)
-    if check.status == CheckStatus.FAILED:
-        return "danger", str(CheckStatus.FAILED.label)
-    if check.due_at <= now:
-        return "warning", _("Due now")
-    return "secondary", str(CheckStatus.SCHEDULED.label)
-
-
-def readiness(
-    user: User, meeting: Meeting, endpoints: list[Endpoint]
-) -> tuple[list[str], list[ReadinessRow]]:
-    """Every endpoint × check (rehearsal, session): the host sees all at a glance (R15)."""
-    found = {(c.endpoint_id, c.kind): c for c in meeting.checks.all()}
-    kinds = [k for k in (WindowKind.REHEARSAL, WindowKind.SESSION) if any(
-        kind == k for _, kind in found
-    )]
-    now = timezone.now()
-    holding = meeting.status in HOLDING_STATUSES
-    rows = []
-    for endpoint in endpoints:
-        row = ReadinessRow(endpoint, endpoint.pk == meeting.host_endpoint_id)
-        may_record = holding and can(user, Action.RECORD_CHECK, endpoint.agency)
-        for kind in kinds:
-            check = found.get((endpoint.pk, kind))
-            if check is None:
-                row.cells.append(ReadinessCell(None))
-                continue
-            colour, label = _check_state(check, now)
-            row.cells.append(ReadinessCell(check, colour, label, may_record))
-        rows.append(row)
-    return [str(WindowKind(k).label) for k in kinds], rows
-
-
-def history(meeting: Meeting) -> list[dict[str, Any]]:
-    """The meeting's changes of state, from the audit log (R22)."""
-    events = AuditEvent.objects.filter(
-        object_type="scheduling.meeting", object_id=str(meeting.pk)
-    ).order_by("seq")
-    rows = []
-    for event in events:
-        after = event.after if isinstance(event.after, dict) else {}
-        status = after.get("status", "") if event.action not in STATE_ACTIONS else ""
-        rows.append({
-            "at": event.at,
-            "actor": event.actor_username,
-            "label": _history_label(event.action),
-            "status": status if status in MeetingStatus.values else "",
-            "status_label": MeetingStatus(status).label if status in MeetingStatus.values else "",
-            "reason": after.get("decision_reason", "") if event.action in REASON_ACTIONS else "",
-        })
-    return rows
-
-
-def _reply_state(meeting: Meeting, rulebook: Rulebook) -> dict[str, Any] | None:
-    """The operator's reply deadline with its warning time (ĐN Đ11.2b, KH Đ13.2b)."""
-    due = meeting.reply_due_at
-    if due is None:
-        return None
-    # calendar.reply_warning_time() of the receipt, taken from the stored deadline so that
-    # a deadline moved by hand (or by a later rulebook change) still warns in time.
-    warn_at = due - dt.timedelta(minutes=rulebook.reply_sla.warn_before_minutes)
-    now = timezone.now()
-    answered = meeting.decided_at is not None
-    moment = meeting.decided_at if answered else now
-    assert moment is not None
-    if moment > due:
-        state = "overdue"
-    elif not answered and now >= warn_at:
-        state = "warn"
-    else:
-        state = "ok"
-    return {
-        "due": due,
-        "warn_at": warn_at,
-        "state": state,
-        "answered": answered,
-        "due_iso": timezone.localtime(due).isoformat(timespec="seconds"),
-        "warn_iso": timezone.localtime(warn_at).isoformat(timespec="seconds"),
-        "remaining": _remaining_text(due - now),
-        "article": rulebook.cite(rulebook.reply_sla.article),
-    }
-
-
-def _remaining_text(delta: dt.timedelta) -> str:
-    """H:MM:SS, or "overdue H:MM:SS" (the same as scheduling.js writes every second)."""
-    seconds = int(abs(delta.total_seconds()))
-    text = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-    return text if delta.total_seconds() > 0 else f"{_('overdue')} {text}"
 
 
 def _reportable_endpoints(user: User, endpoints: list[Endpoint]) -> list[Endpoint]:
@@ -325,33 +193,38 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(user, pk)
     participants = list(
         meeting.participants.exclude(pk=meeting.host_endpoint_id)
-        .select_related("agency").order_by("agency__path", "name")
+        .select_related("agency")
+        .order_by("agency__path", "name")
     )
     endpoints = [meeting.host_endpoint, *participants]
     show_code = can_see_code(user, meeting)
     check_kinds, readiness_rows = readiness(user, meeting, endpoints)
     checked = [c for row in readiness_rows for c in row.cells if c.check is not None]
     actions = _detail_actions(user, meeting, endpoints)
-    response = render(request, "scheduling/meeting_detail.html", {
-        "meeting": meeting,
-        "participants": participants,
-        "endpoint_count": len(endpoints),
-        "show_code": show_code,
-        "code_article": rulebook.cite(rulebook.priority.article),
-        "credentials_article": rulebook.cite(rulebook.secrecy.credentials_article),
-        "history": history(meeting),
-        "check_kinds": check_kinds,
-        "readiness_rows": readiness_rows,
-        "ready_count": sum(1 for c in checked if c.colour == "success"),
-        "check_count": len(checked),
-        "check_article": rulebook.cite(rulebook.technical_check.article),
-        "incidents": meeting.incidents.select_related("endpoint", "opened_by"),
-        "actions": actions,
-        "any_action": any(v for k, v in actions.items() if k != "manage_incidents"),
-        "reply": _reply_state(meeting, rulebook),
-        "is_revocation_victim": meeting.status == MeetingStatus.REVOKED,
-        "priority_article": rulebook.cite(rulebook.priority.article),
-    })
+    response = render(
+        request,
+        "scheduling/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "participants": participants,
+            "endpoint_count": len(endpoints),
+            "show_code": show_code,
+            "code_article": rulebook.cite(rulebook.priority.article),
+            "credentials_article": rulebook.cite(rulebook.secrecy.credentials_article),
+            "history": history(meeting),
+            "check_kinds": check_kinds,
+            "readiness_rows": readiness_rows,
+            "ready_count": sum(1 for c in checked if c.colour == "success"),
+            "check_count": len(checked),
+            "check_article": rulebook.cite(rulebook.technical_check.article),
+            "incidents": meeting.incidents.select_related("endpoint", "opened_by"),
+            "actions": actions,
+            "any_action": any(v for k, v in actions.items() if k != "manage_incidents"),
+            "reply": reply_state(meeting, rulebook),
+            "is_revocation_victim": meeting.status == MeetingStatus.REVOKED,
+            "priority_article": rulebook.cite(rulebook.priority.article),
+        },
+    )
     return no_store(response) if show_code else response
 
 
@@ -377,103 +250,6 @@ def meeting_invitation(request: HttpRequest, pk: int) -> FileResponse:
 
 
 # ---------------------------------------------------------------- registration
-
-
-def _parse_datetime(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        # A form's initial value comes back naive, in the current zone.
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    if not value:
-        return None
-    try:
-        parsed = forms.DateTimeField(required=False).clean(value)
-    except ValidationError:
-        return None
-    return parsed if isinstance(parsed, dt.datetime) else None
-
-
-def _ids(values: Any) -> list[int]:
-    if values is None:
-        return []
-    items = values if isinstance(values, list | tuple) else [values]
-    return [int(v) for v in items if str(v).isdigit()]
-
-
-def rules_panel_context(
-    user: User, values: dict[str, Any], exclude_meeting: int | None = None
-) -> dict[str, Any]:
-    """What the rules allow for the form as filled in now: the earliest start for the chosen
-    urgency (R8), the operator's reply deadline (R9), and which endpoints are already booked
-    at the chosen times — so nobody learns it only after submitting."""
-    rulebook = active_rulebook()
-    now = timezone.now()
-    urgency = values.get("urgency") or Urgency.NORMAL
-    if urgency not in Urgency.values:
-        urgency = Urgency.NORMAL
-    lead = rulebook.lead_times[urgency]
-    counted_from = calendar.registration_received_at(rulebook, now)
-    starts = _parse_datetime(values.get("starts_at"))
-    ends = _parse_datetime(values.get("ends_at"))
-    rehearsal_starts = _parse_datetime(values.get("rehearsal_starts_at"))
-    rehearsal_ends = _parse_datetime(values.get("rehearsal_ends_at"))
-    first = rehearsal_starts or starts
-    timing = None
-    if first is not None:
-        latest = calendar.latest_registration_time(rulebook, urgency, first)
-        timing = {
-            "first": first,
-            "is_rehearsal": rehearsal_starts is not None,
-            "in_time": latest is None or counted_from <= latest,
-            "latest": latest,
-        }
-    windows = []
-    if starts and ends and ends > starts:
-        windows.append(Window(starts, ends))
-    if rehearsal_starts and rehearsal_ends and rehearsal_ends > rehearsal_starts:
-        windows.append(Window(rehearsal_starts, rehearsal_ends))
-    chosen = _ids(values.get("host_endpoint")) + _ids(values.get("participants"))
-    endpoints = list(
-        Endpoint.objects.filter(pk__in=chosen, status=EndpointStatus.APPROVED).order_by("name")
-    )
-    busy = selectors.busy_endpoints(endpoints, windows, exclude_meeting)
-    seen_ids = set(
-        meetings_visible_to(user)
-        .filter(pk__in=[b.meeting_id for rows in busy.values() for b in rows])
-        .values_list("pk", flat=True)
-    )
-    busy_rows = [
-        {
-            "endpoint": endpoint,
-            "bookings": [
-                {
-                    "starts_at": b.starts_at,
-                    "ends_at": b.ends_at,
-                    "title": b.meeting.title if b.meeting_id in seen_ids else "",
-                }
-                for b in sorted(busy[endpoint.pk], key=lambda b: b.starts_at)
-            ],
-        }
-        for endpoint in endpoints
-        if endpoint.pk in busy
-    ]
-    earliest = _ceil_minute(calendar.earliest_start(rulebook, urgency, now))
-    return {
-        "panel_urgency": Urgency(urgency),
-        "lead": lead,
-        "lead_article": rulebook.cite(lead.article),
-        "earliest": earliest,
-        "earliest_input": timezone.localtime(earliest).strftime("%Y-%m-%dT%H:%M"),
-        "counted_from": counted_from,
-        "counted_later": counted_from - now > dt.timedelta(minutes=1),
-        "reply_due": calendar.reply_deadline(rulebook, now),
-        "reply_article": rulebook.cite(rulebook.reply_sla.article),
-        "first_in_line": urgency in rulebook.emergency_priority.applies_to,
-        "priority_article": rulebook.cite(rulebook.emergency_priority.article),
-        "timing": timing,
-        "windows_chosen": bool(windows),
-        "endpoints_chosen": len(endpoints),
-        "busy_rows": busy_rows,
-    }
 
 
 @login_required
@@ -502,7 +278,8 @@ def _form_initial(
     initial: dict[str, Any]
     if meeting is not None:
         initial = {
-            name: getattr(meeting, name) for name in MeetingForm.base_fields
+            name: getattr(meeting, name)
+            for name in MeetingForm.base_fields
             if name not in NOT_COPIED
         }
         initial["host_agency"] = meeting.host_agency_id
@@ -579,9 +356,10 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None) -> HttpRes
     if post and form.is_valid():
         submit = request.POST.get("action") != "draft"
         if form.cleaned_data.get("recurrence") and not submit:
-            form.add_error("recurrence", _(
-                "A repeating meeting is submitted at once; it cannot be kept as a draft."
-            ))
+            form.add_error(
+                "recurrence",
+                _("A repeating meeting is submitted at once; it cannot be kept as a draft."),
+            )
         else:
             outcome = call_service(
                 request, form, lambda: _save_meeting(user, form, meeting, submit)
@@ -589,24 +367,29 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None) -> HttpRes
             if outcome.ok and outcome.value is not None:
                 messages.success(request, _saved_message(outcome.value))
                 return redirect("scheduling:meeting_detail", pk=outcome.value.pk)
-    values = {name: form[name].value() for name in (
-        "urgency", "starts_at", "ends_at", "host_endpoint", "participants"
-    )}
+    values = {
+        name: form[name].value()
+        for name in ("urgency", "starts_at", "ends_at", "host_endpoint", "participants")
+    }
     if form.has_rehearsal:
         values.update({n: form[n].value() for n in ("rehearsal_starts_at", "rehearsal_ends_at")})
     panel_url = reverse("scheduling:rules_panel") + (f"?meeting={meeting.pk}" if meeting else "")
-    return render(request, "scheduling/meeting_form.html", {
-        "form": form,
-        "meeting": meeting,
-        "panel_url": panel_url,
-        "panel_in_form": True,
-        **rules_panel_context(user, values, meeting.pk if meeting else None),
-        "registration_article": rulebook.cite(rulebook.registration.article),
-        "lead_times_article": rulebook.cite(rulebook.lead_times.article),
-        "reply_article": rulebook.cite(rulebook.reply_sla.article),
-        "secrecy_article": rulebook.cite(rulebook.secrecy.article),
-        "rehearsal_article": rulebook.cite(rulebook.rehearsal.article),
-    })
+    return render(
+        request,
+        "scheduling/meeting_form.html",
+        {
+            "form": form,
+            "meeting": meeting,
+            "panel_url": panel_url,
+            "panel_in_form": True,
+            **rules_panel_context(user, values, meeting.pk if meeting else None),
+            "registration_article": rulebook.cite(rulebook.registration.article),
+            "lead_times_article": rulebook.cite(rulebook.lead_times.article),
+            "reply_article": rulebook.cite(rulebook.reply_sla.article),
+            "secrecy_article": rulebook.cite(rulebook.secrecy.article),
+            "rehearsal_article": rulebook.cite(rulebook.rehearsal.article),
+        },
+    )
 
 
 @login_required
@@ -645,15 +428,19 @@ def _step_page(
             messages.success(request, success(outcome.value) if callable(success) else success)
             default = reverse("scheduling:meeting_detail", args=[meeting.pk])
             return redirect(_next_url(request, default))
-    return render(request, "scheduling/meeting_step.html", {
-        "meeting": meeting,
-        "form": form,
-        "title": title,
-        "submit_label": submit_label,
-        "button_class": button_class,
-        "next": _next_url(request, ""),
-        **(extra or {}),
-    })
+    return render(
+        request,
+        "scheduling/meeting_step.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "title": title,
+            "submit_label": submit_label,
+            "button_class": button_class,
+            "next": _next_url(request, ""),
+            **(extra or {}),
+        },
+    )
 
 
 @login_required
@@ -672,7 +459,8 @@ def meeting_submit(request: HttpRequest, pk: int) -> HttpResponse:
         "participants": list(meeting.participants.values_list("pk", flat=True)),
     }
     return _step_page(
-        request, meeting,
+        request,
+        meeting,
         form=ConfirmForm(request.POST if request.method == "POST" else None),
         run=lambda: registration.submit_meeting(meeting, actor=user),
         title=_("Submit the registration"),
@@ -690,7 +478,8 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         raise Forbidden(_("Your role or agency does not allow this."))
     form = ReasonForm(request.POST if request.method == "POST" else None)
     return _step_page(
-        request, meeting,
+        request,
+        meeting,
         form=form,
         run=lambda: registration.cancel_meeting(
             meeting, reason=form.cleaned_data["reason"], actor=user
@@ -722,8 +511,9 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     rulebook = active_rulebook()
     pending = selectors.operator_queue(meetings_visible_to(user))
     rows = [
-        QueueRow(m, planning.plan(m, rulebook), planning.endpoint_count(m),
-                 _reply_state(m, rulebook))
+        QueueRow(
+            m, planning.plan(m, rulebook), planning.endpoint_count(m), reply_state(m, rulebook)
+        )
         for m in pending
     ]
     context: dict[str, Any] = {
@@ -736,8 +526,10 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     }
     if context["may_manage_incidents"]:
         incidents = list(
-            incidents_visible_to(user).exclude(status=IncidentStatus.CLOSED)
-            .select_related("meeting", "endpoint", "opened_by").order_by("opened_at")
+            incidents_visible_to(user)
+            .exclude(status=IncidentStatus.CLOSED)
+            .select_related("meeting", "endpoint", "opened_by")
+            .order_by("opened_at")
         )
         context["incidents"] = [
             (i, IncidentUpdateForm(initial={"status": i.status}, auto_id=f"id_incident{i.pk}_%s"))
@@ -754,10 +546,14 @@ def queue_count(request: HttpRequest) -> HttpResponse:
     if not can(user, Action.DECIDE_MEETING):
         return HttpResponse("")
     pending = meetings_visible_to(user).filter(status=MeetingStatus.SUBMITTED)
-    return render(request, "scheduling/_queue_count.html", {
-        "count": pending.count(),
-        "overdue": pending.filter(reply_due_at__lt=timezone.now()).count(),
-    })
+    return render(
+        request,
+        "scheduling/_queue_count.html",
+        {
+            "count": pending.count(),
+            "overdue": pending.filter(reply_due_at__lt=timezone.now()).count(),
+        },
+    )
 
 
 @login_required
@@ -774,29 +570,35 @@ def meeting_accept(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("scheduling:meeting_detail", pk=meeting.pk)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        confirmed = _ids(request.POST.getlist("confirm_revocations"))
-        outcome = call_service(request, form, lambda: approval.accept_meeting(
-            meeting, actor=user, confirm_revocations=confirmed
-        ))
+        confirmed = ids_of(request.POST.getlist("confirm_revocations"))
+        outcome = call_service(
+            request,
+            form,
+            lambda: approval.accept_meeting(meeting, actor=user, confirm_revocations=confirmed),
+        )
         if outcome.ok and outcome.value is not None:
             accepted = outcome.value
-            messages.success(request, _(
-                "“%(title)s” was accepted on %(node)s; the meeting code was issued."
-            ) % {"title": accepted.title, "node": accepted.node})
+            messages.success(
+                request,
+                _("“%(title)s” was accepted on %(node)s; the meeting code was issued.")
+                % {"title": accepted.title, "node": accepted.node},
+            )
             return redirect(_next_url(request, reverse("scheduling:operator_queue")))
     plan = planning.plan(meeting, rulebook)
-    return render(request, "scheduling/meeting_accept.html", {
-        "meeting": meeting,
-        "form": form,
-        "plan": plan,
-        "revocations": [
-            (m, planning.endpoint_count(m)) for m in plan.revocations
-        ],
-        "endpoint_count": planning.endpoint_count(meeting),
-        "priority_article": rulebook.cite(rulebook.priority.article),
-        "capacity_article": rulebook.cite(rulebook.capacity.article),
-        "next": _next_url(request, ""),
-    })
+    return render(
+        request,
+        "scheduling/meeting_accept.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "plan": plan,
+            "revocations": [(m, planning.endpoint_count(m)) for m in plan.revocations],
+            "endpoint_count": planning.endpoint_count(meeting),
+            "priority_article": rulebook.cite(rulebook.priority.article),
+            "capacity_article": rulebook.cite(rulebook.capacity.article),
+            "next": _next_url(request, ""),
+        },
+    )
 
 
 @login_required
@@ -806,7 +608,8 @@ def meeting_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     _require(user, Action.DECIDE_MEETING)
     form = ReasonForm(request.POST if request.method == "POST" else None)
     return _step_page(
-        request, meeting,
+        request,
+        meeting,
         form=form,
         run=lambda: approval.refuse_meeting(
             meeting, reason=form.cleaned_data["reason"], actor=user
@@ -844,22 +647,30 @@ def check_record(request: HttpRequest, pk: int, check_pk: int) -> HttpResponse:
         outcome = call_service(request, form, lambda: checks.record_check(check, data, actor=user))
         if outcome.ok and outcome.value is not None:
             if outcome.value.status == CheckStatus.FAILED:
-                messages.warning(request, _(
-                    "Recorded as not ready. An incident was opened; the operator tracks it "
-                    "to a fix."
-                ))
+                messages.warning(
+                    request,
+                    _(
+                        "Recorded as not ready. An incident was opened; the operator tracks it "
+                        "to a fix."
+                    ),
+                )
             else:
-                messages.success(request, _("Recorded: %(endpoint)s is ready.") % {
-                    "endpoint": check.endpoint.name
-                })
+                messages.success(
+                    request,
+                    _("Recorded: %(endpoint)s is ready.") % {"endpoint": check.endpoint.name},
+                )
             return redirect(reverse("scheduling:meeting_detail", args=[meeting.pk]) + "#readiness")
-    return render(request, "scheduling/check_form.html", {
-        "meeting": meeting,
-        "check": check,
-        "form": form,
-        "check_article": rulebook.cite(rulebook.technical_check.article),
-        "item_labels": [check_item_label(i) for i in items],
-    })
+    return render(
+        request,
+        "scheduling/check_form.html",
+        {
+            "meeting": meeting,
+            "check": check,
+            "form": form,
+            "check_article": rulebook.cite(rulebook.technical_check.article),
+            "item_labels": [check_item_label(i) for i in items],
+        },
+    )
 
 
 @login_required
@@ -867,8 +678,11 @@ def incident_report(request: HttpRequest, pk: int) -> HttpResponse:
     """An endpoint reports a problem it cannot fix itself (ĐN Đ12.4c, KH Đ14.4c)."""
     user = _user(request)
     meeting = _meeting(user, pk)
-    participants = list(meeting.participants.exclude(pk=meeting.host_endpoint_id)
-                        .select_related("agency").order_by("name"))
+    participants = list(
+        meeting.participants.exclude(pk=meeting.host_endpoint_id)
+        .select_related("agency")
+        .order_by("name")
+    )
     endpoints = _reportable_endpoints(user, [meeting.host_endpoint, *participants])
     whole = can(user, Action.REPORT_INCIDENT, meeting.host_agency)
     if not endpoints and not whole:
@@ -879,21 +693,29 @@ def incident_report(request: HttpRequest, pk: int) -> HttpResponse:
         whole_meeting=whole,
     )
     if request.method == "POST" and form.is_valid():
-        outcome = call_service(request, form, lambda: checks.report_incident(
-            meeting,
-            description=form.cleaned_data["description"],
-            actor=user,
-            endpoint_id=form.endpoint_id(),
-        ))
+        outcome = call_service(
+            request,
+            form,
+            lambda: checks.report_incident(
+                meeting,
+                description=form.cleaned_data["description"],
+                actor=user,
+                endpoint_id=form.endpoint_id(),
+            ),
+        )
         if outcome.ok:
             messages.success(request, _("The incident was reported to the operator."))
             return redirect(reverse("scheduling:meeting_detail", args=[meeting.pk]) + "#incidents")
-    return render(request, "scheduling/incident_form.html", {
-        "meeting": meeting,
-        "form": form,
-        "title": _("Report an incident"),
-        "submit_label": _("Report"),
-    })
+    return render(
+        request,
+        "scheduling/incident_form.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "title": _("Report an incident"),
+            "submit_label": _("Report"),
+        },
+    )
 
 
 @login_required
@@ -909,21 +731,29 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"status": incident.status, "resolution": incident.resolution},
     )
     if request.method == "POST" and form.is_valid():
-        outcome = call_service(request, form, lambda: checks.update_incident(
-            incident,
-            status=form.cleaned_data["status"],
-            resolution=form.cleaned_data["resolution"],
-            actor=user,
-        ))
+        outcome = call_service(
+            request,
+            form,
+            lambda: checks.update_incident(
+                incident,
+                status=form.cleaned_data["status"],
+                resolution=form.cleaned_data["resolution"],
+                actor=user,
+            ),
+        )
         if outcome.ok:
             messages.success(request, _("Incident #%(pk)s was updated.") % {"pk": incident.pk})
             default = reverse("scheduling:operator_queue") + "#incidents"
             return redirect(_next_url(request, default))
-    return render(request, "scheduling/incident_form.html", {
-        "meeting": incident.meeting,
-        "incident": incident,
-        "form": form,
-        "title": _("Update incident #%(pk)s") % {"pk": incident.pk},
-        "submit_label": _("Save"),
-        "next": _next_url(request, ""),
-    })
+    return render(
+        request,
+        "scheduling/incident_form.html",
+        {
+            "meeting": incident.meeting,
+            "incident": incident,
+            "form": form,
+            "title": _("Update incident #%(pk)s") % {"pk": incident.pk},
+            "submit_label": _("Save"),
+            "next": _next_url(request, ""),
+        },
+    )

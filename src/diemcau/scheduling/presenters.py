@@ -1,0 +1,266 @@
+"""What the meeting pages show, computed from the models: the readiness grid of technical
+checks (R15), the history of state changes from the audit log (R22) and the operator's reply
+deadline with its warning (R9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from diemcau.core import calendar
+from diemcau.core.models import AuditEvent, User
+from diemcau.core.permissions import Action, can
+from diemcau.directory.choices import EndpointStatus
+from diemcau.directory.models import Endpoint
+from diemcau.rulebooks import Rulebook, active_rulebook
+
+from . import selectors
+from .capacity import Window
+from .choices import HOLDING_STATUSES, CheckStatus, MeetingStatus, Urgency, WindowKind
+from .models import Meeting, TechnicalCheck
+from .permissions import meetings_visible_to
+
+REASON_ACTIONS = {"meeting.refuse", "meeting.cancel", "meeting.revoke"}
+# Actions whose label already names the status they lead to (no badge needed).
+STATE_ACTIONS = {"meeting.submit", "meeting.accept", *REASON_ACTIONS}
+
+
+def _history_label(action: str) -> str:
+    """What each audit action of a meeting means, for its history."""
+    labels = {
+        "meeting.draft": _("Saved as a draft"),
+        "meeting.update": _("Draft edited"),
+        "meeting.submit": _("Submitted to the operator"),
+        "meeting.accept": _("Accepted, code issued"),
+        "meeting.refuse": _("Refused"),
+        "meeting.cancel": _("Cancelled"),
+        "meeting.revoke": _("Code revoked"),
+        "meeting.reply_overdue": _("Reply deadline missed"),
+    }
+    return labels.get(action, action)
+
+
+@dataclass
+class ReadinessCell:
+    check: TechnicalCheck | None
+    colour: str = "light"
+    label: str = ""
+    may_record: bool = False
+
+
+@dataclass
+class ReadinessRow:
+    endpoint: Endpoint
+    is_host: bool
+    cells: list[ReadinessCell] = field(default_factory=list)
+
+
+def _check_state(check: TechnicalCheck, now: dt.datetime) -> tuple[str, str]:
+    if check.status == CheckStatus.PASSED:
+        return "success", str(CheckStatus.PASSED.label)
+    if check.status == CheckStatus.FAILED:
+        return "danger", str(CheckStatus.FAILED.label)
+    if check.due_at <= now:
+        return "warning", _("Due now")
+    return "secondary", str(CheckStatus.SCHEDULED.label)
+
+
+def readiness(
+    user: User, meeting: Meeting, endpoints: list[Endpoint]
+) -> tuple[list[str], list[ReadinessRow]]:
+    """Every endpoint × check (rehearsal, session): the host sees all at a glance (R15)."""
+    found = {(c.endpoint_id, c.kind): c for c in meeting.checks.all()}
+    kinds = [
+        k for k in (WindowKind.REHEARSAL, WindowKind.SESSION) if any(kind == k for _, kind in found)
+    ]
+    now = timezone.now()
+    holding = meeting.status in HOLDING_STATUSES
+    rows = []
+    for endpoint in endpoints:
+        row = ReadinessRow(endpoint, endpoint.pk == meeting.host_endpoint_id)
+        may_record = holding and can(user, Action.RECORD_CHECK, endpoint.agency)
+        for kind in kinds:
+            check = found.get((endpoint.pk, kind))
+            if check is None:
+                row.cells.append(ReadinessCell(None))
+                continue
+            colour, label = _check_state(check, now)
+            row.cells.append(ReadinessCell(check, colour, label, may_record))
+        rows.append(row)
+    return [str(WindowKind(k).label) for k in kinds], rows
+
+
+def history(meeting: Meeting) -> list[dict[str, Any]]:
+    """The meeting's changes of state, from the audit log (R22)."""
+    events = AuditEvent.objects.filter(
+        object_type="scheduling.meeting", object_id=str(meeting.pk)
+    ).order_by("seq")
+    rows = []
+    for event in events:
+        after = event.after if isinstance(event.after, dict) else {}
+        status = after.get("status", "") if event.action not in STATE_ACTIONS else ""
+        rows.append(
+            {
+                "at": event.at,
+                "actor": event.actor_username,
+                "label": _history_label(event.action),
+                "status": status if status in MeetingStatus.values else "",
+                "status_label": MeetingStatus(status).label
+                if status in MeetingStatus.values
+                else "",
+                "reason": after.get("decision_reason", "")
+                if event.action in REASON_ACTIONS
+                else "",
+            }
+        )
+    return rows
+
+
+def reply_state(meeting: Meeting, rulebook: Rulebook) -> dict[str, Any] | None:
+    """The operator's reply deadline with its warning time (ĐN Đ11.2b, KH Đ13.2b)."""
+    due = meeting.reply_due_at
+    if due is None:
+        return None
+    # calendar.reply_warning_time() of the receipt, taken from the stored deadline so that
+    # a deadline moved by hand (or by a later rulebook change) still warns in time.
+    warn_at = due - dt.timedelta(minutes=rulebook.reply_sla.warn_before_minutes)
+    now = timezone.now()
+    answered = meeting.decided_at is not None
+    moment = meeting.decided_at if answered else now
+    assert moment is not None
+    if moment > due:
+        state = "overdue"
+    elif not answered and now >= warn_at:
+        state = "warn"
+    else:
+        state = "ok"
+    return {
+        "due": due,
+        "warn_at": warn_at,
+        "state": state,
+        "answered": answered,
+        "due_iso": timezone.localtime(due).isoformat(timespec="seconds"),
+        "warn_iso": timezone.localtime(warn_at).isoformat(timespec="seconds"),
+        "remaining": _remaining_text(due - now),
+        "article": rulebook.cite(rulebook.reply_sla.article),
+    }
+
+
+def _remaining_text(delta: dt.timedelta) -> str:
+    """H:MM:SS, or "overdue H:MM:SS" (the same as scheduling.js writes every second)."""
+    seconds = int(abs(delta.total_seconds()))
+    text = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return text if delta.total_seconds() > 0 else f"{_('overdue')} {text}"
+
+
+# ---------------------------------------------------------------- registration form
+
+
+def _ceil_minute(moment: dt.datetime) -> dt.datetime:
+    """Up to the whole minute, so a start filled from it is never a few seconds too early."""
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + dt.timedelta(minutes=1)
+
+
+def _parse_datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        # A form's initial value comes back naive, in the current zone.
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    if not value:
+        return None
+    try:
+        parsed = forms.DateTimeField(required=False).clean(value)
+    except ValidationError:
+        return None
+    return parsed if isinstance(parsed, dt.datetime) else None
+
+
+def ids_of(values: Any) -> list[int]:
+    """Primary keys from form values, ignoring anything that is not a number."""
+    if values is None:
+        return []
+    items = values if isinstance(values, list | tuple) else [values]
+    return [int(v) for v in items if str(v).isdigit()]
+
+
+def rules_panel_context(
+    user: User, values: dict[str, Any], exclude_meeting: int | None = None
+) -> dict[str, Any]:
+    """What the rules allow for the form as filled in now: the earliest start for the chosen
+    urgency (R8), the operator's reply deadline (R9), and which endpoints are already booked
+    at the chosen times — so nobody learns it only after submitting."""
+    rulebook = active_rulebook()
+    now = timezone.now()
+    urgency = values.get("urgency") or Urgency.NORMAL
+    if urgency not in Urgency.values:
+        urgency = Urgency.NORMAL
+    lead = rulebook.lead_times[urgency]
+    counted_from = calendar.registration_received_at(rulebook, now)
+    starts = _parse_datetime(values.get("starts_at"))
+    ends = _parse_datetime(values.get("ends_at"))
+    rehearsal_starts = _parse_datetime(values.get("rehearsal_starts_at"))
+    rehearsal_ends = _parse_datetime(values.get("rehearsal_ends_at"))
+    first = rehearsal_starts or starts
+    timing = None
+    if first is not None:
+        latest = calendar.latest_registration_time(rulebook, urgency, first)
+        timing = {
+            "first": first,
+            "is_rehearsal": rehearsal_starts is not None,
+            "in_time": latest is None or counted_from <= latest,
+            "latest": latest,
+        }
+    windows = []
+    if starts and ends and ends > starts:
+        windows.append(Window(starts, ends))
+    if rehearsal_starts and rehearsal_ends and rehearsal_ends > rehearsal_starts:
+        windows.append(Window(rehearsal_starts, rehearsal_ends))
+    chosen = ids_of(values.get("host_endpoint")) + ids_of(values.get("participants"))
+    endpoints = list(
+        Endpoint.objects.filter(pk__in=chosen, status=EndpointStatus.APPROVED).order_by("name")
+    )
+    busy = selectors.busy_endpoints(endpoints, windows, exclude_meeting)
+    seen_ids = set(
+        meetings_visible_to(user)
+        .filter(pk__in=[b.meeting_id for rows in busy.values() for b in rows])
+        .values_list("pk", flat=True)
+    )
+    busy_rows = [
+        {
+            "endpoint": endpoint,
+            "bookings": [
+                {
+                    "starts_at": b.starts_at,
+                    "ends_at": b.ends_at,
+                    "title": b.meeting.title if b.meeting_id in seen_ids else "",
+                }
+                for b in sorted(busy[endpoint.pk], key=lambda b: b.starts_at)
+            ],
+        }
+        for endpoint in endpoints
+        if endpoint.pk in busy
+    ]
+    earliest = _ceil_minute(calendar.earliest_start(rulebook, urgency, now))
+    return {
+        "panel_urgency": Urgency(urgency),
+        "lead": lead,
+        "lead_article": rulebook.cite(lead.article),
+        "earliest": earliest,
+        "earliest_input": timezone.localtime(earliest).strftime("%Y-%m-%dT%H:%M"),
+        "counted_from": counted_from,
+        "counted_later": counted_from - now > dt.timedelta(minutes=1),
+        "reply_due": calendar.reply_deadline(rulebook, now),
+        "reply_article": rulebook.cite(rulebook.reply_sla.article),
+        "first_in_line": urgency in rulebook.emergency_priority.applies_to,
+        "priority_article": rulebook.cite(rulebook.emergency_priority.article),
+        "timing": timing,
+        "windows_chosen": bool(windows),
+        "endpoints_chosen": len(endpoints),
+        "busy_rows": busy_rows,
+    }
