@@ -274,9 +274,9 @@ class BusyBlock:
     status: str
 
 
-def _busy_blocks(user: User, endpoint: Endpoint, start: dt.datetime, end: dt.datetime) -> list[
-    BusyBlock
-]:
+def _busy_blocks(
+    user: User, endpoint: Endpoint, start: dt.datetime, end: dt.datetime
+) -> list[BusyBlock]:
     """The endpoint's held windows; the meeting's title only when the user may see it."""
     rows = list(
         Booking.objects.filter(endpoint=endpoint, holds=True, starts_at__lt=end, ends_at__gt=start)
@@ -442,8 +442,7 @@ class NodeLoad:
                     "ends_at": after.at,
                     "meetings": step.meetings,
                     "endpoints": step.endpoints,
-                    "over": step.meetings > self.meeting_cap
-                    or step.endpoints > self.endpoint_cap,
+                    "over": step.meetings > self.meeting_cap or step.endpoints > self.endpoint_cap,
                 }
 
 

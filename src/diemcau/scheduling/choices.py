@@ -59,3 +59,20 @@ class IncidentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("Being fixed")
     CLOSED = "closed", _("Closed")
+
+
+class CheckItem(models.TextChoices):
+    """The checklist of a technical check, in the words of ĐN Đ11.2c and KH Đ13.2c; the
+    rulebook says which items apply (`technical_check.items`)."""
+
+    TERMINAL = "terminal", _("Terminal")
+    POWER = "power", _("Power")
+    BACKUP_POWER = "backup_power", _("Backup power")
+    SOUND = "sound", _("Sound")
+    LIGHT = "light", _("Light")
+    PICTURE = "picture", _("Picture")
+    CONNECTION = "connection", _("Connection")
+
+
+def check_item_label(item: str) -> str:
+    return str(CheckItem(item).label) if item in CheckItem.values else item

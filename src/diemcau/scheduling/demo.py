@@ -26,31 +26,47 @@ def _at(working_days_ahead: int, hour: int) -> dt.datetime:
     return timezone.localtime(day).replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def _input(host: Agency, start: dt.datetime, title: str, participants: list[Endpoint],
-           hours: int = 2) -> MeetingInput:
+def _input(
+    host: Agency, start: dt.datetime, title: str, participants: list[Endpoint], hours: int = 2
+) -> MeetingInput:
     return MeetingInput(
-        title=title, host_agency=host, host_endpoint=host.endpoints.get(
-            status=EndpointStatus.APPROVED), participants=participants, starts_at=start,
-        ends_at=start + dt.timedelta(hours=hours), place="Phòng họp trực tuyến " + host.name,
-        contact_name="Trần Thị Lan", contact_phone="0912000001",
+        title=title,
+        host_agency=host,
+        host_endpoint=host.endpoints.get(status=EndpointStatus.APPROVED),
+        participants=participants,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=hours),
+        place="Phòng họp trực tuyến " + host.name,
+        contact_name="Trần Thị Lan",
+        contact_phone="0912000001",
     )
 
 
-def load_meetings(*, province: Agency, office_agency: Agency, operator: User,
-                  office: User) -> None:
+def load_meetings(*, province: Agency, office_agency: Agency, operator: User, office: User) -> None:
     if Meeting.objects.exists():
         return
-    McuNode.objects.get_or_create(name="mcu-1", defaults={"max_meetings": 20,
-                                                           "max_endpoints": 200})
+    McuNode.objects.get_or_create(name="mcu-1", defaults={"max_meetings": 20, "max_endpoints": 200})
     approved = list(Endpoint.objects.filter(status=EndpointStatus.APPROVED))
     others = [e for e in approved if e.agency_id != province.pk]
     accepted = create_meeting(
         _input(province, _at(3, 8), "Hội nghị trực tuyến triển khai nhiệm vụ quý", others),
-        actor=operator)
+        actor=operator,
+    )
     accept_meeting(accepted, actor=operator)
     series_input = _input(office_agency, _at(4, 14), "Giao ban tuần", [], hours=1)
     series_input.meeting_type = MeetingType.BRIEFING
-    create_series(series_input, recurrence=Recurrence.WEEKLY,
-                  until=(series_input.starts_at + dt.timedelta(weeks=3)).date(), actor=office)
-    create_meeting(_input(office_agency, _at(5, 9), "Họp chuyên đề chuyển đổi số",
-                          [e for e in approved if e.agency_id == province.pk]), actor=office)
+    create_series(
+        series_input,
+        recurrence=Recurrence.WEEKLY,
+        until=(series_input.starts_at + dt.timedelta(weeks=3)).date(),
+        actor=office,
+    )
+    create_meeting(
+        _input(
+            office_agency,
+            _at(5, 9),
+            "Họp chuyên đề chuyển đổi số",
+            [e for e in approved if e.agency_id == province.pk],
+        ),
+        actor=office,
+    )

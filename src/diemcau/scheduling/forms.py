@@ -23,30 +23,9 @@ from .choices import (
     MeetingType,
     Recurrence,
     Urgency,
+    check_item_label,
 )
 from .services.registration import MeetingInput
-
-# The checklist items of a technical check, in the words of ĐN Đ11.2c and KH Đ13.2c.
-CHECK_ITEM_LABELS: dict[str, Any] = {
-    # Translators: Thiết bị đầu cuối
-    "terminal": _("Terminal"),
-    # Translators: Nguồn điện
-    "power": _("Power"),
-    # Translators: Điện dự phòng
-    "backup_power": _("Backup power"),
-    # Translators: Âm thanh
-    "sound": _("Sound"),
-    # Translators: Ánh sáng
-    "light": _("Light"),
-    # Translators: Hình ảnh
-    "picture": _("Picture"),
-    # Translators: Kết nối
-    "connection": _("Connection"),
-}
-
-
-def check_item_label(item: str) -> str:
-    return str(CHECK_ITEM_LABELS.get(item, item))
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -123,11 +102,15 @@ class MeetingForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     urgency = forms.ChoiceField(
-        label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL,
+        label=_("Urgency"),
+        choices=Urgency.choices,
+        initial=Urgency.NORMAL,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     emergency_reason = forms.CharField(
-        label=_("Reason for urgency"), max_length=250, required=False,
+        label=_("Reason for urgency"),
+        max_length=250,
+        required=False,
         help_text=_("Natural disaster, epidemic, fire, a directive of the central government…"),
     )
     classification = forms.ChoiceField(
@@ -135,16 +118,19 @@ class MeetingForm(forms.Form):
     )
     recording_requested = forms.BooleanField(label=_("Record the meeting"), required=False)
     support_notes = forms.CharField(
-        label=_("Other support requested"), required=False,
+        label=_("Other support requested"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     invitation = forms.FileField(
-        label=_("Invitation letter (PDF)"), required=False,
+        label=_("Invitation letter (PDF)"),
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
         help_text=_("The signed and stamped letter, as a PDF of at most 10 MB."),
     )
     recurrence = forms.ChoiceField(
-        label=_("Repeat"), required=False,
+        label=_("Repeat"),
+        required=False,
         choices=[("", _("Does not repeat")), *Recurrence.choices],
     )
     until = forms.DateField(label=_("Repeat until"), required=False, widget=DateInput())
@@ -225,7 +211,9 @@ class MeetingFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
     urgency = forms.ChoiceField(label=_("Urgency"), required=False)
     host = AgencyChoiceField(
-        label=_("Host agency"), queryset=Agency.objects.none(), required=False,
+        label=_("Host agency"),
+        queryset=Agency.objects.none(),
+        required=False,
         empty_label=_("All hosts"),
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
@@ -258,7 +246,9 @@ class CheckForm(forms.Form):
     """One endpoint's technical checklist (ĐN Đ11.2c, KH Đ13.2c): each item ready or not."""
 
     remarks = forms.CharField(
-        label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Remarks"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Say what is not ready; an incident is opened for the operator."),
     )
 
@@ -307,6 +297,8 @@ class IncidentReportForm(forms.Form):
 class IncidentUpdateForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=IncidentStatus.choices)
     resolution = forms.CharField(
-        label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("What was done"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required to close the incident."),
     )

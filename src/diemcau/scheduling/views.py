@@ -42,6 +42,7 @@ from .choices import (
     CheckStatus,
     IncidentStatus,
     MeetingStatus,
+    check_item_label,
 )
 from .forms import (
     CheckForm,
@@ -51,7 +52,6 @@ from .forms import (
     MeetingFilterForm,
     MeetingForm,
     ReasonForm,
-    check_item_label,
 )
 from .models import Incident, Meeting, TechnicalCheck
 from .permissions import (

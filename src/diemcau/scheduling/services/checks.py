@@ -14,7 +14,7 @@ from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
 from diemcau.rulebooks import active_rulebook
 
-from ..choices import HOLDING_STATUSES, CheckStatus, IncidentStatus
+from ..choices import HOLDING_STATUSES, CheckStatus, IncidentStatus, check_item_label
 from ..models import Incident, Meeting, TechnicalCheck
 
 CHECK_FIELDS = ["status", "results", "remarks", "checked_by_id", "checked_at"]
@@ -76,7 +76,7 @@ def record_check(check: TechnicalCheck, data: CheckInput, *, actor: User) -> Tec
             check.meeting,
             actor,
             description=_("Not ready: %(items)s. %(remarks)s")
-            % {"items": ", ".join(failed), "remarks": check.remarks},
+            % {"items": ", ".join(check_item_label(i) for i in failed), "remarks": check.remarks},
             endpoint_id=check.endpoint_id,
             check=check,
         )

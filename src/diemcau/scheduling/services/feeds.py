@@ -53,9 +53,7 @@ def create_feed(agency: Agency, *, actor: User) -> tuple[CalendarFeed, str]:
         )
     raw = secrets.token_urlsafe(32)
     feed = CalendarFeed.objects.create(agency=agency, token_hash=hash_token(raw), created_by=actor)
-    audit.record(
-        "calendar_feed.create", feed, actor=actor, after=audit.snapshot(feed, FEED_FIELDS)
-    )
+    audit.record("calendar_feed.create", feed, actor=actor, after=audit.snapshot(feed, FEED_FIELDS))
     return feed, raw
 
 

@@ -459,7 +459,8 @@ def test_failed_check_opens_an_incident_the_operator_sees(world: SimpleNamespace
     queue = world.operator.get("/incidents").json()
     assert queue["count"] == 2
     failed = next(i for i in queue["items"] if i["technical_check"] == mine[0]["id"])
-    assert "backup_power" in failed["description"] and failed["meeting"]["id"] == meeting_id
+    # the incident names the item in the caller's language (Vietnamese by default)
+    assert "Điện dự phòng" in failed["description"] and failed["meeting"]["id"] == meeting_id
     assert world.other_office.get("/incidents").json()["count"] == 0
 
     change = f"/incidents/{failed['id']}"

@@ -84,8 +84,12 @@ def log_in(page, base: str, username: str) -> None:
 def test_register_accept_and_see_the_code(live_server, kh_tree, use_rulebook, browser_page):
     use_rulebook("khanh-hoa-2023")
     office = UserFactory(
-        role=Role.OFFICE, agency=kh_tree.district, username="vanphong.nt",
-        first_name="Lan", last_name="Trần", phone="0905123456",
+        role=Role.OFFICE,
+        agency=kh_tree.district,
+        username="vanphong.nt",
+        first_name="Lan",
+        last_name="Trần",
+        phone="0905123456",
     )
     operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department, username="dieuhanh")
     ApprovedEndpointFactory(agency=kh_tree.district, name="UBND.Nha Trang")

@@ -327,8 +327,9 @@ def test_feed_token_serves_the_agencys_schedule_until_revoked(world):
     ours = book(world, world.other_district, world.ep_other, [world.ep_district], start)
     hosted = book(world, world.district, world.ep_district, [], start + dt.timedelta(hours=3))
     elsewhere = book(world, world.other_district, world.ep_other, [], start + dt.timedelta(days=1))
-    waiting = book(world, world.district, world.ep_district, [], start + dt.timedelta(days=2),
-                   accept=False)
+    waiting = book(
+        world, world.district, world.ep_district, [], start + dt.timedelta(days=2), accept=False
+    )
 
     feed, raw = create_feed(world.district, actor=world.district_office)
     assert feed.token_hash == feeds.hash_token(raw) and raw not in feed.token_hash
@@ -416,7 +417,12 @@ def published_week(world):
         classification=Classification.STATE_SECRET,
     )
     waiting = book(
-        world, world.commune, world.ep_commune, [], start + dt.timedelta(hours=5), accept=False,
+        world,
+        world.commune,
+        world.ep_commune,
+        [],
+        start + dt.timedelta(hours=5),
+        accept=False,
         title="Họp chưa được duyệt",
     )
     return SimpleNamespace(start=start, normal=normal, secret=secret, waiting=waiting)
@@ -488,15 +494,42 @@ def test_pages_in_a_real_browser(live_server, world, monkeypatch):
     sync_api = pytest.importorskip("playwright.sync_api")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     start = working_day_at(5, 8)
-    book(world, world.district, world.ep_district, [world.ep_commune], start,
-         rehearsal_starts_at=start - dt.timedelta(days=1), rehearsal_ends_at=start
-         - dt.timedelta(days=1) + dt.timedelta(hours=1), title="Giao ban công tác tháng")
-    book(world, world.other_district, world.ep_other, [world.ep_other_commune, world.ep_province],
-         start + dt.timedelta(hours=1), title="Hội nghị triển khai chuyển đổi số")
-    book(world, world.other_district, world.ep_other, [], start + dt.timedelta(hours=6),
-         classification=Classification.STATE_SECRET, title="Họp mật")
-    book(world, world.commune, world.ep_commune, [], start + dt.timedelta(days=1, hours=2),
-         accept=False, title="Tập huấn phần mềm một cửa")
+    book(
+        world,
+        world.district,
+        world.ep_district,
+        [world.ep_commune],
+        start,
+        rehearsal_starts_at=start - dt.timedelta(days=1),
+        rehearsal_ends_at=start - dt.timedelta(days=1) + dt.timedelta(hours=1),
+        title="Giao ban công tác tháng",
+    )
+    book(
+        world,
+        world.other_district,
+        world.ep_other,
+        [world.ep_other_commune, world.ep_province],
+        start + dt.timedelta(hours=1),
+        title="Hội nghị triển khai chuyển đổi số",
+    )
+    book(
+        world,
+        world.other_district,
+        world.ep_other,
+        [],
+        start + dt.timedelta(hours=6),
+        classification=Classification.STATE_SECRET,
+        title="Họp mật",
+    )
+    book(
+        world,
+        world.commune,
+        world.ep_commune,
+        [],
+        start + dt.timedelta(days=1, hours=2),
+        accept=False,
+        title="Tập huấn phần mềm một cửa",
+    )
     day = timezone.localdate(start).isoformat()
     base = live_server.url
 
@@ -520,8 +553,9 @@ def test_pages_in_a_real_browser(live_server, world, monkeypatch):
 
                 page.goto(f"{base}{reverse('calendar:calendar')}?date={day}")
                 page.locator(".fc-event", has_text="Giao ban").first.wait_for()
-                page.screenshot(path=str(SCREENSHOTS / f"diemcau-calendar-week-{width}.png"),
-                                full_page=True)
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"diemcau-calendar-week-{width}.png"), full_page=True
+                )
 
                 endpoint = reverse("calendar:endpoint", args=[world.ep_other.pk])
                 page.goto(f"{base}{endpoint}?date={day}")
@@ -535,20 +569,23 @@ def test_pages_in_a_real_browser(live_server, world, monkeypatch):
                 page.wait_for_function(
                     "() => window.Chart && Object.keys(Chart.instances).length >= 2"
                 )
-                page.screenshot(path=str(SCREENSHOTS / f"diemcau-calendar-load-{width}.png"),
-                                full_page=True)
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"diemcau-calendar-load-{width}.png"), full_page=True
+                )
 
                 page.goto(f"{base}{reverse('calendar:public_schedule')}?week={day}")
                 page.get_by_text("Hội nghị triển khai chuyển đổi số").wait_for()
                 assert page.get_by_text("Họp mật", exact=True).count() == 0
-                page.screenshot(path=str(SCREENSHOTS / f"diemcau-calendar-public-{width}.png"),
-                                full_page=True)
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"diemcau-calendar-public-{width}.png"), full_page=True
+                )
 
                 page.goto(f"{base}{reverse('calendar:feeds')}")
                 page.click("form:not([data-confirm]) button[type=submit] >> nth=-1")
                 page.locator("#feed-url").wait_for()
-                page.screenshot(path=str(SCREENSHOTS / f"diemcau-calendar-feeds-{width}.png"),
-                                full_page=True)
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"diemcau-calendar-feeds-{width}.png"), full_page=True
+                )
                 context.close()
         finally:
             browser.close()

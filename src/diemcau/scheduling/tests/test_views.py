@@ -91,15 +91,17 @@ def register(host_agency, host_endpoint, participants, start, actor, hours=2, **
     )
     submit = extra.pop("submit", True)
     data.update(extra)
-    return registration.create_meeting(registration.MeetingInput(**data), actor=actor,
-                                       submit=submit)
+    return registration.create_meeting(
+        registration.MeetingInput(**data), actor=actor, submit=submit
+    )
 
 
 @pytest.fixture
 def district_meeting(t):
     """Submitted by the Nha Trang office, with its ward as participant."""
-    return register(t.district, t.ep_district, [t.ep_commune], working_day_at(5, 9),
-                    t.district_office)
+    return register(
+        t.district, t.ep_district, [t.ep_commune], working_day_at(5, 9), t.district_office
+    )
 
 
 @pytest.fixture
@@ -207,14 +209,22 @@ def test_queue_count_badge(client, t, district_meeting):
 
 
 def test_other_districts_meeting_is_404_and_not_listed(client, t, district_meeting):
-    other = register(t.other_district, t.ep_other, [t.ep_other_commune], working_day_at(5, 14),
-                     t.other_office)
+    other = register(
+        t.other_district, t.ep_other, [t.ep_other_commune], working_day_at(5, 14), t.other_office
+    )
     login(client, t.district_office)
-    assert client.get(
-        reverse("scheduling:meeting_detail", args=[district_meeting.pk])
-    ).status_code == 200
-    for name in ["meeting_detail", "meeting_edit", "meeting_cancel", "meeting_invitation",
-                 "meeting_submit", "incident_report"]:
+    assert (
+        client.get(reverse("scheduling:meeting_detail", args=[district_meeting.pk])).status_code
+        == 200
+    )
+    for name in [
+        "meeting_detail",
+        "meeting_edit",
+        "meeting_cancel",
+        "meeting_invitation",
+        "meeting_submit",
+        "incident_report",
+    ]:
         url = reverse(f"scheduling:{name}", args=[other.pk])
         assert client.get(url).status_code == 404, name
     listing = client.get(reverse("scheduling:meeting_list") + "?period=all").content.decode()
@@ -239,14 +249,24 @@ def test_meeting_code_only_for_host_participants_and_operators(client, t, accept
     assert response.status_code == 200 and code not in response.content.decode()
     # Never in lists or on the overview, not even for the operator.
     login(client, t.operator)
-    for page in [reverse("scheduling:meeting_list"), reverse("scheduling:meeting_list") +
-                 "?period=all", reverse("dashboard"), reverse("scheduling:operator_queue")]:
+    for page in [
+        reverse("scheduling:meeting_list"),
+        reverse("scheduling:meeting_list") + "?period=all",
+        reverse("dashboard"),
+        reverse("scheduling:operator_queue"),
+    ]:
         assert code not in client.get(page).content.decode(), page
 
 
 def test_drafts_stay_with_the_registering_office(client, t):
-    draft = register(t.district, t.ep_district, [t.ep_commune], working_day_at(5, 9),
-                     t.district_office, submit=False)
+    draft = register(
+        t.district,
+        t.ep_district,
+        [t.ep_commune],
+        working_day_at(5, 9),
+        t.district_office,
+        submit=False,
+    )
     assert draft.status == MeetingStatus.DRAFT
     url = reverse("scheduling:meeting_detail", args=[draft.pk])
     assert login(client, t.district_office).get(url).status_code == 200
@@ -291,10 +311,17 @@ def test_lead_time_error_cites_the_article_on_the_start(client, t):
 def test_bad_input_goes_to_its_fields(client, t):
     login(client, t.district_office)
     start = working_day_at(5, 9)
-    response = client.post(reverse("scheduling:meeting_create"), form_data(
-        t, start, contact_phone="12", urgency="emergency", emergency_reason="",
-        ends_at=local_input(start - dt.timedelta(hours=1)),
-    ))
+    response = client.post(
+        reverse("scheduling:meeting_create"),
+        form_data(
+            t,
+            start,
+            contact_phone="12",
+            urgency="emergency",
+            emergency_reason="",
+            ends_at=local_input(start - dt.timedelta(hours=1)),
+        ),
+    )
     errors = response.context["form"].errors
     assert {"contact_phone", "emergency_reason", "ends_at"} <= set(errors)
     assert not Meeting.objects.exists()
@@ -303,10 +330,16 @@ def test_bad_input_goes_to_its_fields(client, t):
 def test_commune_office_is_told_the_district_registers(client, t):
     commune_office = UserFactory(role=Role.OFFICE, agency=t.commune)
     login(client, commune_office)
-    response = client.post(reverse("scheduling:meeting_create"), form_data(
-        t, working_day_at(5, 9), host_agency=t.commune.pk, host_endpoint=t.ep_commune.pk,
-        participants=[],
-    ))
+    response = client.post(
+        reverse("scheduling:meeting_create"),
+        form_data(
+            t,
+            working_day_at(5, 9),
+            host_agency=t.commune.pk,
+            host_endpoint=t.ep_commune.pk,
+            participants=[],
+        ),
+    )
     assert response.context["form"].errors["host_agency"][0].startswith("Điều 12")
 
 
@@ -337,8 +370,9 @@ def test_draft_then_edit_then_submit(client, t):
 
 
 def test_submit_a_draft_from_its_page(client, t):
-    draft = register(t.district, t.ep_district, [], working_day_at(5, 9), t.district_office,
-                     submit=False)
+    draft = register(
+        t.district, t.ep_district, [], working_day_at(5, 9), t.district_office, submit=False
+    )
     login(client, t.district_office)
     url = reverse("scheduling:meeting_submit", args=[draft.pk])
     page = client.get(url)
@@ -352,13 +386,16 @@ def test_weekly_series(client, t):
     login(client, t.district_office)
     start = working_day_at(5, 8)
     until = (start + dt.timedelta(weeks=2)).date().isoformat()
-    response = client.post(reverse("scheduling:meeting_create"),
-                           form_data(t, start, recurrence="weekly", until=until))
+    response = client.post(
+        reverse("scheduling:meeting_create"), form_data(t, start, recurrence="weekly", until=until)
+    )
     assert response.status_code == 302
     assert Meeting.objects.filter(status=MeetingStatus.SUBMITTED).count() == 3
     # A series cannot be kept as a draft.
-    response = client.post(reverse("scheduling:meeting_create"),
-                           form_data(t, start, recurrence="weekly", until=until, action="draft"))
+    response = client.post(
+        reverse("scheduling:meeting_create"),
+        form_data(t, start, recurrence="weekly", until=until, action="draft"),
+    )
     assert "recurrence" in response.context["form"].errors
 
 
@@ -401,8 +438,7 @@ def test_rules_panel_shows_earliest_start_and_reply_deadline(client, t):
     shown = re.search(r'data-earliest="([^"]+)"', page)
     assert shown is not None
     expected = {
-        local_input(calendar.earliest_start(rulebook, "normal", moment) + dt.timedelta(
-            seconds=59))
+        local_input(calendar.earliest_start(rulebook, "normal", moment) + dt.timedelta(seconds=59))
         for moment in (before, after)
     }
     assert shown.group(1) in expected
@@ -417,13 +453,21 @@ def test_rules_panel_shows_earliest_start_and_reply_deadline(client, t):
 
 def test_rules_panel_judges_the_chosen_start(client, t):
     login(client, t.district_office)
-    late = client.get(reverse("scheduling:rules_panel"), {
-        "urgency": "normal", "starts_at": local_input(timezone.now() + dt.timedelta(hours=5)),
-    }).content.decode()
+    late = client.get(
+        reverse("scheduling:rules_panel"),
+        {
+            "urgency": "normal",
+            "starts_at": local_input(timezone.now() + dt.timedelta(hours=5)),
+        },
+    ).content.decode()
     assert 'data-in-time="no"' in late and "Điều 13.2a Quy chế KH:" in late
-    fine = client.get(reverse("scheduling:rules_panel"), {
-        "urgency": "normal", "starts_at": local_input(working_day_at(5, 9)),
-    }).content.decode()
+    fine = client.get(
+        reverse("scheduling:rules_panel"),
+        {
+            "urgency": "normal",
+            "starts_at": local_input(working_day_at(5, 9)),
+        },
+    ).content.decode()
     assert 'data-in-time="yes"' in fine
 
 
@@ -455,8 +499,13 @@ def test_rules_panel_shows_busy_endpoints(client, t, accepted):
 def test_queue_puts_emergencies_first_with_countdowns(client, t):
     normal = register(t.district, t.ep_district, [], working_day_at(5, 9), t.district_office)
     emergency = register(
-        t.other_district, t.ep_other, [], timezone.now() + dt.timedelta(hours=6),
-        t.other_office, urgency=Urgency.EMERGENCY, emergency_reason="Bão số 5",
+        t.other_district,
+        t.ep_other,
+        [],
+        timezone.now() + dt.timedelta(hours=6),
+        t.other_office,
+        urgency=Urgency.EMERGENCY,
+        emergency_reason="Bão số 5",
     )
     login(client, t.operator)
     response = client.get(reverse("scheduling:operator_queue"))
@@ -472,9 +521,9 @@ def test_queue_puts_emergencies_first_with_countdowns(client, t):
     Meeting.objects.filter(pk=normal.pk).update(reply_due_at=now + dt.timedelta(minutes=10))
     Meeting.objects.filter(pk=emergency.pk).update(reply_due_at=now - dt.timedelta(minutes=5))
     page = client.get(reverse("scheduling:operator_queue")).content.decode()
-    states = dict(re.findall(
-        r'data-meeting="(\d+)".*?data-countdown[^>]*data-state="(\w+)"', page, re.S
-    ))
+    states = dict(
+        re.findall(r'data-meeting="(\d+)".*?data-countdown[^>]*data-state="(\w+)"', page, re.S)
+    )
     assert states == {str(emergency.pk): "overdue", str(normal.pk): "warn"}
     assert "overdue 0:0" in page
 
@@ -490,9 +539,11 @@ def test_accept_in_one_click_then_the_host_sees_the_code(client, t, district_mee
     assert district_meeting.status == MeetingStatus.ACCEPTED and district_meeting.code
     queue = client.get(queue_url).content.decode()
     assert district_meeting.pk not in [int(pk) for pk in re.findall(r'data-meeting="(\d+)"', queue)]
-    page = login(client, t.district_office).get(
-        reverse("scheduling:meeting_detail", args=[district_meeting.pk])
-    ).content.decode()
+    page = (
+        login(client, t.district_office)
+        .get(reverse("scheduling:meeting_detail", args=[district_meeting.pk]))
+        .content.decode()
+    )
     assert district_meeting.code in page and "Accepted, code issued" in page
     # The readiness grid lists every endpoint × check (KH: before the session).
     assert page.count("data-check-status=") == 2
@@ -515,9 +566,11 @@ def test_refuse_needs_a_reason(client, t, district_meeting):
     assert response.status_code == 302
     district_meeting.refresh_from_db()
     assert district_meeting.status == MeetingStatus.REFUSED
-    page = login(client, t.district_office).get(
-        reverse("scheduling:meeting_detail", args=[district_meeting.pk])
-    ).content.decode()
+    page = (
+        login(client, t.district_office)
+        .get(reverse("scheduling:meeting_detail", args=[district_meeting.pk]))
+        .content.decode()
+    )
     assert "Trùng lịch họp của tỉnh" in page and 'data-status="refused"' in page
 
 
@@ -530,8 +583,9 @@ def test_revocation_needs_confirmation_latest_registered_first(client, t):
         register(t.other_district, t.ep_other, [], start, t.other_office), actor=t.operator
     )
     # The province needs both districts' rooms: they must give way (KH Đ12.4b).
-    province = register(t.province, t.ep_province, [t.ep_district, t.ep_other], start,
-                        t.province_office)
+    province = register(
+        t.province, t.ep_province, [t.ep_district, t.ep_other], start, t.province_office
+    )
     login(client, t.operator)
     queue = client.get(reverse("scheduling:operator_queue")).content.decode()
     assert 'data-plan="revocations"' in queue
@@ -554,9 +608,11 @@ def test_revocation_needs_confirmation_latest_registered_first(client, t):
     second.refresh_from_db()
     assert province.status == MeetingStatus.ACCEPTED
     assert first.status == second.status == MeetingStatus.REVOKED and first.code is None
-    victim = login(client, t.district_office).get(
-        reverse("scheduling:meeting_detail", args=[first.pk])
-    ).content.decode()
+    victim = (
+        login(client, t.district_office)
+        .get(reverse("scheduling:meeting_detail", args=[first.pk]))
+        .content.decode()
+    )
     assert "Code revoked" in victim and "Điều 12.4b Quy chế KH" in victim
 
 
@@ -581,8 +637,7 @@ def test_check_form_failure_opens_an_incident_the_operator_closes(client, t, acc
     assert url in detail  # the technician's own endpoint links to its check
     page = client.get(url)
     text = page.content.decode()
-    for label in ["Terminal", "Power", "Backup power", "Sound", "Light", "Picture",
-                  "Connection"]:
+    for label in ["Terminal", "Power", "Backup power", "Sound", "Light", "Picture", "Connection"]:
         assert label in text
     items = active_rulebook().technical_check.items
     answers = {f"item_{item}": "yes" for item in items}
@@ -596,13 +651,18 @@ def test_check_form_failure_opens_an_incident_the_operator_closes(client, t, acc
     assert incident.endpoint == t.ep_commune
     # The ward's technician may not record the district's check.
     district_check = accepted.checks.get(endpoint=t.ep_district, kind=WindowKind.SESSION)
-    assert client.get(
-        reverse("scheduling:check_record", args=[accepted.pk, district_check.pk])
-    ).status_code == 403
+    assert (
+        client.get(
+            reverse("scheduling:check_record", args=[accepted.pk, district_check.pk])
+        ).status_code
+        == 403
+    )
     # The host sees every endpoint's readiness at a glance.
-    host_view = login(client, t.district_office).get(
-        reverse("scheduling:meeting_detail", args=[accepted.pk])
-    ).content.decode()
+    host_view = (
+        login(client, t.district_office)
+        .get(reverse("scheduling:meeting_detail", args=[accepted.pk]))
+        .content.decode()
+    )
     assert 'data-check-status="failed"' in host_view
     assert 'data-check-status="scheduled"' in host_view
     # The operator tracks it to closure from the queue page.
