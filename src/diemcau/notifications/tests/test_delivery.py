@@ -91,7 +91,7 @@ def test_email_without_address_fails_at_once():
     user.save()
     assert delivery.deliver(row.pk) == DeliveryStatus.FAILED
     row.refresh_from_db()
-    assert row.status == DeliveryStatus.FAILED and "e-mail address" in row.last_error
+    assert row.status == DeliveryStatus.FAILED and "địa chỉ email" in row.last_error
 
 
 def test_email_server_down_is_retried(settings):

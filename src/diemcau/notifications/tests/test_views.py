@@ -104,7 +104,7 @@ def test_webhook_choice_cannot_change_without_a_webhook(client, user, settings):
     assert response.status_code == 302
     assert services.preferences_of(user)[KindGroup.DECISIONS] == Channels(True, False)
     page = client.get(reverse("notifications:preferences")).content.decode()
-    assert "not set up on this server" in page
+    assert "chưa được cấu hình" in page  # the pages speak Vietnamese first
 
 
 def test_pages_need_login(client):
