@@ -153,7 +153,9 @@ def destroy_room(meeting: Meeting, *, actor: User | None = None) -> bool:
 def _prepare(meeting_id: int) -> Room:
     """Lock the meeting and give it its room row (new id, PIN and secret), or move the row to
     the meeting's current node."""
-    meeting = Meeting.objects.select_for_update().select_related("node").get(pk=meeting_id)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",)).select_related("node").get(pk=meeting_id)
+    )
     if meeting.status not in HOLDING_STATUSES:
         raise InvalidTransition(_("Only an accepted or live meeting has a room."))
     node = meeting.node
@@ -269,7 +271,10 @@ def reconcile(node: McuNode, *, now: dt.datetime | None = None) -> ReconcileRepo
 
 
 def _destroy_orphan(
-    handle: VideoRoom, node: McuNode, room_id: int, item: dict[str, object],
+    handle: VideoRoom,
+    node: McuNode,
+    room_id: int,
+    item: dict[str, object],
     report: ReconcileReport,
 ) -> bool:
     """Destroy one of our rooms that no meeting needs; False when Janus refused."""
