@@ -8,6 +8,7 @@ the rulebook delegates (`scope.subordinates_for_kinds`) — its subordinate unit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +77,10 @@ _TECHNICIAN_WRITES = {Action.RECORD_CHECK, Action.REPORT_INCIDENT}
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.OPERATOR: frozenset(
-        _EVERYONE_READS | _AGENCY_STAFF_WRITES | _OPERATOR_WRITES | _OFFICE_WRITES
+        _EVERYONE_READS
+        | _AGENCY_STAFF_WRITES
+        | _OPERATOR_WRITES
+        | _OFFICE_WRITES
         | _TECHNICIAN_WRITES
     ),
     Role.OFFICE: frozenset(_EVERYONE_READS | _AGENCY_STAFF_WRITES | _OFFICE_WRITES),
@@ -128,6 +132,21 @@ def in_scope(user: User, agency: Agency) -> bool:
         return True
     subordinates = active_rulebook().scope.subordinates_for_kinds
     return own.kind in subordinates and agency.path.startswith(own.path)
+
+
+def covering_users_filter(agencies: Iterable[Agency]) -> Q:
+    """A filter on User: the local users whose scope covers one of `agencies` — members of
+    the agency, and members of an ancestor whose kind the rulebook delegates to. The inverse
+    of `agency_scope_filter`, in one query."""
+    from diemcau.rulebooks import active_rulebook
+
+    delegating = active_rulebook().scope.subordinates_for_kinds
+    own: set[int] = set()
+    ancestors: set[int] = set()
+    for agency in agencies:
+        own.add(agency.pk)
+        ancestors.update(int(pk) for pk in agency.path.strip("/").split("/") if pk)
+    return Q(agency_id__in=own) | Q(agency_id__in=ancestors, agency__kind__in=delegating)
 
 
 def can(user: User, action: Action, agency: Agency | None = None) -> bool:

@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core.models import User
-from diemcau.core.permissions import ROLE_ACTIONS, Action, agency_scope_filter
+from diemcau.core.permissions import ROLE_ACTIONS, Action, covering_users_filter
 from diemcau.core.roles import Role
+from diemcau.directory.models import Agency
 from diemcau.rulebooks import active_rulebook
 
 from .models import Meeting
@@ -31,29 +32,23 @@ def _operators() -> list[User]:
     return list(User.objects.filter(is_active=True, role__in=roles))
 
 
+def _local_people(agencies: list[Agency]) -> list[User]:
+    """Offices and technicians whose scope covers one of the agencies."""
+    return list(
+        User.objects.filter(is_active=True, role__in=[Role.OFFICE, Role.TECHNICIAN]).filter(
+            covering_users_filter(agencies)
+        )
+    )
+
+
 def _host_people(meeting: Meeting) -> list[User]:
-    """Whoever registered it, and the host's office and technicians (everyone whose scope
-    covers the host agency, other than the province-wide roles)."""
-    local_roles = [Role.OFFICE, Role.TECHNICIAN]
-    users = User.objects.filter(is_active=True, role__in=local_roles).select_related("agency")
-    people = [u for u in users if u.agency and _covers(u, meeting.host_agency_id)]
-    return [meeting.created_by, *people]
+    """Whoever registered it, and the host's office and technicians."""
+    return [meeting.created_by, *_local_people([meeting.host_agency])]
 
 
 def _participant_people(meeting: Meeting) -> list[User]:
-    agency_ids = set(meeting.participants.values_list("agency_id", flat=True))
-    users = User.objects.filter(is_active=True, role__in=[Role.OFFICE, Role.TECHNICIAN])
-    return [
-        u
-        for u in users.select_related("agency")
-        if u.agency and any(_covers(u, a) for a in agency_ids)
-    ]
-
-
-def _covers(user: User, agency_id: int) -> bool:
-    from diemcau.directory.models import Agency
-
-    return Agency.objects.filter(agency_scope_filter(user), pk=agency_id).exists()
+    agencies = list(Agency.objects.filter(endpoints__meetings=meeting).distinct())
+    return _local_people(agencies) if agencies else []
 
 
 def _send(

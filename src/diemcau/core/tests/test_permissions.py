@@ -70,3 +70,16 @@ def test_scope_follows_the_rulebook_delegation(kh_tree, use_rulebook):
     assert not can(commune_tech, edit, other_commune)
     # The operator works province-wide.
     assert all(can(operator, edit, a) for a in vars(t).values())
+
+
+def test_covering_users_is_the_inverse_of_the_scope(kh_tree, use_rulebook):
+    """Who is told about an agency's meeting must be exactly whose scope covers it."""
+    from diemcau.core.models import User
+    from diemcau.core.permissions import covering_users_filter, in_scope
+
+    use_rulebook("khanh-hoa-2023")
+    agencies = list(vars(kh_tree).values())
+    users = [UserFactory(role=Role.OFFICE, agency=a) for a in agencies]
+    for agency in agencies:
+        covering = set(User.objects.filter(covering_users_filter([agency])))
+        assert covering == {u for u in users if in_scope(u, agency)}, agency.name
