@@ -7,6 +7,7 @@ and endpoints, so what it decides cannot change underneath it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,11 @@ from .capacity import Load, Window, fits, peak
 from .choices import HOLDING_STATUSES, MeetingStatus
 from .models import Booking, Meeting
 from .windows import meeting_windows, node_windows
+
+# A meeting lasts at most MAX_MEETING_LENGTH (registration refuses longer ones); with the
+# technical check before it, and a rehearsal merged into the same hold, no booking is longer.
+MAX_MEETING_LENGTH = dt.timedelta(hours=12)
+MAX_BOOKING_HOLD = dt.timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,16 @@ def rank(meeting: Meeting, rulebook: Rulebook) -> int:
 
 
 def overlapping(windows: Sequence[Window]) -> Q:
+    """Bookings that overlap any of the windows. No booking holds longer than
+    `MAX_BOOKING_HOLD`, so the scan of the (…, starts_at) index starts there rather than at
+    the beginning of time: the query stays as fast with years of bookings as with a week."""
     overlap = Q(pk__in=[])
     for window in windows:
-        overlap |= Q(starts_at__lt=window.ends_at, ends_at__gt=window.starts_at)
+        overlap |= Q(
+            starts_at__gt=window.starts_at - MAX_BOOKING_HOLD,
+            starts_at__lt=window.ends_at,
+            ends_at__gt=window.starts_at,
+        )
     return overlap
 
 

@@ -23,6 +23,7 @@ from .. import notices
 from ..choices import Classification, MeetingStatus, Recurrence, Urgency
 from ..models import Meeting, MeetingSeries
 from ..permissions import can_manage_meeting
+from ..planning import MAX_MEETING_LENGTH
 from . import holdings
 
 MEETING_FIELDS = [
@@ -90,11 +91,17 @@ def _check_shape(data: MeetingInput) -> None:
         ]
     if data.ends_at <= data.starts_at:
         errors["ends_at"] = [_("The end must be after the start.")]
+    elif data.ends_at - data.starts_at > MAX_MEETING_LENGTH:
+        errors["ends_at"] = [
+            _("A meeting lasts at most 12 hours; register a series for several days.")
+        ]
     if (data.rehearsal_starts_at is None) != (data.rehearsal_ends_at is None):
         errors["rehearsal_ends_at"] = [_("Give both the start and the end of the rehearsal.")]
     elif data.rehearsal_starts_at and data.rehearsal_ends_at:
         if data.rehearsal_ends_at <= data.rehearsal_starts_at:
             errors["rehearsal_ends_at"] = [_("The end must be after the start.")]
+        elif data.rehearsal_ends_at - data.rehearsal_starts_at > MAX_MEETING_LENGTH:
+            errors["rehearsal_ends_at"] = [_("A rehearsal lasts at most 12 hours.")]
         elif data.rehearsal_ends_at > data.starts_at:
             errors["rehearsal_ends_at"] = [_("The rehearsal must end before the session starts.")]
     if data.urgency == Urgency.EMERGENCY and not data.emergency_reason.strip():

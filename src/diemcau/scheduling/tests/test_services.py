@@ -427,3 +427,18 @@ def test_failed_check_opens_an_incident_tracked_to_closure(setup):
     )
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.CLOSED and incident.closed_by == setup.operator
+
+
+def test_a_meeting_lasts_at_most_twelve_hours(setup):
+    start = working_day_at(5, 7)
+    with pytest.raises(InvalidInput) as refused:
+        registration.create_meeting(
+            meeting_input(setup.district, setup.ep_district, [], start, hours=13),
+            actor=setup.district_office,
+        )
+    assert "ends_at" in refused.value.errors
+    meeting = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [], start, hours=12),
+        actor=setup.district_office,
+    )
+    assert approval.accept_meeting(meeting, actor=setup.operator).status == MeetingStatus.ACCEPTED
