@@ -44,3 +44,8 @@ assets:
 
 clean:
 	rm -rf $(VENV) var/static
+
+# Scheduling benchmark (bench/README.md): make bench-scheduling BENCH_ARGS=--quick
+.PHONY: bench-scheduling
+bench-scheduling: setup
+	$(BIN)/python bench/scheduling.py $(BENCH_ARGS)
