@@ -16,6 +16,7 @@ from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling import tasks
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Meeting
+from diemcau.scheduling.services import approval
 from diemcau.testing.factories import ApprovedEndpointFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,12 +53,12 @@ def test_reply_warning_marks_audits_and_notifies_once(
     assert warn_at < submitted.reply_due_at
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.warn_replies_due_soon(now=warn_at - dt.timedelta(seconds=1)) == 0
+        assert approval.warn_replies_due_soon(now=warn_at - dt.timedelta(seconds=1)) == 0
     submitted.refresh_from_db()
     assert submitted.reply_warned_at is None
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.warn_replies_due_soon(now=warn_at) == 1
+        assert approval.warn_replies_due_soon(now=warn_at) == 1
     submitted.refresh_from_db()
     assert submitted.reply_warned_at == warn_at
     event = AuditEvent.objects.get(action="meeting.reply_warning")
@@ -68,15 +69,15 @@ def test_reply_warning_marks_audits_and_notifies_once(
     assert notes.count() == 1 and notes.get().link.endswith(f"/meetings/{submitted.pk}/")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.warn_replies_due_soon(now=warn_at + dt.timedelta(minutes=5)) == 0
+        assert approval.warn_replies_due_soon(now=warn_at + dt.timedelta(minutes=5)) == 0
     assert notes.count() == 1
     assert verify_chain().ok
 
 
 def test_no_warning_once_the_deadline_passed_or_answered(submitted):
-    assert tasks.warn_replies_due_soon(now=submitted.reply_due_at + dt.timedelta(minutes=1)) == 0
+    assert approval.warn_replies_due_soon(now=submitted.reply_due_at + dt.timedelta(minutes=1)) == 0
     Meeting.objects.filter(pk=submitted.pk).update(status=MeetingStatus.ACCEPTED)
-    assert tasks.warn_replies_due_soon(now=submitted.reply_due_at - dt.timedelta(minutes=1)) == 0
+    assert approval.warn_replies_due_soon(now=submitted.reply_due_at - dt.timedelta(minutes=1)) == 0
     assert not AuditEvent.objects.filter(action="meeting.reply_warning").exists()
 
 

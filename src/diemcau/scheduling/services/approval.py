@@ -3,6 +3,7 @@ reply deadline bookkeeping."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Iterable
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
+from diemcau.core.calendar import reply_warning_time
 from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
@@ -177,3 +179,41 @@ def record_reply_breaches() -> int:
         notices.reply_overdue(meeting)
         marked += 1
     return marked
+
+
+@transaction.atomic
+def warn_replies_due_soon(now: dt.datetime | None = None) -> int:
+    """Warn once about each submitted meeting whose warning time (the rulebook's
+    `reply_sla.warn_before_minutes` before the deadline) has come and whose deadline has not
+    passed yet; returns how many were warned. A deadline that already passed is
+    `record_reply_breaches`'s business."""
+    now = now or timezone.now()
+    rulebook = active_rulebook()
+    candidates = (
+        Meeting.objects.select_for_update()
+        .select_related("host_agency")
+        .filter(
+            status=MeetingStatus.SUBMITTED,
+            reply_warned_at__isnull=True,
+            sla_breached_at__isnull=True,
+            registered_at__isnull=False,
+            reply_due_at__gt=now,
+        )
+        .order_by("reply_due_at", "pk")
+    )
+    warned = 0
+    for meeting in candidates:
+        received = meeting.registered_at
+        if received is None or reply_warning_time(rulebook, received) > now:
+            continue
+        meeting.reply_warned_at = now
+        meeting.save(update_fields=["reply_warned_at"])
+        audit.record(
+            "meeting.reply_warning",
+            meeting,
+            actor=None,
+            after={"reply_due_at": meeting.reply_due_at, "warned_at": now},
+        )
+        notices.reply_due_soon(meeting)
+        warned += 1
+    return warned
