@@ -167,13 +167,13 @@ class Booking(models.Model):
     holds = models.BooleanField(default=True)
 
     class Meta:
+        # Partial indexes on the held rows: SQLite does not use a composite index through a
+        # boolean compared as a bare column, so the condition lives in the index instead.
         indexes = [
-            models.Index(
-                fields=["node", "holds", "starts_at", "ends_at"], name="booking_node_window"
-            ),
-            models.Index(
-                fields=["endpoint", "holds", "starts_at", "ends_at"], name="booking_endpoint_window"
-            ),
+            models.Index(fields=["node", "starts_at", "ends_at"], condition=Q(holds=True),
+                         name="booking_held_node_window"),
+            models.Index(fields=["endpoint", "starts_at", "ends_at"], condition=Q(holds=True),
+                         name="booking_held_endpoint_window"),
         ]
         constraints = [
             models.CheckConstraint(
