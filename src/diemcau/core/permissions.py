@@ -46,6 +46,8 @@ class Action(StrEnum):
     REPORT_INCIDENT = "report_incident"
     MANAGE_INCIDENT = "manage_incident"
     MANAGE_MCU = "manage_mcu"
+    JOIN_MEETING = "join_meeting"
+    CONTROL_MEETING = "control_meeting"
 
 
 _EVERYONE_READS = {
@@ -71,8 +73,15 @@ _OPERATOR_WRITES = {
 }
 
 # Offices register meetings (ĐN Đ10, KH Đ12); technicians run the rooms and their checks.
-_OFFICE_WRITES = {Action.REGISTER_MEETING, Action.REPORT_INCIDENT}
-_TECHNICIAN_WRITES = {Action.RECORD_CHECK, Action.REPORT_INCIDENT}
+# Both connect their agency's rooms; only technicians run a session's controls (ĐN Đ12,
+# KH Đ14: the host endpoint's technician controls the session by the script).
+_OFFICE_WRITES = {Action.REGISTER_MEETING, Action.REPORT_INCIDENT, Action.JOIN_MEETING}
+_TECHNICIAN_WRITES = {
+    Action.RECORD_CHECK,
+    Action.REPORT_INCIDENT,
+    Action.JOIN_MEETING,
+    Action.CONTROL_MEETING,
+}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),

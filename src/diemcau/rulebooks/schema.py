@@ -378,6 +378,7 @@ class Secrecy(Section):
     recording_needs_host_permission: bool
     state_secret_refuses_personal_internet: bool
     state_secret_no_export: bool
+    state_secret_allows_recording: bool = False
     credentials_article: Article
 
 

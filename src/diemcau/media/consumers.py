@@ -1,0 +1,341 @@
+"""WebSockets of the live meeting (Channels): the host console, the operator console and each
+participant's page (R16–R18).
+
+Messages are JSON. A console sends `{"action": "...", "request": <its id>, ...}` and gets
+`{"type": "result", "request": ..., "ok": true}` or `{"type": "error", "request": ...,
+"message": ..., "article": ..., "field": ...}`; whenever anything in the meeting changes it gets
+the whole state again (`{"type": "state", ...}`). Every action calls the same service as the
+pages and the API, so permissions, rules and the audit log hold here too.
+
+Service calls run in worker threads that are not shared (`thread_sensitive=False`): a call
+that waits for Janus never holds up the other connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
+from diemcau.core.models import User
+from diemcau.scheduling.models import Meeting
+
+from . import broadcast, control, joining, selectors
+from .models import LeaveReason, Participation
+from .permissions import can_control, is_operator
+
+log = logging.getLogger(__name__)
+
+
+def in_thread(function: Callable[..., Any]) -> Callable[..., Any]:
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
+def error_message(error: Exception) -> dict[str, Any]:
+    if isinstance(error, RuleViolation):
+        return {"message": error.message, "article": error.article, "field": error.field,
+                "code": error.code}
+    if isinstance(error, InvalidInput):
+        return {"message": str(error), "fields": error.errors}
+    return {"message": str(error)}
+
+
+class _LiveConsumer(AsyncJsonWebsocketConsumer):
+    groups_joined: list[str]
+
+    async def join_groups(self, *names: str) -> None:
+        self.groups_joined = list(names)
+        for name in names:
+            await self.channel_layer.group_add(name, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        for name in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(name, self.channel_name)
+
+    async def run_action(self, content: dict[str, Any], call: Callable[[], Any]) -> None:
+        request = content.get("request")
+        try:
+            await in_thread(call)()
+        except (RuleViolation, InvalidInput, InvalidTransition, PermissionDenied) as error:
+            await self.send_json({"type": "error", "request": request, **error_message(error)})
+            return
+        await self.send_json({"type": "result", "request": request, "ok": True})
+
+
+class MeetingConsoleConsumer(_LiveConsumer):
+    """The host console of one meeting (ws/live/meetings/<id>/), for its controllers and the
+    operators."""
+
+    async def connect(self) -> None:
+        self.user: User = self.scope.get("user")
+        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        allowed = await in_thread(self._allowed)()
+        if not allowed:
+            await self.close(code=4403)
+            return
+        await self.accept()
+        await self.join_groups(broadcast.meeting_group(self.meeting_id))
+        await self.send_state()
+
+    def _allowed(self) -> bool:
+        if self.user is None or not self.user.is_authenticated:
+            return False
+        meeting = Meeting.objects.filter(pk=self.meeting_id).select_related("host_agency").first()
+        return meeting is not None and can_control(self.user, meeting)
+
+    async def send_state(self) -> None:
+        state = await in_thread(self._state)()
+        await self.send_json({"type": "state", **state})
+
+    def _state(self) -> dict[str, Any]:
+        return selectors.live_state(Meeting.objects.get(pk=self.meeting_id), user=self.user)
+
+    async def live_changed(self, event: dict[str, Any]) -> None:
+        await self.send_state()
+
+    async def live_told(self, event: dict[str, Any]) -> None:  # only for participants
+        return
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        action = str(content.get("action", ""))
+        handler = self.ACTIONS.get(action)
+        if handler is None:
+            await self.send_json({"type": "error", "request": content.get("request"),
+                                  "message": _("Unknown action.")})
+            return
+        await self.run_action(content, lambda: handler(self, content))
+
+    # Each action: the meeting and the participation are read again, inside the thread.
+    def _meeting(self) -> Meeting:
+        return Meeting.objects.select_related("host_agency").get(pk=self.meeting_id)
+
+    def _participation(self, content: dict[str, Any]) -> Participation:
+        try:
+            return Participation.objects.get(pk=int(content.get("participation") or 0),
+                                             meeting_id=self.meeting_id)
+        except (Participation.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput({"participation": [_("This endpoint is not connected.")]}
+                               ) from None
+
+    def _mute(self, content: dict[str, Any]) -> None:
+        control.set_audio(self._participation(content), muted=True, actor=self.user)
+
+    def _floor(self, content: dict[str, Any]) -> None:
+        control.give_floor(self._participation(content), actor=self.user)
+
+    def _lower(self, content: dict[str, Any]) -> None:
+        control.lower_hand(self._participation(content), actor=self.user, by_host=True)
+
+    def _mute_all(self, content: dict[str, Any]) -> None:
+        control.mute_all(self._meeting(), actor=self.user)
+
+    def _spotlight(self, content: dict[str, Any]) -> None:
+        target = self._participation(content) if content.get("participation") else None
+        control.set_spotlight(self._meeting(), target, actor=self.user)
+
+    def _lock(self, content: dict[str, Any]) -> None:
+        control.set_locked(self._meeting(), locked=bool(content.get("locked")), actor=self.user)
+
+    def _kick(self, content: dict[str, Any]) -> None:
+        control.kick(self._participation(content), actor=self.user)
+
+    def _record(self, content: dict[str, Any]) -> None:
+        control.set_recording(self._meeting(), recording=bool(content.get("on")),
+                              actor=self.user)
+
+    def _start(self, content: dict[str, Any]) -> None:
+        control.start_session(self._meeting(), actor=self.user)
+
+    def _end(self, content: dict[str, Any]) -> None:
+        control.end_meeting(self._meeting(), actor=self.user)
+
+    def _escalate(self, content: dict[str, Any]) -> None:
+        endpoint = content.get("endpoint")
+        control.escalate(self._meeting(), description=str(content.get("description", "")),
+                         actor=self.user, endpoint_id=int(endpoint) if endpoint else None)
+
+    ACTIONS: dict[str, Callable[[MeetingConsoleConsumer, dict[str, Any]], None]] = {
+        "mute": _mute,
+        "give_floor": _floor,
+        "lower_hand": _lower,
+        "mute_all": _mute_all,
+        "spotlight": _spotlight,
+        "lock": _lock,
+        "kick": _kick,
+        "record": _record,
+        "start": _start,
+        "end": _end,
+        "escalate": _escalate,
+    }
+
+
+class OperatorConsoleConsumer(_LiveConsumer):
+    """All live meetings, node load, poor connections, open incidents (ws/live/operator/)."""
+
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated or not is_operator(self.user):
+            await self.close(code=4403)
+            return
+        await self.accept()
+        await self.join_groups(broadcast.OPERATORS_GROUP)
+        await self.send_state()
+
+    async def send_state(self) -> None:
+        state = await in_thread(selectors.operator_overview_json)()
+        await self.send_json({"type": "state", **state})
+
+    async def live_changed(self, event: dict[str, Any]) -> None:
+        await self.send_state()
+
+
+class ParticipantConsumer(_LiveConsumer):
+    """One connected endpoint's page (ws/live/participant/). Its first message is
+    `{"action": "hello", "key": <the access key of its grant>}` (kept out of URLs and logs).
+    Closing the socket ends the participation (the endpoint left or lost its line)."""
+
+    participation_id: int | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        action = str(content.get("action", ""))
+        if self.participation_id is None:
+            if action != "hello":
+                await self.close(code=4401)
+                return
+            await self._hello(str(content.get("key", "")))
+            return
+        handler = self.ACTIONS.get(action)
+        if handler is None:
+            await self.send_json({"type": "error", "request": content.get("request"),
+                                  "message": _("Unknown action.")})
+            return
+        await self.run_action(content, lambda: handler(self, content))
+
+    async def _hello(self, key: str) -> None:
+        try:
+            participation = await in_thread(joining.participation_for_key)(key)
+        except PermissionDenied as error:
+            await self.send_json({"type": "error", **error_message(error)})
+            await self.close(code=4403)
+            return
+        self.participation_id = participation.pk
+        await self.join_groups(
+            broadcast.meeting_group(participation.meeting_id),
+            broadcast.participant_group(participation.pk),
+        )
+        await self.send_view()
+
+    async def send_view(self) -> None:
+        view = await in_thread(self._view)()
+        await self.send_json({"type": "state", **view})
+
+    @property
+    def my_id(self) -> int:
+        assert self.participation_id is not None, "only after hello"
+        return self.participation_id
+
+    def _view(self) -> dict[str, Any]:
+        return selectors.participant_view(Participation.objects.get(pk=self.my_id))
+
+    async def live_changed(self, event: dict[str, Any]) -> None:
+        await self.send_view()
+
+    async def live_told(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "told", "event": event.get("event"),
+                              "reason": event.get("reason")})
+
+    async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
+        if self.participation_id is not None:
+            await in_thread(self._lost)()
+
+    def _lost(self) -> None:
+        participation = Participation.objects.select_related("node").get(pk=self.my_id)
+        if participation.left_at is None:
+            joining.leave(participation, reason=LeaveReason.LOST)
+            joining.kick_from_janus(participation)
+
+    def _me(self) -> Participation:
+        return Participation.objects.select_related("meeting", "node").get(pk=self.my_id)
+
+    def _publisher(self, content: dict[str, Any]) -> None:
+        joining.join_publisher(self._me(), session_id=_int(content, "session_id"),
+                               handle_id=_int(content, "handle_id"))
+
+    def _subscriber(self, content: dict[str, Any]) -> None:
+        feeds = content.get("feeds") or []
+        if not isinstance(feeds, list):
+            raise InvalidInput({"feeds": [_("A list of pictures is expected.")]})
+        joining.join_subscriber(self._me(), session_id=_int(content, "session_id"),
+                                handle_id=_int(content, "handle_id"),
+                                feeds=[int(f) for f in feeds])
+
+    def _published(self, content: dict[str, Any]) -> None:
+        joining.record_published(self._me(), audio_mid=str(content.get("audio_mid") or ""),
+                                 video_mid=str(content.get("video_mid") or ""))
+
+    def _raise(self, content: dict[str, Any]) -> None:
+        control.raise_hand(self._me())
+
+    def _lower(self, content: dict[str, Any]) -> None:
+        control.lower_hand(self._me())
+
+    def _attendees(self, content: dict[str, Any]) -> None:
+        joining.report_attendees(self._me(), _int(content, "count"))
+
+    def _quality(self, content: dict[str, Any]) -> None:
+        joining.report_quality(
+            self._me(),
+            rtt_ms=_optional_int(content.get("rtt_ms")),
+            loss_percent=_optional_float(content.get("loss_percent")),
+            bitrate_kbps=_optional_int(content.get("bitrate_kbps")),
+        )
+
+    def _leave(self, content: dict[str, Any]) -> None:
+        me = self._me()
+        joining.leave(me, reason=LeaveReason.LEFT)
+        joining.kick_from_janus(me)
+
+    ACTIONS: dict[str, Callable[[ParticipantConsumer, dict[str, Any]], None]] = {
+        "publisher": _publisher,
+        "subscriber": _subscriber,
+        "published": _published,
+        "raise_hand": _raise,
+        "lower_hand": _lower,
+        "attendees": _attendees,
+        "quality": _quality,
+        "leave": _leave,
+    }
+
+
+def _int(content: dict[str, Any], name: str) -> int:
+    try:
+        return int(content[name])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput({name: [_("A whole number is expected.")]}) from None
+
+
+def _optional_int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _optional_float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None

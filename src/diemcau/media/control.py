@@ -1,0 +1,372 @@
+"""The host's and the operator's controls of a live meeting (R16, R17, R20).
+
+Every control is a service: it checks the actor's control rights (the rulebook's delegation,
+`permissions.can_control`), applies the change to Janus (`moderate`, `kick`,
+`enable_recording`), then records it with its audit event and tells the open consoles. Janus
+is called first and outside the transaction: when the media server refuses or does not
+answer, nothing is recorded and the console shows why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from diemcau.core import audit
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
+from diemcau.core.models import User
+from diemcau.core.permissions import Action
+from diemcau.rulebooks import active_rulebook
+from diemcau.scheduling.choices import Classification, MeetingStatus
+from diemcau.scheduling.models import Incident, Meeting
+from diemcau.scheduling.services import holdings
+from diemcau.scheduling.services.checks import report_incident
+
+from . import broadcast
+from .janus_client import JanusError, JanusUnavailable
+from .joining import close_participation, snapshot, withdraw_janus_token
+from .models import LeaveReason, Participation, Room
+from .permissions import can_control
+from .rooms import videoroom
+
+log = logging.getLogger(__name__)
+
+ROOM_STATE_FIELDS = ["locked", "recording", "recording_started_at", "spotlight_id"]
+MEETING_STATE_FIELDS = ["status"]
+
+
+def require_control(actor: User, meeting: Meeting) -> None:
+    if not can_control(actor, meeting):
+        raise PermissionDenied(
+            str(Action.CONTROL_MEETING),
+            _("Only the technicians of the controlling endpoint and the MCU operators may "
+              "control this meeting."),
+        )
+
+
+def _room(meeting_id: int) -> Room:
+    room = Room.objects.select_related("node").filter(
+        meeting_id=meeting_id, destroyed_at__isnull=True
+    ).first()
+    if room is None:
+        raise InvalidTransition(_("The meeting room is not open."))
+    return room
+
+
+def _janus(action: str, call: object) -> None:
+    """Run one Janus call; its refusal or silence becomes a message for the console."""
+    try:
+        call()  # type: ignore[operator]
+    except JanusError as exc:
+        log.warning("%s refused by Janus: %s", action, exc)
+        raise InvalidTransition(
+            _("The media server refused: %(reason)s") % {"reason": exc.reason}
+        ) from exc
+    except JanusUnavailable as exc:
+        raise InvalidTransition(_("The media server is not answering. Try again.")) from exc
+
+
+def _open_participation(participation: Participation) -> Participation:
+    current = Participation.objects.select_related("meeting", "node").get(pk=participation.pk)
+    if current.left_at is not None:
+        raise InvalidTransition(_("This endpoint is no longer connected."))
+    return current
+
+
+# ---------------------------------------------------------------------------- sound
+
+
+def apply_audio(participation: Participation, *, muted: bool, audio_mid: str = "") -> None:
+    """Mute or unmute the endpoint's microphone stream on Janus (nothing to do before it
+    has published: it then enters with the recorded state)."""
+    mid = audio_mid or participation.audio_mid
+    if not mid:
+        return
+    room = _room(participation.meeting_id)
+
+    def call() -> None:
+        with videoroom(room.node) as handle:
+            handle.moderate(room.janus_room_id, secret=room.room_secret,
+                            participant=participation.janus_id, mid=mid, mute=muted)
+
+    _janus("moderate", call)
+
+
+def _save(participation: Participation, action: str, actor: User | None, **changes: object
+          ) -> Participation:
+    with transaction.atomic():
+        current = Participation.objects.select_for_update().get(pk=participation.pk)
+        if current.left_at is not None:
+            raise InvalidTransition(_("This endpoint is no longer connected."))
+        before = snapshot(current)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        current.save(update_fields=list(changes))
+        audit.record(action, current, actor=actor, before=before, after=snapshot(current))
+        broadcast.meeting_changed(current.meeting_id)
+        broadcast.tell_participant(current.pk, "state")
+    return current
+
+
+def set_audio(participation: Participation, *, muted: bool, actor: User) -> Participation:
+    """Mute one endpoint, or let it speak (which is giving it the floor)."""
+    participation = _open_participation(participation)
+    require_control(actor, participation.meeting)
+    if not muted:
+        return give_floor(participation, actor=actor)
+    apply_audio(participation, muted=True)
+    return _save(participation, "live.mute", actor, audio_muted=True, has_floor=False)
+
+
+def mute_all(meeting: Meeting, *, actor: User) -> int:
+    """Mute every connected endpoint but the host's own (KH Đ11.6); returns how many."""
+    require_control(actor, meeting)
+    targets = list(
+        Participation.objects.select_related("node")
+        .filter(meeting=meeting, left_at__isnull=True, audio_muted=False)
+        .exclude(endpoint_id=meeting.host_endpoint_id)
+    )
+    for participation in targets:
+        apply_audio(participation, muted=True)
+    with transaction.atomic():
+        changed = Participation.objects.filter(pk__in=[p.pk for p in targets],
+                                               left_at__isnull=True)
+        count = changed.update(audio_muted=True, has_floor=False)
+        audit.record(
+            "live.mute_all", meeting, actor=actor,
+            after={"muted": sorted(p.pk for p in targets)},
+        )
+        broadcast.meeting_changed(meeting.pk)
+        for participation in targets:
+            broadcast.tell_participant(participation.pk, "state")
+    return count
+
+
+# ---------------------------------------------------------------------------- the floor
+
+
+def raise_hand(participation: Participation, *, actor: User | None = None) -> Participation:
+    """The endpoint asks to speak; it joins the end of the queue (R16)."""
+    participation = _open_participation(participation)
+    if participation.hand_raised_at is not None:
+        return participation
+    return _save(participation, "live.raise_hand", actor, hand_raised_at=timezone.now())
+
+
+def lower_hand(participation: Participation, *, actor: User | None = None,
+               by_host: bool = False) -> Participation:
+    """The endpoint withdraws its request, or the host declines it."""
+    participation = _open_participation(participation)
+    if by_host:
+        if actor is None:
+            raise PermissionDenied(str(Action.CONTROL_MEETING))
+        require_control(actor, participation.meeting)
+    if participation.hand_raised_at is None:
+        return participation
+    return _save(participation, "live.lower_hand", actor, hand_raised_at=None)
+
+
+def give_floor(participation: Participation, *, actor: User) -> Participation:
+    """The host gives the endpoint the floor: its microphone opens, its hand goes down, and
+    whoever spoke before (but the host's own endpoint) is muted again (KH Đ11.6)."""
+    participation = _open_participation(participation)
+    meeting = participation.meeting
+    require_control(actor, meeting)
+    previous = list(
+        Participation.objects.select_related("node")
+        .filter(meeting=meeting, left_at__isnull=True, has_floor=True)
+        .exclude(pk=participation.pk)
+        .exclude(endpoint_id=meeting.host_endpoint_id)
+    )
+    for speaker in previous:
+        apply_audio(speaker, muted=True)
+    apply_audio(participation, muted=False)
+    for speaker in previous:
+        _save(speaker, "live.mute", actor, audio_muted=True, has_floor=False)
+    return _save(participation, "live.give_floor", actor, audio_muted=False, has_floor=True,
+                 hand_raised_at=None)
+
+
+def speaking_queue(meeting: Meeting) -> list[Participation]:
+    """Who asked to speak, first asked first (R16: the list of participants who asked)."""
+    return list(
+        Participation.objects.select_related("endpoint")
+        .filter(meeting=meeting, left_at__isnull=True, hand_raised_at__isnull=False)
+        .order_by("hand_raised_at", "pk")
+    )
+
+
+# ---------------------------------------------------------------------------- the room
+
+
+def _save_room(meeting: Meeting, action: str, actor: User, **changes: object) -> Room:
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=_room(meeting.pk).pk)
+        before = audit.snapshot(room, ROOM_STATE_FIELDS)
+        for name, value in changes.items():
+            setattr(room, name, value)
+        room.save(update_fields=list(changes))
+        audit.record(action, room, actor=actor, before=before,
+                     after=audit.snapshot(room, ROOM_STATE_FIELDS))
+        broadcast.meeting_changed(meeting.pk)
+    return room
+
+
+def set_spotlight(meeting: Meeting, participation: Participation | None, *,
+                  actor: User) -> Room:
+    """The main picture every participant's layout follows (R16: what is displayed)."""
+    require_control(actor, meeting)
+    if participation is not None:
+        participation = _open_participation(participation)
+        if participation.meeting_id != meeting.pk:
+            raise InvalidInput({"participation": [_("This endpoint is not in the meeting.")]})
+    return _save_room(meeting, "live.spotlight", actor, spotlight=participation)
+
+
+def set_locked(meeting: Meeting, *, locked: bool, actor: User) -> Room:
+    """A locked meeting takes no new connections (but its controllers')."""
+    require_control(actor, meeting)
+    return _save_room(meeting, "live.lock" if locked else "live.unlock", actor, locked=locked)
+
+
+def recording_refusal(meeting: Meeting) -> RuleViolation | None:
+    """Why the meeting may not be recorded, if it may not (R20)."""
+    rulebook = active_rulebook()
+    secrecy = rulebook.secrecy
+    if secrecy.recording_needs_host_permission and not meeting.recording_requested:
+        return RuleViolation(
+            code="recording_not_requested",
+            article=rulebook.cite(secrecy.article),
+            message=_("The host did not ask for this meeting to be recorded."),
+        )
+    if (meeting.classification == Classification.STATE_SECRET
+            and not secrecy.state_secret_allows_recording):
+        return RuleViolation(
+            code="recording_state_secret",
+            article=rulebook.cite(secrecy.article),
+            message=_("A meeting with state secrets is not recorded."),
+        )
+    return None
+
+
+def set_recording(meeting: Meeting, *, recording: bool, actor: User) -> Room:
+    """Start or stop Janus's recording of the room, only when it was requested and the
+    classification allows it (ĐN Đ5.2, KH Đ7.4)."""
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    require_control(actor, meeting)
+    if recording:
+        refusal = recording_refusal(meeting)
+        if refusal is not None:
+            raise refusal
+    room = _room(meeting.pk)
+    if room.recording == recording:
+        return room
+
+    def call() -> None:
+        with videoroom(room.node) as handle:
+            handle.enable_recording(room.janus_room_id, secret=room.room_secret,
+                                    record=recording)
+
+    _janus("enable_recording", call)
+    return _save_room(
+        meeting, "live.record_start" if recording else "live.record_stop", actor,
+        recording=recording,
+        recording_started_at=timezone.now() if recording else room.recording_started_at,
+    )
+
+
+def kick(participation: Participation, *, actor: User) -> Participation:
+    """Remove an endpoint from the meeting: Janus drops it and its token is withdrawn."""
+    participation = _open_participation(participation)
+    require_control(actor, participation.meeting)
+    room = _room(participation.meeting_id)
+
+    def call() -> None:
+        with videoroom(room.node) as handle:
+            try:
+                handle.kick(room.janus_room_id, secret=room.room_secret,
+                            participant=participation.janus_id)
+            except JanusError as exc:
+                if exc.code != 428:  # no such feed: it had not published yet
+                    raise
+
+    _janus("kick", call)
+    with transaction.atomic():
+        current = Participation.objects.select_for_update().get(pk=participation.pk)
+        if current.left_at is None:
+            close_participation(current, LeaveReason.KICKED, actor=actor, action="live.kick")
+    withdraw_janus_token(participation.node, participation.janus_token_secret)
+    current.refresh_from_db()
+    return current
+
+
+# ---------------------------------------------------------------------------- the session
+
+
+def start_session(meeting: Meeting, *, actor: User) -> Meeting:
+    """The host opens the official session: the meeting is live."""
+    require_control(actor, meeting)
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+        if meeting.status != MeetingStatus.ACCEPTED:
+            raise InvalidTransition(_("Only an accepted meeting can start."))
+        before = audit.snapshot(meeting, MEETING_STATE_FIELDS)
+        meeting.status = MeetingStatus.LIVE
+        meeting.save(update_fields=["status", "updated_at"])
+        audit.record("meeting.start", meeting, actor=actor, before=before,
+                     after=audit.snapshot(meeting, MEETING_STATE_FIELDS))
+        broadcast.meeting_changed(meeting.pk)
+    return meeting
+
+
+def end_meeting(meeting: Meeting, *, actor: User) -> Meeting:
+    """End the meeting: every connection is closed, capacity released, the room destroyed."""
+    from .rooms import destroy_room
+
+    require_control(actor, meeting)
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+        if meeting.status not in (MeetingStatus.ACCEPTED, MeetingStatus.LIVE):
+            raise InvalidTransition(_("Only an accepted or live meeting can end."))
+        before = audit.snapshot(meeting, MEETING_STATE_FIELDS)
+        open_ones = list(
+            Participation.objects.select_for_update().select_related("node")
+            .filter(meeting=meeting, left_at__isnull=True)
+        )
+        for participation in open_ones:
+            close_participation(participation, LeaveReason.ENDED, actor=actor, action="live.leave")
+        holdings.release(meeting)
+        meeting.status = MeetingStatus.ENDED
+        meeting.save(update_fields=["status", "updated_at"])
+        audit.record("meeting.end", meeting, actor=actor, before=before,
+                     after=audit.snapshot(meeting, MEETING_STATE_FIELDS))
+        broadcast.meeting_changed(meeting.pk)
+    # Janus after the commit: destroying the room disconnects everyone still in it.
+    try:
+        destroy_room(meeting, actor=actor)
+    except (JanusError, JanusUnavailable) as exc:
+        log.warning("meeting %s ended; its room is left to reconcile: %s", meeting.pk, exc)
+    for participation in open_ones:
+        withdraw_janus_token(participation.node, participation.janus_token_secret)
+    return meeting
+
+
+def escalate(meeting: Meeting, *, description: str, actor: User,
+             endpoint_id: int | None = None) -> Incident:
+    """An intervention beyond the host's rights goes to the MCU operator as an incident
+    (ĐN Đ12, KH Đ14: escalated to the MCU operator)."""
+    require_control(actor, meeting)
+    if not description.strip():
+        raise InvalidInput({"description": [_("Describe what the operator should do.")]})
+    with transaction.atomic():
+        incident = report_incident(
+            meeting, description=_("Escalated by the host: %(text)s")
+            % {"text": description.strip()}, actor=actor, endpoint_id=endpoint_id,
+        )
+        audit.record("live.escalate", incident, actor=actor,
+                     after={"meeting_id": meeting.pk, "incident_id": incident.pk})
+        broadcast.meeting_changed(meeting.pk)
+    return incident

@@ -1,0 +1,256 @@
+"""What the live consoles show, read from the database in a few queries (R16, R18).
+
+The same dictionaries go to the pages (first render) and over the WebSockets (every change),
+so a console that reconnects shows exactly what one that never left shows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from diemcau.core.models import User
+from diemcau.scheduling.choices import MeetingStatus
+from diemcau.scheduling.models import Incident, Meeting
+
+from .control import recording_refusal
+from .models import McuNode, Participation, Quality, Room
+from .permissions import can_control
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def participant_row(p: Participation) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "janus_id": p.janus_id,
+        "endpoint": p.endpoint.name,
+        "agency": p.endpoint.agency.name,
+        "device": p.endpoint.terminal_kind,
+        "display": p.display,
+        "is_host": p.endpoint_id == p.meeting.host_endpoint_id,
+        "connected": p.joined_at is not None,
+        "joined_at": _iso(p.joined_at),
+        "audio_muted": p.audio_muted,
+        "video_muted": p.video_muted,
+        "has_floor": p.has_floor,
+        "hand_raised_at": _iso(p.hand_raised_at),
+        "attendee_count": p.attendee_count,
+        "quality": p.quality,
+        "quality_label": str(Quality(p.quality).label),
+        "rtt_ms": p.rtt_ms,
+        "loss_percent": None if p.loss_percent is None else round(p.loss_percent, 1),
+        "bitrate_kbps": p.bitrate_kbps,
+    }
+
+
+def open_participations(meeting: Meeting) -> list[Participation]:
+    return list(
+        Participation.objects.select_related("endpoint__agency", "meeting")
+        .filter(meeting=meeting, left_at__isnull=True)
+        .order_by("granted_at", "pk")
+    )
+
+
+def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
+    """The host console's view: who is connected and how, the queue, the room's state."""
+    meeting = Meeting.objects.select_related("host_endpoint", "node").get(pk=meeting.pk)
+    room = Room.objects.filter(meeting=meeting, destroyed_at__isnull=True).first()
+    rows = [participant_row(p) for p in open_participations(meeting)]
+    queue = sorted(
+        (r for r in rows if r["hand_raised_at"]), key=lambda r: (r["hand_raised_at"], r["id"])
+    )
+    refusal = recording_refusal(meeting)
+    invited = meeting.participants.count() + (1 if meeting.host_endpoint_id else 0)
+    return {
+        "meeting": {
+            "id": meeting.pk,
+            "title": meeting.title,
+            "status": meeting.status,
+            "status_label": str(meeting.get_status_display()),
+            "starts_at": _iso(meeting.starts_at),
+            "ends_at": _iso(meeting.ends_at),
+            "node": meeting.node.name if meeting.node else None,
+            "room_open": room is not None,
+            "locked": bool(room and room.locked),
+            "recording": bool(room and room.recording),
+            "recording_allowed": refusal is None,
+            "recording_refusal": str(refusal) if refusal else "",
+            "spotlight": room.spotlight.janus_id if room and room.spotlight else None,
+            "invited": invited,
+            "open_incidents": Incident.objects.filter(meeting=meeting, status="open").count(),
+        },
+        "participants": rows,
+        "queue": [r["id"] for r in queue],
+        "can_control": bool(user and can_control(user, meeting)),
+        "at": timezone.now().isoformat(),
+    }
+
+
+def participant_view(participation: Participation) -> dict[str, Any]:
+    """What one participant's page needs: its own state, the main picture, its place in the
+    queue, and who else is connected (names and pictures only)."""
+    p = Participation.objects.select_related("meeting", "endpoint__agency").get(
+        pk=participation.pk
+    )
+    room = Room.objects.filter(meeting_id=p.meeting_id, destroyed_at__isnull=True).first()
+    others = [
+        {"janus_id": o.janus_id, "display": o.display, "has_floor": o.has_floor,
+         "is_host": o.endpoint_id == p.meeting.host_endpoint_id}
+        for o in open_participations(p.meeting)
+        if o.pk != p.pk and o.joined_at is not None
+    ]
+    queue_ids = [
+        q.pk for q in Participation.objects.filter(
+            meeting_id=p.meeting_id, left_at__isnull=True, hand_raised_at__isnull=False
+        ).order_by("hand_raised_at", "pk")
+    ]
+    return {
+        "me": participant_row(p) | {"open": p.left_at is None, "left_reason": p.left_reason},
+        "queue_position": queue_ids.index(p.pk) + 1 if p.pk in queue_ids else None,
+        "spotlight": room.spotlight.janus_id if room and room.spotlight else None,
+        "locked": bool(room and room.locked),
+        "recording": bool(room and room.recording),
+        "meeting_status": p.meeting.status,
+        "others": others,
+    }
+
+
+@dataclass
+class NodeLoad:
+    node: McuNode
+    live_meetings: int
+    connected: int
+
+    @property
+    def meetings_percent(self) -> int:
+        return round(100 * self.live_meetings / self.node.max_meetings)
+
+    @property
+    def endpoints_percent(self) -> int:
+        return round(100 * self.connected / self.node.max_endpoints)
+
+
+def operator_overview() -> dict[str, Any]:
+    """The MCU operator's console: every live meeting on every node, each node's load against
+    its capacity, the connections that are poor, and the open incidents (R16)."""
+    connected = Participation.objects.filter(left_at__isnull=True, joined_at__isnull=False)
+    meetings = list(
+        Meeting.objects.select_related("node", "host_agency")
+        .filter(Q(status=MeetingStatus.LIVE) | Q(participations__in=connected))
+        .distinct()
+        .annotate(
+            connected=Count("participations", filter=Q(
+                participations__left_at__isnull=True, participations__joined_at__isnull=False
+            ))
+        )
+        .order_by("starts_at")
+    )
+    by_node: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for m in meetings:
+        if m.node_id:
+            by_node[m.node_id][0] += 1
+            by_node[m.node_id][1] += m.connected  # type: ignore[attr-defined]
+    nodes = [
+        NodeLoad(node, *by_node.get(node.pk, [0, 0]))
+        for node in McuNode.objects.filter(is_active=True)
+    ]
+    poor = list(
+        connected.filter(quality=Quality.POOR)
+        .select_related("endpoint__agency", "meeting")
+        .order_by("meeting__starts_at")
+    )
+    incidents = list(
+        Incident.objects.filter(status="open").select_related("meeting", "endpoint")
+        .order_by("-opened_at")[:50]
+    )
+    return {"meetings": meetings, "nodes": nodes, "poor": poor, "incidents": incidents}
+
+
+def operator_overview_json() -> dict[str, Any]:
+    data = operator_overview()
+    return {
+        "meetings": [
+            {"id": m.pk, "title": m.title, "status": m.status,
+             "status_label": str(m.get_status_display()),
+             "host": m.host_agency.name, "node": m.node.name if m.node else None,
+             "connected": m.connected,  # type: ignore[attr-defined]
+             "starts_at": _iso(m.starts_at), "ends_at": _iso(m.ends_at)}
+            for m in data["meetings"]
+        ],
+        "nodes": [
+            {"id": n.node.pk, "name": n.node.name, "health": n.node.health,
+             "live_meetings": n.live_meetings, "max_meetings": n.node.max_meetings,
+             "connected": n.connected, "max_endpoints": n.node.max_endpoints,
+             "meetings_percent": n.meetings_percent, "endpoints_percent": n.endpoints_percent}
+            for n in data["nodes"]
+        ],
+        "poor": [
+            {"id": p.pk, "meeting": p.meeting_id, "meeting_title": p.meeting.title,
+             "endpoint": p.endpoint.name, "rtt_ms": p.rtt_ms, "loss_percent": p.loss_percent}
+            for p in data["poor"]
+        ],
+        "incidents": [
+            {"id": i.pk, "meeting": i.meeting_id, "meeting_title": i.meeting.title,
+             "description": i.description, "opened_at": _iso(i.opened_at)}
+            for i in data["incidents"]
+        ],
+        "at": timezone.now().isoformat(),
+    }
+
+
+@dataclass
+class AttendanceLine:
+    """One endpoint's attendance (R18): when it was first and last connected, for how long,
+    and the attendee count it last reported."""
+
+    endpoint_id: int
+    endpoint: str
+    agency: str
+    first_joined: Any
+    last_left: Any
+    connected_seconds: int
+    connections: int
+    attendee_count: int | None
+    still_connected: bool
+
+
+def attendance(meeting: Meeting) -> list[AttendanceLine]:
+    rows = (
+        Participation.objects.filter(meeting=meeting, joined_at__isnull=False)
+        .select_related("endpoint__agency")
+        .order_by("joined_at")
+    )
+    now = timezone.now()
+    lines: dict[int, AttendanceLine] = {}
+    for p in rows:
+        line = lines.get(p.endpoint_id)
+        if line is None:
+            line = lines[p.endpoint_id] = AttendanceLine(
+                p.endpoint_id, p.endpoint.name, p.endpoint.agency.name, p.joined_at, None, 0, 0,
+                None, False,
+            )
+        line.connections += 1
+        end = p.left_at or now
+        joined = p.joined_at or end
+        line.connected_seconds += max(0, int((end - joined).total_seconds()))
+        if p.left_at is None:
+            line.still_connected = True
+        elif line.last_left is None or p.left_at > line.last_left:
+            line.last_left = p.left_at
+        if p.attendee_count is not None:
+            line.attendee_count = p.attendee_count
+    invited = {e.pk: e for e in meeting.participants.select_related("agency")}
+    if meeting.host_endpoint_id and meeting.host_endpoint:
+        invited.setdefault(meeting.host_endpoint_id, meeting.host_endpoint)
+    for pk, endpoint in invited.items():
+        if pk not in lines:
+            lines[pk] = AttendanceLine(pk, endpoint.name, endpoint.agency.name, None, None, 0, 0,
+                                       None, False)
+    return sorted(lines.values(), key=lambda line: (line.first_joined is None, line.endpoint))
