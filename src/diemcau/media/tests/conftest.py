@@ -46,13 +46,15 @@ def free_ports(count: int) -> list[int]:
 class JanusProcess:
     """One Janus on its own generated folder and ports."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, interface: str | None = None) -> None:
+        """`interface`: the one ICE may use (default: the default route's)."""
         http_port, admin_port, ws_port = free_ports(3)
         low = 40000 + (os.getpid() % 200) * 100  # media ports: unused here, but distinct
         self.config = janus_config.JanusConfig(
             directory=directory,
             secrets=janus_config.load_or_create_secrets(directory),
-            interface=janus_config.default_route_interface(),
+            interface=(janus_config.default_route_interface() if interface is None
+                       else interface),
             rtp_port_range=(low, low + 99),
             http_port=http_port,
             admin_port=admin_port,
@@ -188,6 +190,50 @@ def janus_factory(tmp_path: Path) -> Iterator[Any]:
     finally:
         for janus in started:
             janus.stop(kill=True)
+
+
+# ------------------------------------------------------------------------- the media plane
+
+
+@pytest.fixture(scope="session")
+def media_network() -> Iterator[Any]:
+    """A network namespace with a veth pair (see diemcau.media.testing.netns), deleted at the
+    end of the session; skips unless root with iproute2."""
+    from diemcau.media.testing.netns import MediaNetwork, skip_unless_available
+
+    skip_unless_available()
+    _require_janus()
+    network = MediaNetwork.create()
+    try:
+        yield network
+    finally:
+        network.delete()
+
+
+@pytest.fixture(scope="session")
+def janus_media(media_network: Any,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[JanusProcess]:
+    """A Janus whose ICE uses only the veth end of `media_network` (never loopback)."""
+    janus = JanusProcess(tmp_path_factory.mktemp("janus-media"),
+                         interface=media_network.root_link)
+    try:
+        janus.start()
+        yield janus
+    finally:
+        janus.stop(kill=True)
+
+
+@pytest.fixture
+def media_plane(media_network: Any, janus_media: JanusProcess, tmp_path: Path) -> Iterator[Any]:
+    """`MediaPlane` on `janus_media`: `media_plane.endpoint(name)` starts an aiortc endpoint
+    in the namespace; every endpoint is stopped (killed if need be) after the test."""
+    from diemcau.media.testing.plane import MediaPlane
+
+    plane = MediaPlane(media_network, janus_media.access, tmp_path)
+    try:
+        yield plane
+    finally:
+        plane.close()
 
 
 # ------------------------------------------------------------------- meetings for the rooms
