@@ -30,7 +30,7 @@ from .janus_client import JanusError, JanusUnavailable
 from .joining import close_participation, snapshot, withdraw_janus_token
 from .models import LeaveReason, Participation, Room
 from .permissions import can_control
-from .rooms import videoroom
+from .rooms import ensure_room, videoroom
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,15 @@ def require_control(actor: User, meeting: Meeting) -> None:
 
 
 def _room(meeting_id: int) -> Room:
+    """The meeting's open room; made now if it is not there yet (a host may lock or set up
+    the meeting before anyone joins). Never call it inside a transaction: it may ask Janus."""
     room = Room.objects.select_related("node").filter(
         meeting_id=meeting_id, destroyed_at__isnull=True
     ).first()
     if room is None:
-        raise InvalidTransition(_("The meeting room is not open."))
+        meeting = Meeting.objects.get(pk=meeting_id)
+        _janus("ensure_room", lambda: ensure_room(meeting))
+        room = Room.objects.select_related("node").get(meeting_id=meeting_id)
     return room
 
 
@@ -203,8 +207,9 @@ def speaking_queue(meeting: Meeting) -> list[Participation]:
 
 
 def _save_room(meeting: Meeting, action: str, actor: User, **changes: object) -> Room:
+    opened = _room(meeting.pk)
     with transaction.atomic():
-        room = Room.objects.select_for_update().get(pk=_room(meeting.pk).pk)
+        room = Room.objects.select_for_update().get(pk=opened.pk)
         before = audit.snapshot(room, ROOM_STATE_FIELDS)
         for name, value in changes.items():
             setattr(room, name, value)

@@ -202,10 +202,16 @@ def _grant(
     meeting: Meeting, endpoint: Endpoint, *, user: User | None, link: JoinLink | None
 ) -> JoinGrant:
     _check_may_enter(meeting, endpoint)
-    room = ensure_room(meeting)  # network: before the transaction
-    node = room.node
     token = secrets.token_hex(24)
-    _add_janus_token(node, token)
+    try:
+        room = ensure_room(meeting)  # network: before the transaction
+        node = room.node
+        _add_janus_token(node, token)
+    except JanusError as exc:
+        raise InvalidTransition(_("The media server refused: %(reason)s")
+                                % {"reason": exc.reason}) from exc
+    except JanusUnavailable as exc:
+        raise InvalidTransition(_("The media server is not answering. Try again.")) from exc
     try:
         grant, replaced = _record_grant(meeting.pk, endpoint, room, token, user=user, link=link)
     except Exception:
