@@ -1,0 +1,161 @@
+"""The live WebSockets: who may open them, the state they push on every change, and actions
+that go through the same services (refusals come back with their article)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from diemcau.asgi import application
+from diemcau.core.roles import Role
+from diemcau.media import joining
+from diemcau.media.models import LeaveReason, Participation
+from diemcau.media.routing import websocket_urlpatterns
+from diemcau.media.services import register_node
+from diemcau.scheduling.choices import Classification
+from diemcau.testing.factories import UserFactory
+
+from .live_fixtures import live_meeting
+
+pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
+router = URLRouter(websocket_urlpatterns)
+
+
+def communicator(path: str, user: Any = None) -> WebsocketCommunicator:
+    client = WebsocketCommunicator(router, path)
+    if user is not None:
+        client.scope["user"] = user
+    return client
+
+
+async def receive_type(client: WebsocketCommunicator, wanted: str) -> dict[str, Any]:
+    for _ in range(10):
+        message = await client.receive_json_from(timeout=5)
+        if message.get("type") == wanted:
+            return message
+    raise AssertionError(f"no {wanted} message")
+
+
+@pytest.fixture
+def setup(janus_server, kh_tree):
+    node = register_node(janus_server.node_input("mcu-ws"),
+                         actor=UserFactory(role=Role.OPERATOR))
+    live = live_meeting(node, kh_tree.district, [kh_tree.commune],
+                        classification=Classification.INTERNAL)
+    live.users = {
+        "host_tech": UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district),
+        "commune_tech": UserFactory(role=Role.TECHNICIAN, agency=kh_tree.commune),
+        "operator": UserFactory(role=Role.OPERATOR, agency=kh_tree.department),
+    }
+    return live
+
+
+def test_console_is_for_controllers_only(setup):
+    path = f"/ws/live/meetings/{setup.meeting.pk}/"
+
+    async def run() -> None:
+        refused = communicator(path, setup.users["commune_tech"])
+        connected, _ = await refused.connect()
+        assert not connected
+        anonymous = communicator(path)
+        connected, _ = await anonymous.connect()
+        assert not connected
+        console = communicator(path, setup.users["host_tech"])
+        connected, _ = await console.connect()
+        assert connected
+        state = await receive_type(console, "state")
+        assert state["meeting"]["id"] == setup.meeting.pk
+        assert state["can_control"] is True
+        await console.disconnect()
+
+    asyncio.run(run())
+
+
+def test_a_participant_and_the_host_see_each_others_changes(setup):
+    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+                                   actor=setup.users["commune_tech"])
+
+    async def run() -> None:
+        console = communicator(f"/ws/live/meetings/{setup.meeting.pk}/", setup.users["host_tech"])
+        assert (await console.connect())[0]
+        await receive_type(console, "state")
+        participant = communicator("/ws/live/participant/")
+        assert (await participant.connect())[0]
+        await participant.send_json_to({"action": "hello", "key": grant.key})
+        view = await receive_type(participant, "state")
+        assert view["me"]["id"] == grant.participation.pk and view["me"]["audio_muted"]
+
+        await participant.send_json_to({"action": "raise_hand", "request": 1})
+        assert (await receive_type(participant, "result"))["ok"]
+        state = await receive_type(console, "state")
+        assert state["queue"] == [grant.participation.pk]
+
+        await console.send_json_to({"action": "give_floor", "request": 2,
+                                    "participation": grant.participation.pk})
+        assert (await receive_type(console, "result"))["request"] == 2
+        view = await receive_type(participant, "state")
+        while view["me"]["has_floor"] is not True:
+            view = await receive_type(participant, "state")
+        assert view["me"]["audio_muted"] is False
+
+        # A refused action comes back with its article (R20: recording not requested).
+        await console.send_json_to({"action": "record", "on": True, "request": 3})
+        error = await receive_type(console, "error")
+        assert error["request"] == 3 and "Điều" in error["article"]
+
+        await console.send_json_to({"action": "kick", "request": 4,
+                                    "participation": grant.participation.pk})
+        told = await receive_type(participant, "told")
+        while told["event"] != "closed":
+            told = await receive_type(participant, "told")
+        assert told["reason"] == LeaveReason.KICKED
+        await participant.disconnect()
+        await console.disconnect()
+
+    asyncio.run(run())
+
+
+def test_a_wrong_key_is_refused_and_a_closed_socket_ends_the_participation(setup):
+    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+                                   actor=setup.users["commune_tech"])
+
+    async def run() -> None:
+        intruder = communicator("/ws/live/participant/")
+        await intruder.connect()
+        await intruder.send_json_to({"action": "hello", "key": "guessed"})
+        assert (await intruder.receive_json_from())["type"] == "error"
+        assert (await intruder.receive_output())["type"] == "websocket.close"
+
+        participant = communicator("/ws/live/participant/")
+        await participant.connect()
+        await participant.send_json_to({"action": "hello", "key": grant.key})
+        await receive_type(participant, "state")
+        await participant.send_json_to({"action": "attendees", "count": 25, "request": 1})
+        assert (await receive_type(participant, "result"))["ok"]
+        await participant.disconnect()
+
+    asyncio.run(run())
+    row = Participation.objects.get(pk=grant.participation.pk)
+    assert row.attendee_count == 25
+    assert row.left_reason == LeaveReason.LOST
+
+
+def test_operator_console_and_a_foreign_origin(setup):
+    async def run() -> None:
+        console = communicator("/ws/live/operator/", setup.users["operator"])
+        assert (await console.connect())[0]
+        state = await receive_type(console, "state")
+        assert any(n["name"] == "mcu-ws" for n in state["nodes"])
+        await console.disconnect()
+        refused = communicator("/ws/live/operator/", setup.users["host_tech"])
+        assert not (await refused.connect())[0]
+        # Through the whole application, a page of another site may not open a socket.
+        foreign = WebsocketCommunicator(application, "/ws/live/operator/",
+                                        headers=[(b"origin", b"https://evil.example")])
+        assert not (await foreign.connect())[0]
+
+    asyncio.run(run())
