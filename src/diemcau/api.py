@@ -36,3 +36,4 @@ register_exception_handlers(api)
 
 api.add_router("/v1/", directory_router)
 api.add_router("/v1/", "diemcau.scheduling.api.router")
+api.add_router("/v1/", "diemcau.media.api.router")
