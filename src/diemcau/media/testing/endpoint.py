@@ -2,7 +2,8 @@
 
 The endpoint runs as a subprocess inside the test network namespace:
 
-    ip netns exec <ns> <python> -m diemcau.media.testing.endpoint --janus-url URL --token T
+    DIEMCAU_JANUS_TOKEN=T ip netns exec <ns> <python> -m diemcau.media.testing.endpoint \
+        --janus-url URL
 
 It talks the Janus HTTP API with a stored Janus **token** (never the api_secret), so its
 session can only do what a browser could. It creates its session and a VideoRoom handle and
@@ -49,6 +50,7 @@ from typing import Any
 from diemcau.media.janus_client import VIDEOROOM, JanusAccess, JanusClient
 
 PUBLISHER = "publisher"  # the label of the first handle
+TOKEN_VARIABLE = "DIEMCAU_JANUS_TOKEN"
 
 # ============================================================================ the subprocess
 
@@ -509,16 +511,17 @@ class _Endpoint:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--janus-url", required=True)
-    parser.add_argument("--token", default="")
     parser.add_argument("--no-audio", dest="audio", action="store_false")
     parser.add_argument("--no-video", dest="video", action="store_false")
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=15)
     args = parser.parse_args(argv)
-    code = asyncio.run(_Endpoint(args).run())
+    args.token = os.environ.get(TOKEN_VARIABLE, "")  # not on the command line (ps shows it)
+    # Not asyncio.run: it would wait for the executor thread still in a long poll.
+    code = asyncio.new_event_loop().run_until_complete(_Endpoint(args).run())
     sys.stdout.flush()
-    os._exit(code)  # executor threads may still be in a long poll
+    os._exit(code)
 
 
 # ============================================================================ the parent side
@@ -606,14 +609,15 @@ class MediaEndpoint:
                  token: str, *, name: str = "endpoint", audio: bool = True,
                  video: bool = True, width: int = 320, height: int = 240, fps: int = 15,
                  log_dir: Path | None = None, python: str = sys.executable) -> None:
-        argv = [python, "-m", "diemcau.media.testing.endpoint", "--janus-url", janus_url,
-                "--token", token, "--width", str(width), "--height", str(height),
+        argv = [python, "-m", "diemcau.media.testing.endpoint", f"--janus-url={janus_url}",
+                "--width", str(width), "--height", str(height),
                 "--fps", str(fps)]
         if not audio:
             argv.append("--no-audio")
         if not video:
             argv.append("--no-video")
         self.argv = in_namespace(argv)
+        self.env = {**os.environ, TOKEN_VARIABLE: token}
         self.name = name
         self.log_path = (log_dir or Path("/tmp")) / f"endpoint-{name}-{os.getpid()}.log"
         self.process: subprocess.Popen[str] | None = None
@@ -631,7 +635,8 @@ class MediaEndpoint:
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
                 self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                text=True, bufsize=1, start_new_session=True, preexec_fn=_die_with_parent)
+                text=True, bufsize=1, env=self.env, start_new_session=True,
+                preexec_fn=_die_with_parent)
         threading.Thread(target=self._read, name=f"endpoint-{self.name}", daemon=True).start()
         return self.wait_attached(PUBLISHER, timeout)
 

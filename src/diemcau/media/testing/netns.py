@@ -278,6 +278,8 @@ class TcpForwarder:
     def stop(self) -> None:
         self._stopped.set()
         with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        with contextlib.suppress(OSError):
             self._server.close()
         with self._lock:
             for sock in self._sockets:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,9 @@ import pytest
 
 from diemcau.media import janus_client as jc
 from diemcau.media.janus_client import JanusError
+from diemcau.media.testing import netns
 from diemcau.media.testing.endpoint import EndpointError, MediaEndpoint, Published
+from diemcau.media.testing.netns import MediaNetwork
 from diemcau.media.testing.plane import MediaPlane, handle_info
 
 from .conftest import JanusProcess
@@ -168,3 +171,23 @@ def test_the_backend_reads_publisher_mids_with_handle_info(media_plane: MediaPla
     plugin = info["plugin_specific"]
     assert (plugin["type"], plugin["room"], plugin["id"]) == ("publisher", room, feed_a)
     assert {s["type"]: s["mid"] for s in plugin["streams"]} == published.mids
+    # Stopping the endpoint destroys its Janus session.
+    a.stop()
+    assert attached.session_id not in janus_media.admin().list_sessions()
+
+
+def test_stale_namespaces_of_dead_test_processes_are_removed(media_network: MediaNetwork):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    name, link = f"{netns.NS_PREFIX}{dead.pid}-0", f"{netns.LINK_PREFIX}{dead.pid}r0"
+    netns.ip("netns", "add", name)
+    netns.ip("link", "add", link, "type", "veth", "peer", "name", f"{link[:-2]}n0")
+    try:
+        removed = netns.cleanup_stale()
+        assert name in removed
+        assert name not in netns.ip("netns", "list")
+        assert media_network.name in netns.ip("netns", "list")  # ours (alive) is kept
+        assert link not in netns.ip("-o", "link", "show")
+    finally:
+        netns.ip("netns", "del", name, check=False)
+        netns.ip("link", "del", link, check=False)
