@@ -17,7 +17,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 modules="$root/node_modules"
 out="$root/src/diemcau/web/static/vendor"
 
-for package in bootstrap bootstrap-icons htmx.org fullcalendar @fullcalendar/core chart.js; do
+for package in bootstrap bootstrap-icons htmx.org fullcalendar @fullcalendar/core chart.js \
+    janus-gateway webrtc-adapter sdp; do
     if [[ ! -d "$modules/$package" ]]; then
         missing=1
     fi
@@ -35,7 +36,7 @@ strip_source_map() {  # strip_source_map FILE: drop the trailing sourceMappingUR
 
 rm -rf "$out"
 mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/fullcalendar/locales" \
-    "$out/chartjs"
+    "$out/chartjs" "$out/janus"
 
 cp "$modules/bootstrap/dist/css/bootstrap.min.css" "$out/bootstrap/"
 cp "$modules/bootstrap/dist/js/bootstrap.bundle.min.js" "$out/bootstrap/"
@@ -69,6 +70,22 @@ cp "$modules/chart.js/dist/chart.umd.min.js" "$out/chartjs/"
 cp "$modules/chart.js/LICENSE.md" "$out/chartjs/LICENSE"
 strip_source_map "$out/chartjs/chart.umd.min.js"
 
+# janus.js, the Janus project's own browser client, as a classic script (window.Janus); the
+# npm package's dist/ file is an ES module, its src/ file is the same code as a plain script.
+# janus.js needs webrtc-adapter as the global `adapter` (Janus.init reads its browserDetails):
+# its browserified build (out/adapter.js, with the sdp package inside) sets window.adapter.
+# janus.js is MIT (the rest of the gateway is GPL): its licence is the header of the file.
+cp "$modules/janus-gateway/npm/src/janus.js" "$out/janus/"
+sed -n '/^\/\*/,/\*\//p' "$modules/janus-gateway/npm/src/janus.js" | sed '1d;$d' | sed 's/^\t//' \
+    > "$out/janus/LICENSE"
+if ! grep -q "MIT License" "$out/janus/LICENSE"; then
+    echo "janus.js no longer starts with its MIT licence: update this script" >&2
+    exit 1
+fi
+cp "$modules/webrtc-adapter/out/adapter.js" "$out/janus/"
+cp "$modules/webrtc-adapter/LICENSE.md" "$out/janus/LICENSE-webrtc-adapter"
+cp "$modules/sdp/LICENSE" "$out/janus/LICENSE-sdp"
+
 cat > "$out/VERSIONS.txt" <<VERSIONS
 Copied from npm by scripts/vendor-assets.sh; do not edit by hand.
 bootstrap $(version bootstrap)
@@ -77,6 +94,8 @@ htmx.org $(version htmx.org)
 fullcalendar $(version fullcalendar)
 @fullcalendar/core (locales) $(version @fullcalendar/core)
 chart.js $(version chart.js)
+janus-gateway (janus.js) $(version janus-gateway)
+webrtc-adapter $(version webrtc-adapter)
 VERSIONS
 
 echo "vendored into ${out#"$root"/}:"
