@@ -336,6 +336,7 @@ class _Endpoint:
         handle = self.labels[PUBLISHER]
         if handle.pc is not None:
             raise _Failed("publish", 0, "already published")
+        t_start = time.time()
         pc = handle.pc = self.new_pc()
         args = self.args
         for track in _make_tracks(args.audio, args.video, args.width, args.height, args.fps):
@@ -365,7 +366,7 @@ class _Endpoint:
         mids: dict[str, str] = {}
         for stream in streams:
             mids.setdefault(stream.get("type"), stream.get("mid"))
-        self.emit("published", streams=streams, mids=mids, t_offer=t_offer,
+        self.emit("published", streams=streams, mids=mids, t_start=t_start, t_offer=t_offer,
                   t_answer=t_answer, t_webrtcup=time.time())
 
     # ---------------------------------------------------------------- subscribing
@@ -549,7 +550,8 @@ class Attached:
 class Published:
     streams: list[dict[str, Any]]
     mids: dict[str, str]  # "audio"/"video" → mid (what the backend's `moderate` needs)
-    t_offer: float
+    t_start: float  # publish() began (the offer's ICE gathering is in t_offer - t_start)
+    t_offer: float  # configure + offer sent
     t_answer: float
     t_webrtcup: float
 
@@ -777,7 +779,8 @@ class MediaEndpoint:
         self.send({"cmd": "publish", "body": body})
         event = self.wait_event(lambda e: e.get("event") == "published", timeout, since,
                                 fail_on_error="publish")
-        return Published(list(event["streams"]), dict(event["mids"]), float(event["t_offer"]),
+        return Published(list(event["streams"]), dict(event["mids"]), float(event["t_start"]),
+                         float(event["t_offer"]),
                          float(event["t_answer"]), float(event["t_webrtcup"]))
 
     def attach_subscriber(self, label: str | None = None, timeout: float = 10.0) -> Attached:

@@ -91,7 +91,8 @@ def test_two_endpoints_publish_and_subscribe_to_each_other(media_plane: MediaPla
                                                   ("b", stats_b, feed_a, joined_b, published_a)):
         first = {kind: count.first_at - joined for kind, count in stats[feed].items()
                  if count.first_at is not None}
-        print(f"\n{name}: publish offer→webrtcup {published.t_webrtcup - published.t_offer:.2f}s;"
+        print(f"\n{name}: publish (offer, gathering) → webrtcup "
+              f"{published.t_webrtcup - published.t_start:.2f}s;"
               f" subscriber join→first frame " +
               ", ".join(f"{kind} {t:.2f}s" for kind, t in sorted(first.items())) +
               f"; frames {({k: c.frames for k, c in stats[feed].items()})}")
