@@ -1,5 +1,6 @@
 # diemcau — the two commands of the README, and a few helpers.
-#   make run    set up (first time), migrate, load the demo, serve on http://127.0.0.1:8000
+#   make run    set up (first time; Debian's janus too), migrate, load the demo, serve on
+#               http://127.0.0.1:8000 with this machine's Janus as the demo's MCU node
 #   make test   run the whole test suite
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup lint demo messages assets clean
+.PHONY: run test setup janus-package lint demo messages assets clean
 
 setup: $(VENV)/.installed
 
@@ -16,11 +17,15 @@ $(VENV)/.installed: requirements.lock pyproject.toml scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh
 	@touch $@
 
-run: setup
+# Installs Debian's janus when missing (root or sudo); without it the site runs, minus media.
+janus-package:
+	@scripts/bootstrap.sh --janus
+
+run: setup janus-package
 	$(BIN)/diemcau migrate --noinput
 	$(BIN)/diemcau demo
 	$(BIN)/diemcau check --deploy --fail-level ERROR >/dev/null || true
-	@echo "diemcau: http://$(HOST):$(PORT)/  (Ctrl+C to stop; the worker runs alongside)"
+	@echo "diemcau: http://$(HOST):$(PORT)/  (Ctrl+C to stop; Janus and the worker run alongside)"
 	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/run.sh
 
 test: setup

@@ -1,22 +1,58 @@
 #!/usr/bin/env bash
 # Create .venv and install the pinned dependencies. On a fresh Debian machine, install the
 # few system packages that Python needs first (as root, or through sudo).
+#   scripts/bootstrap.sh           the Python environment
+#   scripts/bootstrap.sh --janus   Debian's janus when it is missing (`make run` asks each
+#                                  time); on failure it says so and exits 0: the site then
+#                                  runs without media
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# apt_install PACKAGE…: install through apt-get; returns 1 (with the reason on stderr) when
+# this machine has no apt-get or we are neither root nor able to use sudo.
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "diemcau: please install $* (no apt-get on this machine)" >&2; return 1
+  fi
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "diemcau: please install $* as root (not root, and no sudo)" >&2; return 1
+  fi
+  echo "diemcau: installing system packages: $*"
+  $SUDO apt-get update -q || return 1
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" || return 1
+}
+
+install_janus() {
+  local binary=${DIEMCAU_JANUS_BINARY:-/usr/bin/janus}
+  [ -x "$binary" ] && return 0
+  # Debian's janus.service runs /etc/janus: every address, demo rooms, demo ports. diemcau
+  # only runs Janus on its own generated folder (R22), so the service is masked before the
+  # package could start it (`systemctl unmask janus` gives it back).
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl mask janus.service >/dev/null 2>&1 || true
+  fi
+  if apt_install janus && [ -x "$binary" ]; then
+    return 0
+  fi
+  echo "diemcau: Janus could not be installed; the site runs without media (meetings get" \
+       "no rooms). Install it later with: sudo apt-get install janus" >&2
+}
+
+if [ "${1:-}" = "--janus" ]; then
+  install_janus
+  exit 0
+fi
 
 need_apt=()
 command -v "$PYTHON" >/dev/null 2>&1 || need_apt+=(python3)
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
 if [ ${#need_apt[@]} -gt 0 ]; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "diemcau: please install ${need_apt[*]} (no apt-get on this machine)" >&2; exit 1
-  fi
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "diemcau: installing system packages: ${need_apt[*]}"
-  $SUDO apt-get update -q
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}"
+  apt_install "${need_apt[@]}" || exit 1
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -1,30 +1,70 @@
 #!/usr/bin/env bash
-# Serve diemcau on one machine: the Huey worker (notifications, reply deadlines, periodic jobs)
-# and uvicorn. When uvicorn stops (Ctrl+C, SIGTERM to this script, or a crash), the worker is
-# stopped too.   Usage: scripts/run.sh   (HOST, PORT, BIN and DIEMCAU_HUEY_WORKERS may be set)
+# Serve diemcau on one machine: this machine's Janus (the MCU node), the Huey worker
+# (notifications, reply deadlines, rooms, periodic jobs) and uvicorn. When uvicorn stops
+# (Ctrl+C, SIGTERM to this script, or a crash), Janus and the worker are stopped too.
+#   Usage: scripts/run.sh   (HOST, PORT, BIN, DIEMCAU_HUEY_WORKERS and the DIEMCAU_JANUS_*
+#   settings may be set; DIEMCAU_JANUS=0 serves without media)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+JANUS_BINARY=${DIEMCAU_JANUS_BINARY:-/usr/bin/janus}
 
+janus=""
 worker=""
 server=""
 stop_all() {
   trap - EXIT INT TERM
-  # uvicorn and Huey both shut down gracefully: uvicorn on SIGTERM, Huey on SIGINT (it
+  # All three shut down gracefully: uvicorn and Janus on SIGTERM, Huey on SIGINT (it
   # finishes the tasks it is running; an interrupted delivery is retried anyway).
   if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then kill -TERM "$server" 2>/dev/null || true; fi
   if [ -n "$worker" ] && kill -0 "$worker" 2>/dev/null; then kill -INT "$worker" 2>/dev/null || true; fi
+  if [ -n "$janus" ] && janus_running; then
+    kill -TERM "$janus" 2>/dev/null || true
+    # Janus can hang while shutting down: it gets 10 s, then SIGKILL (its rooms are in
+    # memory only and come back by reconcile anyway).
+    for _ in $(seq 100); do janus_running || break; sleep 0.1; done
+    if janus_running; then
+      echo "diemcau: Janus did not stop within 10 s; killing it" >&2
+      kill -KILL "$janus" 2>/dev/null || true
+    fi
+  fi
   wait 2>/dev/null || true
+}
+# Whether Janus is still running: an exited child stays a zombie until `wait`, and kill -0
+# cannot tell the two apart.
+janus_running() {
+  local state
+  state=$(cut -d' ' -f3 "/proc/$janus/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
 }
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+if [ "${DIEMCAU_JANUS:-1}" = "0" ]; then
+  echo "diemcau: DIEMCAU_JANUS=0: serving without media"
+elif [ -x "$JANUS_BINARY" ]; then
+  # `janus run` writes the config folder under var/janus (never /etc/janus), records this
+  # Janus as the MCU node DIEMCAU_JANUS_NODE_NAME (default mcu-1, the demo's node), prints
+  # its URLs, then becomes Janus itself (exec): $janus is Janus's own pid.
+  # --rewrite: settings changed since the last run take effect; the secrets are kept.
+  # --free-ports: a second checkout running at the same time gets the next free ports.
+  # --debug-level 3: warnings and errors only, so the terminal stays readable.
+  # --supervised: Janus leaves the terminal's process group, so a Ctrl+C does not reach it
+  #   besides our own SIGTERM (two signals at once hang Janus), and it stops if we die.
+  "$BIN/diemcau" janus run --register --rewrite --free-ports --debug-level 3 --supervised \
+    </dev/null &
+  janus=$!
+else
+  echo "diemcau: Janus is not installed ($JANUS_BINARY): serving without media," \
+       "meetings get no rooms (install: apt-get install janus)" >&2
+fi
 "$BIN/diemcau" run_huey --workers "${DIEMCAU_HUEY_WORKERS:-2}" --flush-locks &
 worker=$!
 "$BIN/uvicorn" diemcau.asgi:application --host "$HOST" --port "$PORT" &
 server=$!
-# Returns when uvicorn exits, or at once when a signal arrives (then the traps stop both).
+# Returns when uvicorn exits, or at once when a signal arrives (then the traps stop all).
+# A Janus that stops on its own leaves the site running without media.
 wait "$server"

@@ -4,6 +4,14 @@
   answers again after being down is reconciled at once (a restarted Janus has no rooms);
 - `reconcile_all_nodes()` every 5 minutes, and once when the worker starts: rooms of the
   meetings due within a day are created, rooms no meeting needs are destroyed.
+
+And one meeting's room, enqueued by the scheduling services once their change is committed:
+
+- `ensure_meeting_room(meeting_id)` after an acceptance whose room is due already;
+- `destroy_meeting_room(meeting_id)` after a cancellation or a revocation.
+
+Both are tolerant: a node that does not answer is logged and left to `reconcile`, which
+brings Janus in line with the database on its next run.
 """
 
 from __future__ import annotations
@@ -11,11 +19,16 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+from diemcau.core.errors import InvalidTransition
+from diemcau.core.models import User
+from diemcau.scheduling.choices import HOLDING_STATUSES
+from diemcau.scheduling.models import Meeting
 
 from .janus_client import JanusError, JanusUnavailable
 from .models import McuNode, NodeHealth
-from .rooms import ReconcileReport, reconcile
+from .rooms import ReconcileReport, destroy_room, ensure_room, reconcile
 from .services import poll_health
 
 log = logging.getLogger(__name__)
@@ -58,6 +71,42 @@ def _reconcile_logged(node: McuNode) -> ReconcileReport | None:
             node.name, report.created, report.destroyed, report.failed,
         )
     return report
+
+
+# ---------------------------------------------------------------- one meeting's room
+
+
+def _actor(actor_id: int | None) -> User | None:
+    return User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+
+
+@db_task()
+def ensure_meeting_room(meeting_id: int, actor_id: int | None = None) -> None:
+    """Create the room of a meeting that holds a node. Skipped when the meeting no longer
+    holds one (cancelled or revoked before the worker got here)."""
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None or meeting.status not in HOLDING_STATUSES:
+        return
+    try:
+        ensure_room(meeting, actor=_actor(actor_id))
+    except InvalidTransition:
+        return  # it stopped holding between the check above and the room's lock
+    except (JanusUnavailable, JanusError) as exc:
+        log.warning("room of meeting %s not created, reconcile will retry: %s", meeting_id, exc)
+
+
+@db_task()
+def destroy_meeting_room(meeting_id: int, actor_id: int | None = None) -> None:
+    """Destroy the room of a meeting that no longer holds a node. A meeting that holds one
+    again, or that is gone with its room row, is left alone (`reconcile` removes rooms no
+    meeting needs)."""
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None or meeting.status in HOLDING_STATUSES:
+        return
+    try:
+        destroy_room(meeting, actor=_actor(actor_id))
+    except (JanusUnavailable, JanusError) as exc:
+        log.warning("room of meeting %s not destroyed, reconcile will retry: %s", meeting_id, exc)
 
 
 # ---------------------------------------------------------------- worker schedule

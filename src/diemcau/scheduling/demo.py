@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
 from diemcau.core import calendar
@@ -45,7 +46,11 @@ def _input(
 def load_meetings(*, province: Agency, office_agency: Agency, operator: User, office: User) -> None:
     if Meeting.objects.exists():
         return
-    McuNode.objects.get_or_create(name="mcu-1", defaults={"max_meetings": 20, "max_endpoints": 200})
+    # The node `diemcau janus run --register` (make run) records this machine's Janus as, so
+    # the demo meetings are booked on the Janus that serves them.
+    McuNode.objects.get_or_create(
+        name=settings.JANUS_NODE_NAME, defaults={"max_meetings": 20, "max_endpoints": 200}
+    )
     approved = list(Endpoint.objects.filter(status=EndpointStatus.APPROVED))
     others = [e for e in approved if e.agency_id != province.pk]
     accepted = create_meeting(

@@ -4,6 +4,7 @@ reply deadline bookkeeping."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable
 
@@ -17,7 +18,9 @@ from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
 from diemcau.directory.models import Endpoint
+from diemcau.media import rooms
 from diemcau.media.models import McuNode
+from diemcau.media.tasks import destroy_meeting_room, ensure_meeting_room
 from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import notices, planning
@@ -119,6 +122,11 @@ def accept_meeting(
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race we lost
         raise _refusal(planning.plan(meeting, rulebook, nodes), rulebook) from exc
     audit.record("meeting.accept", meeting, actor=actor, before=before, after=_snapshot(meeting))
+    if _room_due(meeting):
+        # Janus is called by the worker after the commit, never inside this transaction.
+        transaction.on_commit(
+            functools.partial(ensure_meeting_room, meeting.pk, actor_id=actor.pk), robust=True
+        )
     notices.accepted(meeting)
     for victim in revoked:  # after the winner holds its place, so the free slots are true
         notices.revoked(victim, meeting)
@@ -137,7 +145,20 @@ def _revoke(victim: Meeting, winner: Meeting, actor: User, rulebook: Rulebook) -
     victim.decided_at, victim.decided_by = timezone.now(), actor
     victim.save()
     audit.record("meeting.revoke", victim, actor=actor, before=before, after=_snapshot(victim))
+    # KH Đ12.4b: the revoked code no longer opens the room, and the room goes too.
+    transaction.on_commit(
+        functools.partial(destroy_meeting_room, victim.pk, actor_id=actor.pk), robust=True
+    )
     return victim
+
+
+def _room_due(meeting: Meeting) -> bool:
+    """Whether the meeting needs its room already (R15: it exists ROOM_LEAD before the first
+    technical check, so the check runs in the real room). Later rooms are made by the
+    periodic reconcile when their time comes; a room made earlier would be taken for an
+    orphan and destroyed by it."""
+    assert meeting.node is not None
+    return rooms.wanted_meetings(meeting.node).filter(pk=meeting.pk).exists()
 
 
 @transaction.atomic

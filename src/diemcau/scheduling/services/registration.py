@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
@@ -17,6 +18,7 @@ from diemcau.core.permissions import Action, require
 from diemcau.directory.choices import AgencyKind, EndpointStatus, Network, TerminalKind
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.services.contacts import normalize_phone, valid_phone
+from diemcau.media.tasks import destroy_meeting_room
 from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import notices
@@ -365,10 +367,16 @@ def cancel_meeting(meeting: Meeting, *, reason: str, actor: User) -> Meeting:
     if not reason.strip():
         raise InvalidInput({"reason": [_("Give the reason.")]})
     before = _snapshot(meeting)
+    held = meeting.status == MeetingStatus.ACCEPTED
     holdings.release(meeting)
     meeting.status = MeetingStatus.CANCELLED
     meeting.decision_reason = reason.strip()
     meeting.save()
     audit.record("meeting.cancel", meeting, actor=actor, before=before, after=_snapshot(meeting))
+    if held:
+        # Only an accepted meeting may have a room; Janus is called after the commit.
+        transaction.on_commit(
+            functools.partial(destroy_meeting_room, meeting.pk, actor_id=actor.pk), robust=True
+        )
     notices.cancelled(meeting)
     return meeting
