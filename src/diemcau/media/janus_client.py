@@ -278,6 +278,16 @@ class AdminClient:
         """Core settings; unlike `ping`, it needs the right admin_secret."""
         return dict(self._post({"janus": "get_status"}).get("status", {}))
 
+    def handle_info(self, session_id: int, handle_id: int) -> dict[str, Any]:
+        """One handle's details. For a VideoRoom publisher, `plugin_specific.streams` lists
+        its streams with `type` and `mid`: what `moderate` needs, learnt without trusting
+        the browser."""
+        body = {"janus": "handle_info", "transaction": _transaction()}
+        if self.access.admin_secret:
+            body["admin_secret"] = self.access.admin_secret
+        url = f"{self.access.admin_url.rstrip('/')}/{session_id}/{handle_id}"
+        return dict(_call(url, body, self.access.timeout).get("info", {}))
+
     def list_sessions(self) -> list[int]:
         return [int(s) for s in self._post({"janus": "list_sessions"}).get("sessions", [])]
 

@@ -426,9 +426,14 @@ def _listed(room: Room, janus_id: int) -> bool:
             time.sleep(0.05)
 
 
-def record_published(participation: Participation, *, audio_mid: str, video_mid: str) -> None:
-    """The endpoint published; mute its microphone on Janus when it must enter muted."""
+def record_published(participation: Participation, *, audio_mid: str = "",
+                     video_mid: str = "") -> None:
+    """The endpoint published; mute its microphone on Janus when it must enter muted.
+
+    The stream ids are read from Janus (the admin API's view of the publisher's handle); what
+    the page says is used only when Janus cannot tell, so a page cannot dodge the mute."""
     participation = Participation.objects.select_related("node").get(pk=participation.pk)
+    audio_mid, video_mid = _published_mids(participation, audio_mid, video_mid)
     if participation.audio_muted and audio_mid:
         from .control import apply_audio  # the control module owns moderation
 
@@ -438,6 +443,24 @@ def record_published(participation: Participation, *, audio_mid: str, video_mid:
         current.audio_mid, current.video_mid = audio_mid[:16], video_mid[:16]
         current.save(update_fields=["audio_mid", "video_mid"])
         broadcast.meeting_changed(current.meeting_id)
+
+
+def _published_mids(participation: Participation, audio_mid: str, video_mid: str
+                    ) -> tuple[str, str]:
+    if participation.janus_session_id and participation.janus_handle_id:
+        try:
+            info = AdminClient(participation.node.access()).handle_info(
+                participation.janus_session_id, participation.janus_handle_id
+            )
+        except (JanusError, JanusUnavailable) as exc:
+            log.warning("participation %s: no handle_info: %s", participation.pk, exc)
+        else:
+            streams = info.get("plugin_specific", {}).get("streams", [])
+            mids = {s.get("type"): str(s.get("mid", "")) for s in streams
+                    if not s.get("disabled")}
+            if mids:
+                return mids.get("audio", ""), mids.get("video", "")
+    return audio_mid, video_mid
 
 
 def leave(participation: Participation, *, reason: str = LeaveReason.LEFT,

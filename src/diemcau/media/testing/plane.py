@@ -21,8 +21,6 @@ from diemcau.media.janus_client import (
     JanusAccess,
     JanusError,
     JanusUnavailable,
-    _call,
-    _transaction,
 )
 
 from .endpoint import MediaEndpoint, join_as_backend
@@ -87,11 +85,5 @@ class MediaPlane:
 
 
 def handle_info(access: JanusAccess, session_id: int, handle_id: int) -> dict[str, Any]:
-    """The admin API's `handle_info` of one handle. For a VideoRoom publisher,
-    `["plugin_specific"]["streams"]` lists its streams with `type` and `mid`: how the backend
-    learns the mids `moderate` needs without asking the browser. (AdminClient has no such
-    method yet; this belongs there.)"""
-    url = f"{access.admin_url.rstrip('/')}/{session_id}/{handle_id}"
-    body = {"janus": "handle_info", "transaction": _transaction(),
-            "admin_secret": access.admin_secret}
-    return dict(_call(url, body, access.timeout).get("info", {}))
+    """The admin API's `handle_info` of one handle (see AdminClient.handle_info)."""
+    return AdminClient(access).handle_info(session_id, handle_id)
