@@ -28,6 +28,7 @@ from diemcau.scheduling.models import Meeting
 
 from .janus_client import JanusError, JanusUnavailable
 from .models import McuNode, NodeHealth
+from .presence import sync_all_nodes
 from .rooms import ReconcileReport, destroy_room, ensure_room, reconcile
 from .services import poll_health
 
@@ -115,6 +116,8 @@ def destroy_meeting_room(meeting_id: int, actor_id: int | None = None) -> None:
 @db_periodic_task(crontab(minute="*"))
 def poll_nodes_every_minute() -> None:
     poll_all_nodes()
+    # R18: attendance follows what Janus sees (crashed pages, lost lines, a restarted node).
+    sync_all_nodes()
 
 
 @db_periodic_task(crontab(minute="*/5"))
