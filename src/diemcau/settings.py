@@ -23,6 +23,7 @@
 | DIEMCAU_SMTP_TIMEOUT  | 30                                       | seconds before an SMTP connection is given up (then retried) |
 | DIEMCAU_WEBHOOK_URL   | (empty: no webhook channel)              | http(s) address that receives notifications as JSON POSTs (Zalo/Telegram bridge) |
 | DIEMCAU_WEBHOOK_SECRET | (empty; required when DEBUG=0 and a URL is set) | key of the `X-Diemcau-Signature: sha256=<HMAC>` header |
+| DIEMCAU_JANUS         | 1                                        | scripts/run.sh (`make run`) starts this machine's Janus; 0 serves without media |
 | DIEMCAU_JANUS_DIR     | <DIEMCAU_VAR_DIR>/janus                  | generated Janus config folder and its secrets.json (0600) |
 | DIEMCAU_JANUS_BINARY  | /usr/bin/janus                           | the Janus executable (Debian package `janus`) |
 | DIEMCAU_JANUS_LIB_DIR | /usr/lib/x86_64-linux-gnu/janus          | Janus plugins/ and transports/ folders |
