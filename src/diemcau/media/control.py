@@ -9,6 +9,7 @@ answer, nothing is recorded and the console shows why.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import transaction
@@ -329,9 +330,37 @@ def start_session(meeting: Meeting, *, actor: User) -> Meeting:
 
 def end_meeting(meeting: Meeting, *, actor: User) -> Meeting:
     """End the meeting: every connection is closed, capacity released, the room destroyed."""
+    require_control(actor, meeting)
+    return _end(meeting, actor=actor)
+
+
+# A meeting nobody ended is ended this long after its expected end, once nobody is connected.
+OVERDUE_AFTER_END = dt.timedelta(hours=1)
+
+
+def end_overdue_meetings(now: dt.datetime | None = None) -> list[int]:
+    """The system ends accepted or live meetings an hour past their end with no one
+    connected: their room and capacity are freed and the reports count them as held."""
+    now = now or timezone.now()
+    overdue = (
+        Meeting.objects.filter(status__in=[MeetingStatus.ACCEPTED, MeetingStatus.LIVE],
+                               ends_at__lt=now - OVERDUE_AFTER_END)
+        .exclude(participations__left_at__isnull=True,
+                 participations__granted_at__isnull=False)
+    )
+    ended = []
+    for meeting in overdue:
+        try:
+            _end(meeting, actor=None)
+        except InvalidTransition:
+            continue  # it changed meanwhile
+        ended.append(meeting.pk)
+    return ended
+
+
+def _end(meeting: Meeting, *, actor: User | None) -> Meeting:
     from .rooms import destroy_room
 
-    require_control(actor, meeting)
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
         if meeting.status not in (MeetingStatus.ACCEPTED, MeetingStatus.LIVE):

@@ -26,6 +26,7 @@ from diemcau.core.models import User
 from diemcau.scheduling.choices import HOLDING_STATUSES
 from diemcau.scheduling.models import Meeting
 
+from .control import end_overdue_meetings
 from .janus_client import JanusError, JanusUnavailable
 from .models import McuNode, NodeHealth
 from .presence import sync_all_nodes
@@ -122,6 +123,9 @@ def poll_nodes_every_minute() -> None:
 
 @db_periodic_task(crontab(minute="*/5"))
 def reconcile_rooms_every_five_minutes() -> None:
+    ended = end_overdue_meetings()  # first, so their rooms go in this round
+    if ended:
+        log.info("meetings ended an hour past their end: %s", ended)
     reconcile_all_nodes()
 
 

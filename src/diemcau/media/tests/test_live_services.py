@@ -15,7 +15,7 @@ from diemcau.media import control, joining, rooms, selectors
 from diemcau.media.models import LeaveReason, McuNode, Participation, Room
 from diemcau.media.services import register_node
 from diemcau.scheduling.choices import Classification, MeetingStatus
-from diemcau.scheduling.models import Incident
+from diemcau.scheduling.models import Incident, Meeting
 from diemcau.testing.factories import ApprovedEndpointFactory, UserFactory
 
 from .conftest import JanusProcess
@@ -276,3 +276,31 @@ def test_attendance_and_the_end_of_the_meeting(meeting_setup, node):
         assert verify_chain().ok
     finally:
         browser.destroy()
+
+
+def test_overdue_meetings_are_ended_by_the_system_once_empty(node, kh_tree):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    user = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
+    overdue = live_meeting(node, kh_tree.district, [kh_tree.commune], status=MeetingStatus.LIVE,
+                           starts_in=-dt.timedelta(hours=4))
+    occupied = live_meeting(node, kh_tree.district, [kh_tree.other_commune],
+                            status=MeetingStatus.LIVE)
+    running = live_meeting(node, kh_tree.district, [kh_tree.commune],
+                           starts_in=-dt.timedelta(minutes=30))
+    grant = joining.grant_by_login(occupied.meeting, occupied.host_endpoint, actor=user)
+    # Still connected when its end has long passed.
+    Meeting.objects.filter(pk=occupied.meeting.pk).update(
+        starts_at=overdue.meeting.starts_at, ends_at=overdue.meeting.ends_at
+    )
+    assert control.end_overdue_meetings() == [overdue.meeting.pk]
+    overdue.meeting.refresh_from_db()
+    assert overdue.meeting.status == MeetingStatus.ENDED
+    assert AuditEvent.objects.filter(action="meeting.end", actor__isnull=True).count() == 1
+    joining.leave(grant.participation)
+    later = timezone.now() + dt.timedelta(minutes=1)
+    assert control.end_overdue_meetings(later) == [occupied.meeting.pk]
+    running.meeting.refresh_from_db()
+    assert running.meeting.status == MeetingStatus.ACCEPTED
