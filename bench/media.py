@@ -126,10 +126,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"baseline: idle Janus {idle:.2f} % of one core", flush=True)
         for size in args.sizes:
             plane = MediaPlane(network, janus.access, var_dir)
+            started = time.monotonic()
             try:
-                rows.append(run_size(size, plane, janus, pid, idle, args))
+                row = run_size(size, plane, janus, pid, idle, args)
             finally:
                 plane.close()
+            rows.append(row)
+            print(f"N={size}: Janus {row['cpu']:.2f} % of a core for {row['streams']} streams, "
+                  f"join → seen {ms(row['seen_by_others'])} ms "
+                  f"({time.monotonic() - started:.0f} s)", flush=True)
     finally:
         janus.stop(kill=True)
         network.delete()
