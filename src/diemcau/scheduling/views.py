@@ -32,6 +32,7 @@ from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
+from diemcau.media.views import live_context
 from diemcau.rulebooks import active_rulebook
 from diemcau.web.pagination import paginate
 from diemcau.web.service_calls import call_service, no_store
@@ -223,6 +224,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reply": reply_state(meeting, rulebook),
             "is_revocation_victim": meeting.status == MeetingStatus.REVOKED,
             "priority_article": rulebook.cite(rulebook.priority.article),
+            **live_context(user, meeting),
         },
     )
     return no_store(response) if show_code else response

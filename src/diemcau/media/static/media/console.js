@@ -1,0 +1,199 @@
+// The host console: the state of the meeting as pushed over ws/live/meetings/<id>/ on every
+// change, and the controls, each an action on the same socket (the services check rights and
+// rules; a refusal comes back with its article).
+(function () {
+  "use strict";
+  var L = window.DiemcauLive;
+  var root = document.getElementById("host-console");
+  if (!root || !L) return;
+  var t = L.t;
+  var el = L.el;
+  var icon = L.icon;
+  var state = JSON.parse(document.getElementById("live-state").textContent);
+  var doneTimer = null;
+
+  var STATUS_COLOURS = { accepted: "primary", live: "success", ended: "secondary" };
+
+  function showError(error) {
+    var box = document.getElementById("console-error");
+    box.querySelector("span").textContent = L.errorText(error);
+    box.classList.toggle("d-none", !error);
+  }
+
+  function showDone(text) {
+    var box = document.getElementById("console-done");
+    box.textContent = text;
+    box.classList.remove("d-none");
+    if (doneTimer) window.clearTimeout(doneTimer);
+    doneTimer = window.setTimeout(function () { box.classList.add("d-none"); }, 2500);
+  }
+
+  function act(action, data, button) {
+    if (button) button.disabled = true;
+    return socket.call(action, data).then(function (result) {
+      showError(null);
+      showDone(t("done"));
+      return result;
+    }, function (error) {
+      showError(error);
+      return null;
+    }).finally(function () {
+      if (button) button.disabled = false;
+    });
+  }
+
+  // ------------------------------------------------------------------ drawing
+
+  function button(label, iconName, colour, onClick, extra, withText) {
+    return el("button", Object.assign({
+      type: "button", class: "btn btn-sm btn-" + colour, title: label, "aria-label": label, onclick: onClick,
+    }, extra || {}), [icon(iconName), withText ? " " + label : null]);
+  }
+
+  function participantRow(p) {
+    var meeting = state.meeting;
+    var spotlit = meeting.spotlight === p.janus_id;
+    var name = el("div", { class: "participant-name" }, [
+      el("div", {}, [
+        el("span", { class: "endpoint-name", text: p.endpoint }), " ",
+        p.is_host ? el("span", { class: "badge text-bg-primary", text: t("host") }) : null, " ",
+        spotlit ? el("span", { class: "badge text-bg-info", title: t("spotlight") }, [icon("star-fill"), " ", t("spotlight")]) : null,
+      ]),
+      el("div", { class: "small text-body-secondary", text: p.agency }),
+      !p.connected ? el("div", { class: "small text-warning-emphasis", text: t("connecting_endpoint") + "…" }) : null,
+    ]);
+    var detail = [];
+    if (p.rtt_ms !== null && p.rtt_ms !== undefined) detail.push(p.rtt_ms + " ms");
+    if (p.loss_percent !== null && p.loss_percent !== undefined) detail.push(p.loss_percent + " %");
+    if (p.bitrate_kbps !== null && p.bitrate_kbps !== undefined) detail.push(p.bitrate_kbps + " kb/s");
+    var facts = el("div", { class: "participant-facts d-flex flex-wrap align-items-center gap-1" }, [
+      el("span", { class: "badge text-bg-" + (p.audio_muted ? "secondary" : "success"), "data-muted": p.audio_muted ? "true" : "false" },
+        [icon(p.audio_muted ? "mic-mute-fill" : "mic-fill"), " ", p.audio_muted ? t("muted") : t("unmuted")]),
+      el("span", { class: "badge " + (p.video_muted ? "text-bg-secondary" : "text-bg-light border"), title: p.video_muted ? t("camera_off") : "" },
+        [icon(p.video_muted ? "camera-video-off" : "camera-video")]),
+      el("span", { class: "badge text-bg-" + (L.QUALITY_COLOURS[p.quality] || "secondary"), "data-quality": p.quality, title: detail.join(" · ") },
+        [icon("reception-4"), " ", p.quality_label]),
+      detail.length ? el("span", { class: "small text-body-secondary text-nowrap", text: detail.join(" · ") }) : null,
+      el("span", { class: "badge text-bg-light border", "data-attendees": p.attendee_count === null ? "" : String(p.attendee_count), title: t("attendees") },
+        [icon("people"), " ", p.attendee_count === null ? "—" : String(p.attendee_count)]),
+      p.has_floor ? el("span", { class: "small text-success fw-semibold", text: t("speaking") }) : null,
+      p.hand_raised_at ? el("span", { class: "small text-warning-emphasis" }, [icon("hand-index-thumb"), " ", t("raise_hand")]) : null,
+    ]);
+    var actions = el("div", { class: "btn-group participant-actions", role: "group" }, [
+      p.audio_muted
+        ? button(t("give_floor"), "mic", "outline-success", function (e) { act("give_floor", { participation: p.id }, e.currentTarget); }, { "data-do": "give_floor" }, true)
+        : button(t("mute"), "mic-mute", "outline-secondary", function (e) { act("mute", { participation: p.id }, e.currentTarget); }, { "data-do": "mute" }, true),
+      spotlit
+        ? button(t("spotlight_off"), "star-fill", "info", function (e) { act("spotlight", { participation: null }, e.currentTarget); }, { "data-do": "spotlight_off" })
+        : button(t("spotlight"), "star", "outline-info", function (e) { act("spotlight", { participation: p.id }, e.currentTarget); }, { "data-do": "spotlight" }),
+      button(t("kick"), "person-x", "outline-danger", function (e) {
+        if (window.confirm(t("confirm_kick", { name: p.endpoint }))) act("kick", { participation: p.id }, e.currentTarget);
+      }, { "data-do": "kick" }),
+    ]);
+    return el("li", { "data-participation": String(p.id), class: "list-group-item participant" + (p.has_floor ? " has-floor" : "") }, [
+      name, facts, actions,
+    ]);
+  }
+
+  function render() {
+    var meeting = state.meeting;
+    var status = document.getElementById("meeting-status");
+    status.className = "badge text-bg-" + (STATUS_COLOURS[meeting.status] || "secondary");
+    status.textContent = meeting.status_label;
+    status.setAttribute("data-status", meeting.status);
+    var connected = state.participants.filter(function (p) { return p.connected; }).length;
+    document.getElementById("connected-count").textContent = connected + " / " + meeting.invited;
+    document.getElementById("locked-badge").classList.toggle("d-none", !meeting.locked);
+    document.getElementById("recording-badge").classList.toggle("d-none", !meeting.recording);
+
+    var open = meeting.status === "accepted" || meeting.status === "live";
+    root.querySelectorAll("[data-action]").forEach(function (b) { b.disabled = !open; });
+    root.querySelector("[data-action=start]").classList.toggle("d-none", meeting.status !== "accepted");
+    var lock = root.querySelector("[data-action=lock]");
+    lock.querySelector("span").textContent = meeting.locked ? t("unlock") : t("lock");
+    lock.querySelector("i").className = "bi bi-" + (meeting.locked ? "unlock" : "lock");
+    var record = root.querySelector("[data-action=record]");
+    record.querySelector("span").textContent = meeting.recording ? t("record_stop") : t("record_start");
+    var refusal = document.getElementById("record-refusal");
+    if (!meeting.recording_allowed && !meeting.recording) {
+      record.disabled = true;
+      document.getElementById("record-wrap").title = meeting.recording_refusal;
+      refusal.querySelector("span").textContent = meeting.recording_refusal;
+      refusal.classList.remove("d-none");
+    } else {
+      document.getElementById("record-wrap").removeAttribute("title");
+      refusal.classList.add("d-none");
+    }
+    document.getElementById("incident-count").textContent = meeting.open_incidents ? "(" + meeting.open_incidents + ")" : "";
+
+    var body = document.getElementById("participants");
+    body.textContent = "";
+    if (!state.participants.length) {
+      body.appendChild(el("li", { class: "list-group-item text-body-secondary", text: t("no_one") }));
+    }
+    state.participants.forEach(function (p) { body.appendChild(participantRow(p)); });
+
+    var byId = {};
+    state.participants.forEach(function (p) { byId[p.id] = p; });
+    var queue = document.getElementById("queue");
+    queue.textContent = "";
+    document.getElementById("queue-count").textContent = String(state.queue.length);
+    if (!state.queue.length) {
+      queue.appendChild(el("li", { class: "list-group-item text-body-secondary queue-empty", text: t("queue_empty") }));
+    }
+    state.queue.forEach(function (id) {
+      var p = byId[id];
+      if (!p) return;
+      queue.appendChild(el("li", { class: "list-group-item", "data-participation": String(id) }, [
+        el("span", { class: "queue-name" }, [el("span", { class: "font-monospace fw-semibold", text: p.endpoint }), el("div", { class: "small text-body-secondary", text: p.agency })]),
+        el("div", { class: "btn-group" }, [
+          button(t("give_floor"), "mic", "success", function (e) { act("give_floor", { participation: id }, e.currentTarget); }, { "data-do": "give_floor" }, true),
+          button(t("lower"), "x-lg", "outline-secondary", function (e) { act("lower_hand", { participation: id }, e.currentTarget); }, { "data-do": "lower_hand" }, true),
+        ]),
+      ]));
+    });
+  }
+
+  // ------------------------------------------------------------------ controls
+
+  root.querySelector("[data-action=start]").addEventListener("click", function (e) { act("start", {}, e.currentTarget); });
+  root.querySelector("[data-action=mute_all]").addEventListener("click", function (e) {
+    if (window.confirm(t("confirm_mute_all"))) act("mute_all", {}, e.currentTarget);
+  });
+  root.querySelector("[data-action=lock]").addEventListener("click", function (e) {
+    act("lock", { locked: !state.meeting.locked }, e.currentTarget);
+  });
+  root.querySelector("[data-action=record]").addEventListener("click", function (e) {
+    act("record", { on: !state.meeting.recording }, e.currentTarget);
+  });
+  root.querySelector("[data-action=end]").addEventListener("click", function (e) {
+    if (window.confirm(t("confirm_end"))) act("end", {}, e.currentTarget);
+  });
+  document.getElementById("escalate-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = document.getElementById("escalate-text");
+    act("escalate", { description: text.value }, event.submitter).then(function (result) {
+      if (!result) return;
+      text.value = "";
+      showDone(t("incident_sent"));
+    });
+  });
+  document.querySelector("#console-error .btn-close").addEventListener("click", function () { showError(null); });
+
+  // ------------------------------------------------------------------ live
+
+  var socket = new L.LiveSocket(root.dataset.wsPath, {
+    open: function () { document.getElementById("socket-dot").classList.add("on"); },
+    message: function (message) {
+      if (message.type === "state") {
+        state = message;
+        render();
+      }
+    },
+    close: function (event) {
+      document.getElementById("socket-dot").classList.remove("on");
+      if (event.code === 4403) showError({ message: t("forbidden") });
+    },
+  });
+  render();
+})();

@@ -1,0 +1,97 @@
+// The operator console: every live meeting, each node's load against its capacity, the poor
+// connections and the open incidents, redrawn from ws/live/operator/ on every change.
+(function () {
+  "use strict";
+  var L = window.DiemcauLive;
+  var root = document.getElementById("operator-console");
+  if (!root || !L) return;
+  var t = L.t;
+  var el = L.el;
+  var labels = document.getElementById("load-labels").content;
+  var MEETINGS_LABEL = labels.querySelector("[data-meetings]").textContent;
+  var ENDPOINTS_LABEL = labels.querySelector("[data-endpoints]").textContent;
+
+  function consoleUrl(id) {
+    return root.dataset.consoleUrl.replace("/0/", "/" + id + "/");
+  }
+
+  function time(iso) {
+    if (!iso) return "";
+    // Shown in the site's time zone (Asia/Ho_Chi_Minh), like every time on the pages.
+    return new Date(iso).toLocaleTimeString("en-GB", {
+      timeZone: root.dataset.timeZone || undefined, hour: "2-digit", minute: "2-digit", hour12: false,
+    });
+  }
+
+  function bar(label, value, max, percent) {
+    var colour = percent >= 80 ? "danger" : percent >= 60 ? "warning" : "success";
+    return el("div", { class: "mb-2" }, [
+      el("div", { class: "d-flex justify-content-between small" }, [el("span", { text: label }), el("span", { text: value + " / " + max + " (" + percent + " %)" })]),
+      el("div", { class: "progress load-bar", role: "progressbar", "aria-label": label, "aria-valuenow": String(percent), "aria-valuemin": "0", "aria-valuemax": "100" }, [
+        el("div", { class: "progress-bar bg-" + colour, style: "width: " + Math.min(100, percent) + "%" }),
+      ]),
+    ]);
+  }
+
+  function empty(text, colspan) {
+    return colspan ? el("tr", {}, [el("td", { colspan: String(colspan), class: "text-body-secondary", text: text })])
+      : el("li", { class: "list-group-item text-body-secondary", text: text });
+  }
+
+  function render(data) {
+    document.getElementById("overview-at").textContent = time(data.at);
+    document.getElementById("meeting-count").textContent = String(data.meetings.length);
+    var meetings = document.getElementById("meetings");
+    meetings.textContent = "";
+    if (!data.meetings.length) meetings.appendChild(empty(t("no_live"), 5));
+    data.meetings.forEach(function (m) {
+      meetings.appendChild(el("tr", { "data-meeting": String(m.id) }, [
+        el("td", {}, [el("div", { class: "fw-semibold", text: m.title }), el("div", { class: "small text-body-secondary", text: m.host })]),
+        el("td", { class: "small text-nowrap", text: time(m.starts_at) + "–" + time(m.ends_at) }),
+        el("td", { class: "font-monospace small", text: m.node || "—" }),
+        el("td", { class: "text-center" }, [el("span", { class: "badge text-bg-" + (m.connected ? "success" : "secondary"), "data-connected": String(m.connected), text: String(m.connected) })]),
+        el("td", { class: "text-end" }, [el("a", { class: "btn btn-sm btn-outline-primary", href: consoleUrl(m.id) }, [L.icon("sliders"), " ", t("open_console")])]),
+      ]));
+    });
+    var nodes = document.getElementById("nodes");
+    nodes.textContent = "";
+    data.nodes.forEach(function (n) {
+      nodes.appendChild(el("div", { class: "mb-3", "data-node": String(n.id) }, [
+        el("div", { class: "fw-semibold font-monospace mb-1" }, [
+          el("span", { class: "live-dot " + (n.health === "up" ? "on" : "") }), " ", n.name,
+        ]),
+        bar(MEETINGS_LABEL, n.live_meetings, n.max_meetings, n.meetings_percent),
+        bar(ENDPOINTS_LABEL, n.connected, n.max_endpoints, n.endpoints_percent),
+      ]));
+    });
+    var poor = document.getElementById("poor");
+    poor.textContent = "";
+    if (!data.poor.length) poor.appendChild(empty(t("no_poor")));
+    data.poor.forEach(function (p) {
+      var detail = [];
+      if (p.rtt_ms !== null) detail.push(p.rtt_ms + " ms");
+      if (p.loss_percent !== null) detail.push(Math.round(p.loss_percent * 10) / 10 + " %");
+      poor.appendChild(el("li", { class: "list-group-item d-flex flex-wrap justify-content-between gap-2" }, [
+        el("span", {}, [el("span", { class: "font-monospace fw-semibold", text: p.endpoint }), " · ", el("a", { href: consoleUrl(p.meeting), text: p.meeting_title })]),
+        el("span", { class: "badge text-bg-danger", text: detail.join(" · ") || t("quality_poor") }),
+      ]));
+    });
+    var incidents = document.getElementById("incidents");
+    incidents.textContent = "";
+    if (!data.incidents.length) incidents.appendChild(empty(t("no_incident")));
+    data.incidents.forEach(function (i) {
+      incidents.appendChild(el("li", { class: "list-group-item" }, [
+        el("div", { class: "d-flex justify-content-between gap-2" }, [el("strong", { text: "#" + i.id }), el("span", { class: "text-body-secondary", text: time(i.opened_at) })]),
+        el("div", { text: i.description }),
+        el("a", { href: consoleUrl(i.meeting), class: "small", text: i.meeting_title }),
+      ]));
+    });
+  }
+
+  new L.LiveSocket(root.dataset.wsPath, {
+    open: function () { document.getElementById("socket-dot").classList.add("on"); },
+    message: function (message) { if (message.type === "state") render(message); },
+    close: function () { document.getElementById("socket-dot").classList.remove("on"); },
+  });
+  render(JSON.parse(document.getElementById("live-overview").textContent));
+})();

@@ -1,0 +1,243 @@
+"""One live meeting in real browsers (Debian's Chromium through Playwright, with its fake
+camera and microphone) against a real Janus and the real ASGI server (uvicorn, WebSockets):
+
+* the host district's technician opens the host console;
+* a commune's technician passes the device check (camera, microphone level, live channel,
+  media server) and joins: the room shows its own picture, it enters muted (KH Đ11.6) and
+  the console shows it connected;
+* the commune asks to speak: the console's queue shows it; the host gives the floor: the room
+  says so and its microphone track is enabled; the host mutes it again: disabled again;
+* the commune reports its attendee count (R18) and its connection quality reaches the console;
+* the host removes it: the room says so.
+
+Screenshots of the room, the host console and the operator console at 1366 and 390 px go to
+/tmp/shots/. Never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from diemcau.core.roles import Role
+from diemcau.media.models import LeaveReason, Participation
+from diemcau.media.services import register_node
+from diemcau.scheduling.choices import Classification
+from diemcau.testing.factories import TEST_PASSWORD, UserFactory
+
+from .live_fixtures import live_meeting
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+SHOTS = Path("/tmp/shots")
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 900}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.janus,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason="Debian's chromium (/usr/bin/chromium) is not installed"),
+    pytest.mark.skipif(not os.access(settings.JANUS_BINARY, os.X_OK),
+                       reason="the janus Debian package is not installed (apt-get install janus)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[str]:
+    """uvicorn serving diemcau.asgi (pages and WebSockets) in a thread of this process, on
+    the test database; the in-memory channel layer is shared with it."""
+    uvicorn = pytest.importorskip("uvicorn")
+    port = _free_port()
+    config = uvicorn.Config("diemcau.asgi:application", host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="off", ws="websockets")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the test still reads the ORM.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def new_page(browser: Any, base: str, username: str, *, locale: str = "vi-VN") -> Any:
+    context = browser.new_context(locale=locale, viewport=LAPTOP)
+    context.grant_permissions(["camera", "microphone"], origin=base)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("form[action='/login/'] button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def shoot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size in (LAPTOP, PHONE):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(SHOTS / f"{name}-{size['width']}.png"), full_page=True)
+    page.set_viewport_size(LAPTOP)
+
+
+def wait_db(check: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the database never showed the expected state")
+        time.sleep(0.2)
+
+
+def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, use_rulebook,
+                                                         asgi_server, browser):
+    use_rulebook("khanh-hoa-2023")
+    operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department, username="dieuhanh")
+    node = register_node(janus_server.node_input("mcu-browser"), actor=operator)
+    live = live_meeting(node, kh_tree.district, [kh_tree.commune],
+                        classification=Classification.INTERNAL)
+    meeting = live.meeting
+    commune_endpoint = live.participants[0]
+    UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district, username="kythuat.nt")
+    UserFactory(role=Role.TECHNICIAN, agency=kh_tree.commune, username="kythuat.xh")
+    base = asgi_server
+
+    # -- the host's technician opens the console: nobody connected yet
+    console = new_page(browser, base, "kythuat.nt")
+    console.goto(f"{base}/live/meetings/{meeting.pk}/console/")
+    console.wait_for_selector("#socket-dot.on")
+    assert console.locator("#participants [data-participation]").count() == 0
+
+    # -- the host's own endpoint joins too (from a second tab), so the room has a main picture
+    host_room = console.context.new_page()
+    host_room.set_default_timeout(20_000)
+    host_room.goto(f"{base}/live/meetings/{meeting.pk}/join/")
+    host_room.wait_for_selector("[data-check=janus][data-state=success]")
+    host_room.click("#join-button")
+    host_room.wait_for_selector("#live-room[data-state=connected]")
+
+    # -- the commune's technician: device check, then the room
+    room = new_page(browser, base, "kythuat.xh")
+    room.goto(f"{base}/live/meetings/{meeting.pk}/join/")
+    room.wait_for_selector("[data-check=camera][data-state=success]")
+    room.wait_for_selector("[data-check=server][data-state=success], [data-check=server][data-state=warning]")
+    room.wait_for_selector("[data-check=janus][data-state=success], [data-check=janus][data-state=warning]")
+    # The fake microphone beeps: the level meter moves.
+    room.wait_for_selector("[data-check=mic][data-state=success]")
+    assert "Kiểm tra thiết bị" in room.title()
+    shoot(room, "device-check")
+    room.click("#join-button")
+    room.wait_for_url(f"**/live/meetings/{meeting.pk}/room/**")
+    room.wait_for_selector("#live-room[data-state=connected]")
+    # Own picture and the host's as the main picture.
+    room.wait_for_function("document.getElementById('self-video').videoWidth > 0")
+    room.wait_for_selector(f"#stage figure.is-main video")
+    room.wait_for_function(
+        "Array.from(document.querySelectorAll('#stage video')).some(v => v.videoWidth > 0)"
+    )
+    # KH Đ11.6: it enters muted, and its microphone track sends nothing.
+    assert room.get_attribute("#mic-state", "data-muted") == "true"
+    assert room.evaluate(
+        "document.getElementById('self-video').srcObject.getAudioTracks()"
+        ".every(t => !t.enabled)"
+    )
+
+    mine = Participation.objects.get(meeting=meeting, endpoint=commune_endpoint,
+                                     left_at__isnull=True)
+    wait_db(lambda: Participation.objects.filter(pk=mine.pk).exclude(audio_mid="").exists())
+    row = f"#participants [data-participation='{mine.pk}']"
+    console.wait_for_selector(row)
+    console.wait_for_selector(f"{row} [data-muted=true]")
+
+    # -- it asks to speak; the console's queue shows it; the host gives the floor
+    room.click("#hand-button")
+    console.wait_for_selector(f"#queue li[data-participation='{mine.pk}']")
+    room.wait_for_selector("#hand-button[data-raised=true]")
+    console.click(f"#queue li[data-participation='{mine.pk}'] [data-do=give_floor]")
+    room.wait_for_selector("#floor-banner:not(.d-none)")
+    assert "Bạn đang được phát biểu" in room.inner_text("#floor-banner")
+    room.wait_for_selector("#mic-state[data-muted=false]")
+    assert room.evaluate(
+        "document.getElementById('self-video').srcObject.getAudioTracks()"
+        ".every(t => t.enabled)"
+    )
+    console.wait_for_selector(f"{row}.has-floor [data-muted=false]")
+    assert console.locator("#queue li[data-participation]").count() == 0
+
+    # -- attendees and connection quality reach the console (R18)
+    room.fill("#attendees-input", "23")
+    room.click("#attendees-form button[type=submit]")
+    console.wait_for_selector(f"{row} [data-attendees='23']")
+    console.wait_for_selector(f"{row} [data-quality]:not([data-quality=unknown])", timeout=30_000)
+
+    shoot(room, "room")
+    shoot(console, "host-console")
+
+    # -- the host mutes it again
+    console.click(f"{row} [data-do=mute]")
+    room.wait_for_selector("#mic-state[data-muted=true]")
+    room.wait_for_selector("#floor-banner.d-none", state="attached")
+    assert room.evaluate(
+        "document.getElementById('self-video').srcObject.getAudioTracks()"
+        ".every(t => !t.enabled)"
+    )
+
+    # -- the operator's console shows the meeting with its two connections
+    overview = new_page(browser, base, "dieuhanh")
+    overview.goto(f"{base}/live/")
+    overview.wait_for_selector(f"#meetings tr[data-meeting='{meeting.pk}'] [data-connected='2']")
+    assert "mcu-browser" in overview.inner_text("#nodes")
+    shoot(overview, "operator-console")
+
+    # -- the host removes the commune's endpoint: the room says so
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.click(f"{row} [data-do=kick]")
+    room.wait_for_selector("#live-room[data-state=closed][data-closed-reason=kicked]")
+    assert room.is_visible("#room-ended")
+    wait_db(lambda: Participation.objects.get(pk=mine.pk).left_reason == LeaveReason.KICKED)
+    console.wait_for_selector(row, state="detached")
+    overview.wait_for_selector(f"#meetings tr[data-meeting='{meeting.pk}'] [data-connected='1']")

@@ -1,0 +1,485 @@
+"""Pages of the live meeting (R16–R18): the device check and the room of a participant (by
+login or by join link), the host console with its join links, the operator console, the
+grant as JSON for the room's script, and the attendance export.
+
+The consoles are drawn once from the same state dictionaries the WebSockets push on every
+change (`selectors`), so the page and the live updates never disagree. Views change nothing
+themselves: the grant and the join links are service calls (`joining`), and the host controls
+go over the console WebSocket to `control`.
+
+A meeting outside the user's scope is "not found" (404); a meeting the user sees but may not
+control is "forbidden" (403) on its console.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
+from diemcau.core.models import User
+from diemcau.directory.models import Endpoint
+from diemcau.scheduling.choices import MeetingStatus
+from diemcau.scheduling.models import Meeting
+from diemcau.scheduling.permissions import meetings_visible_to
+from diemcau.web.service_calls import call_service, no_store
+
+from . import joining, selectors
+from .forms import JoinLinkForm
+from .models import JoinLink, McuNode
+from .permissions import can_control, is_operator, joinable_endpoints
+
+OPEN_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)
+
+# ---------------------------------------------------------------- helpers
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _meeting(user: User, pk: int) -> Meeting:
+    related = ("host_agency", "host_endpoint__agency", "node")
+    return get_object_or_404(meetings_visible_to(user).select_related(*related), pk=pk)
+
+
+def _controlled_meeting(user: User, pk: int) -> Meeting:
+    meeting = _meeting(user, pk)
+    if not can_control(user, meeting):
+        raise Forbidden(_("Only the technicians of the controlling endpoint and the MCU "
+                          "operators may control this meeting."))
+    return meeting
+
+
+def _meeting_endpoints(meeting: Meeting) -> Any:
+    ids = set(meeting.participants.values_list("pk", flat=True))
+    if meeting.host_endpoint_id:
+        ids.add(meeting.host_endpoint_id)
+    return Endpoint.objects.filter(pk__in=ids)
+
+
+def _linkable_endpoints(user: User, meeting: Meeting) -> Any:
+    """The endpoints the user may hand a join link (the service checks it again)."""
+    if can_control(user, meeting):
+        return _meeting_endpoints(meeting)
+    return joinable_endpoints(user, meeting)
+
+
+def janus_ws_url(meeting: Meeting) -> str:
+    """Where browsers reach the meeting's media server (not a secret: every call needs a
+    one-off token from the grant)."""
+    from django.conf import settings
+
+    node: McuNode | None = meeting.node
+    return (node.ws_url if node else "") or settings.JANUS_PUBLIC_WS_URL
+
+
+def refusal_json(error: Exception) -> JsonResponse:
+    """A refused grant as JSON: the message, and the article for a rule (R20)."""
+    body: dict[str, Any] = {"ok": False, "message": str(error)}
+    if isinstance(error, RuleViolation):
+        body.update(message=error.message, article=error.article, field=error.field,
+                    code=error.code)
+        status = 422
+    elif isinstance(error, InvalidInput):
+        body.update(fields=error.errors)
+        status = 422
+    elif isinstance(error, InvalidTransition):
+        status = 409
+    else:
+        status = 403
+    return JsonResponse(body, status=status)
+
+
+def grant_json(given: joining.JoinGrant) -> JsonResponse:
+    response = JsonResponse({
+        "ok": True,
+        "participation": given.participation.pk,
+        "key": given.key,
+        "janus_token": given.janus_token,
+        "ws_url": given.ws_url,
+        "room_id": given.room_id,
+        "janus_id": given.janus_id,
+        "muted": given.participation.audio_muted,
+        "display": given.participation.display,
+    }, status=201)
+    no_store(response)
+    return response
+
+
+def _endpoint_from_body(request: HttpRequest) -> Endpoint:
+    try:
+        data = json.loads(request.body or b"{}") if request.content_type == "application/json" \
+            else request.POST
+        endpoint_id = int(data.get("endpoint") or 0)
+    except (ValueError, TypeError, AttributeError):
+        endpoint_id = 0
+    endpoint = Endpoint.objects.select_related("agency").filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise InvalidInput({"endpoint": [_("Choose the endpoint to connect.")]})
+    return endpoint
+
+
+# ---------------------------------------------------------------- the grant (JSON)
+
+
+@require_POST
+def grant_by_login(request: HttpRequest, pk: int) -> JsonResponse:
+    """A place in the live meeting for one endpoint the user may connect (CSRF-protected:
+    it acts with the session)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"ok": False, "message": _("Log in first.")}, status=403)
+    user = _user(request)
+    meeting = _meeting(user, pk)
+    try:
+        endpoint = _endpoint_from_body(request)
+        given = joining.grant_by_login(meeting, endpoint, actor=user)
+    except (RuleViolation, InvalidInput, InvalidTransition, PermissionDenied) as error:
+        return refusal_json(error)
+    return grant_json(given)
+
+
+@csrf_exempt  # no session is used: the link's token is the credential
+@require_POST
+def grant_by_link(request: HttpRequest, token: str) -> JsonResponse:
+    try:
+        given = joining.grant_by_link(token)
+    except (RuleViolation, InvalidInput, InvalidTransition, PermissionDenied) as error:
+        return refusal_json(error)
+    return grant_json(given)
+
+
+# ---------------------------------------------------------------- device check and room
+
+
+def _status_notice(meeting: Meeting) -> str:
+    if meeting.status in OPEN_STATUSES:
+        return ""
+    return _("This meeting is not open: it is %(status)s.") % {
+        "status": meeting.get_status_display()
+    }
+
+
+@login_required
+@require_GET
+def join_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """The device check before joining by login, with the choice of endpoint."""
+    user = _user(request)
+    meeting = _meeting(user, pk)
+    endpoints = list(joinable_endpoints(user, meeting).order_by("agency__path", "name"))
+    if not endpoints:
+        raise Forbidden(_("You may not connect any endpoint of this meeting."))
+    return render(request, "media/join_check.html", {
+        "meeting": meeting,
+        "endpoints": endpoints,
+        "chosen": next((e for e in endpoints if e.pk == meeting.host_endpoint_id), endpoints[0]),
+        "notice": _status_notice(meeting),
+        "janus_ws_url": janus_ws_url(meeting),
+        "grant_url": reverse("media:grant", args=[meeting.pk]),
+        "room_url": reverse("media:room", args=[meeting.pk]),
+        "back_url": reverse("scheduling:meeting_detail", args=[meeting.pk]),
+        "texts": script_texts(),
+    })
+
+
+def _link_or_error(request: HttpRequest, token: str) -> JoinLink | HttpResponse:
+    try:
+        return joining.link_from_token(token)
+    except PermissionDenied as error:
+        response = render(request, "media/link_invalid.html", {"message": str(error)},
+                          status=403)
+        return no_store(response)
+
+
+@require_GET
+def link_check(request: HttpRequest, token: str) -> HttpResponse:
+    """The device check of a join link (no login)."""
+    link = _link_or_error(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    meeting = Meeting.objects.select_related("node", "host_agency").get(pk=link.meeting_id)
+    endpoint = Endpoint.objects.select_related("agency").get(pk=link.endpoint_id)
+    response = render(request, "media/join_check.html", {
+        "meeting": meeting,
+        "endpoints": [endpoint],
+        "chosen": endpoint,
+        "link": link,
+        "notice": _status_notice(meeting),
+        "janus_ws_url": janus_ws_url(meeting),
+        "grant_url": reverse("media:link_grant", args=[token]),
+        "room_url": reverse("media:link_room", args=[token]),
+        "back_url": "",
+        "texts": script_texts(),
+    })
+    return no_store(response)
+
+
+def _room_context(meeting: Meeting, *, grant_url: str, check_url: str) -> dict[str, Any]:
+    return {
+        "meeting": meeting,
+        "grant_url": grant_url,
+        "check_url": check_url,
+        "ws_path": "/ws/live/participant/",
+        "texts": script_texts(),
+    }
+
+
+@login_required
+@require_GET
+def room(request: HttpRequest, pk: int) -> HttpResponse:
+    """The participant's room (by login); the script takes the grant made on the device check
+    page, or asks for a new one (a reload) for the endpoint in `?endpoint=`."""
+    user = _user(request)
+    meeting = _meeting(user, pk)
+    if not joinable_endpoints(user, meeting).exists():
+        raise Forbidden(_("You may not connect any endpoint of this meeting."))
+    return render(request, "media/room.html", _room_context(
+        meeting,
+        grant_url=reverse("media:grant", args=[meeting.pk]),
+        check_url=reverse("media:join", args=[meeting.pk]),
+    ))
+
+
+@require_GET
+def link_room(request: HttpRequest, token: str) -> HttpResponse:
+    link = _link_or_error(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    meeting = Meeting.objects.get(pk=link.meeting_id)
+    response = render(request, "media/room.html", _room_context(
+        meeting,
+        grant_url=reverse("media:link_grant", args=[token]),
+        check_url=reverse("media:link_check", args=[token]),
+    ) | {"link_endpoint": link.endpoint_id})
+    return no_store(response)
+
+
+# ---------------------------------------------------------------- host console
+
+
+def _links(user: User, meeting: Meeting) -> list[JoinLink]:
+    links = JoinLink.objects.filter(meeting=meeting).select_related("endpoint__agency")
+    if not can_control(user, meeting):
+        links = links.filter(endpoint__in=joinable_endpoints(user, meeting))
+    return list(links.order_by("-created_at"))
+
+
+def _console(request: HttpRequest, meeting: Meeting, *, form: JoinLinkForm | None = None,
+             new_link: str = "", status: int = 200) -> HttpResponse:
+    user = _user(request)
+    endpoints = _linkable_endpoints(user, meeting)
+    context = {
+        "meeting": meeting,
+        "state": selectors.live_state(meeting, user=user),
+        "link_form": form or JoinLinkForm(endpoints=endpoints),
+        "links": _links(user, meeting),
+        "new_link": new_link,
+        "now": timezone.now(),
+        "open": meeting.status in OPEN_STATUSES,
+        "texts": script_texts(),
+    }
+    response = render(request, "media/console.html", context, status=status)
+    return no_store(response) if new_link else response
+
+
+@login_required
+@require_GET
+def console(request: HttpRequest, pk: int) -> HttpResponse:
+    """The host console: connections, the speaking queue, the room's controls (live over
+    ws/live/meetings/<id>/) and the meeting's join links."""
+    meeting = _controlled_meeting(_user(request), pk)
+    return _console(request, meeting)
+
+
+@login_required
+@require_POST
+def link_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue a join link; its address is shown only in this response."""
+    user = _user(request)
+    meeting = _controlled_meeting(user, pk)
+    form = JoinLinkForm(request.POST, endpoints=_linkable_endpoints(user, meeting))
+    if not form.is_valid():
+        return _console(request, meeting, form=form, status=400)
+    outcome = call_service(request, form, lambda: joining.issue_join_link(
+        meeting, form.cleaned_data["endpoint"], actor=user,
+        valid_until=form.cleaned_data.get("valid_until"),
+    ))
+    if not outcome.ok or outcome.value is None:
+        return _console(request, meeting, form=form, status=400)
+    _, token = outcome.value
+    url = request.build_absolute_uri(reverse("media:link_check", args=[token]))
+    fresh = JoinLinkForm(endpoints=_linkable_endpoints(user, meeting))
+    return _console(request, meeting, form=fresh, new_link=url)
+
+
+@login_required
+@require_POST
+def link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    link = get_object_or_404(
+        JoinLink.objects.filter(meeting__in=meetings_visible_to(user)), pk=pk
+    )
+    meeting = _controlled_meeting(user, link.meeting_id)
+    try:
+        joining.revoke_join_link(link, actor=user)
+    except InvalidTransition as error:
+        messages.error(request, str(error))
+    except PermissionDenied as error:
+        raise Forbidden(str(error)) from error
+    else:
+        messages.success(request, _("The join link was revoked: it no longer opens the room."))
+    return redirect(reverse("media:console", args=[meeting.pk]) + "#links")
+
+
+# ---------------------------------------------------------------- operator console
+
+
+@login_required
+@require_GET
+def operator_console(request: HttpRequest) -> HttpResponse:
+    """Every live meeting, the nodes' load against capacity, poor connections and open
+    incidents, live over ws/live/operator/ (MCU operators only)."""
+    if not is_operator(_user(request)):
+        raise Forbidden(_("Only MCU operators see the operator console."))
+    return render(request, "media/operator.html", {
+        "overview": selectors.operator_overview_json(),
+        "texts": script_texts(),
+    })
+
+
+# ---------------------------------------------------------------- attendance (R18)
+
+
+@login_required
+@require_GET
+def attendance_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(_user(request), pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="diem-danh-phien-hop-{meeting.pk}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with the BOM
+    writer = csv.writer(response)
+    writer.writerow([_("Endpoint"), _("Agency"), _("First joined"), _("Last left"),
+                     _("Minutes connected"), _("Connections"), _("Attendees"),
+                     _("Still connected")])
+    for line in selectors.attendance(meeting):
+        writer.writerow([
+            line.endpoint, line.agency, _local(line.first_joined), _local(line.last_left),
+            round(line.connected_seconds / 60), line.connections,
+            "" if line.attendee_count is None else line.attendee_count,
+            _("yes") if line.still_connected else "",
+        ])
+    return response
+
+
+def _local(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else ""
+
+
+def live_context(user: User, meeting: Meeting) -> dict[str, Any]:
+    """What the meeting page shows of the live meeting: the join and console buttons, when
+    allowed, and the attendance (R18)."""
+    is_open = meeting.status in OPEN_STATUSES
+    lines = selectors.attendance(meeting)
+    return {
+        "live_may_join": is_open and joinable_endpoints(user, meeting).exists(),
+        "live_may_control": is_open and can_control(user, meeting),
+        "attendance": lines,
+        "attendance_shown": meeting.status in (*OPEN_STATUSES, MeetingStatus.ENDED)
+        or any(line.connections for line in lines),
+    }
+
+
+# ---------------------------------------------------------------- texts for the scripts
+
+
+def script_texts() -> dict[str, str]:
+    """The words the pages' scripts show, in the page's language (they go to the page as a
+    JSON block: the scripts hold no text of their own)."""
+    return {
+        "ok": _("OK"),
+        "failed": _("Failed"),
+        "checking": _("Checking…"),
+        "ms": _("%(ms)s ms"),
+        "camera_ok": _("Camera works"),
+        "camera_failed": _("No camera picture: %(reason)s"),
+        "mic_ok": _("Microphone works: speak and watch the level"),
+        "mic_failed": _("No microphone: %(reason)s"),
+        "mic_silent": _("The microphone hears nothing yet: speak to test it"),
+        "server_failed": _("The server's live channel does not answer"),
+        "janus_failed": _("The media server does not answer"),
+        "slow": _("slow"),
+        "joining": _("Joining…"),
+        "refused": _("Refused"),
+        "network_error": _("The server cannot be reached. Check the network and try again."),
+        "connecting": _("Connecting…"),
+        "connected": _("Connected"),
+        "reconnecting": _("Connection lost: reconnecting…"),
+        "forbidden": _("You may not open this console."),
+        "done": _("Done"),
+        "you": _("You"),
+        "host": _("Host"),
+        "muted": _("Microphone off"),
+        "unmuted": _("Microphone on"),
+        "camera_off": _("Camera off"),
+        "has_floor": _("You have the floor"),
+        "speaking": _("Has the floor"),
+        "raise_hand": _("Ask to speak"),
+        "lower_hand": _("Withdraw the request"),
+        "queue_position": _("You are number %(n)s in the speaking queue"),
+        "waiting_floor": _("Your microphone opens when the host gives you the floor."),
+        "locked": _("Locked"),
+        "recording": _("Recording"),
+        "main_picture": _("Main picture"),
+        "nobody": _("Waiting for the other endpoints…"),
+        "enable_sound": _("Turn the sound on"),
+        "left": _("You left the meeting."),
+        "kicked": _("The host removed this endpoint from the meeting."),
+        "ended": _("The meeting has ended."),
+        "lost": _("The connection to the meeting was lost."),
+        "replaced": _("This endpoint joined from another device: this page was disconnected."),
+        "join_again": _("Join again"),
+        "no_devices": _("Camera and microphone could not be opened: %(reason)s"),
+        "media_failed": _("The media server refused the connection: %(reason)s"),
+        "attendees_sent": _("Attendee count sent to the host"),
+        "quality_good": _("Good"),
+        "quality_fair": _("Fair"),
+        "quality_poor": _("Poor"),
+        "quality_unknown": _("Not measured yet"),
+        "connecting_endpoint": _("connecting"),
+        "mute": _("Mute"),
+        "give_floor": _("Give the floor"),
+        "lower": _("Decline"),
+        "spotlight": _("Main picture"),
+        "spotlight_off": _("Back to the automatic main picture"),
+        "kick": _("Remove"),
+        "confirm_kick": _("Remove %(name)s from the meeting?"),
+        "confirm_end": _("End the meeting for every endpoint? This cannot be undone."),
+        "confirm_mute_all": _("Mute every endpoint but the host's?"),
+        "lock": _("Lock"),
+        "unlock": _("Unlock"),
+        "record_start": _("Start recording"),
+        "record_stop": _("Stop recording"),
+        "no_one": _("No endpoint connected yet."),
+        "queue_empty": _("Nobody asked to speak."),
+        "attendees": _("Attendees"),
+        "incident_sent": _("Sent to the MCU operator as an incident."),
+        "no_live": _("No live meeting now."),
+        "no_poor": _("No poor connection."),
+        "no_incident": _("No open incident."),
+        "open_console": _("Console"),
+    }
