@@ -8,7 +8,8 @@ camera and microphone) against a real Janus and the real ASGI server (uvicorn, W
 * the commune asks to speak: the console's queue shows it; the host gives the floor: the room
   says so and its microphone track is enabled; the host mutes it again: disabled again;
 * the commune reports its attendee count (R18) and its connection quality reaches the console;
-* the host removes it: the room says so.
+* the host opens the session and escalates a problem: the operator's console shows it;
+* the host removes it: the room says so; the meeting page shows the attendance.
 
 Screenshots of the room, the host console and the operator console at 1366 and 390 px go to
 /tmp/shots/. Never downloads a browser.
@@ -234,6 +235,14 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     assert "mcu-browser" in overview.inner_text("#nodes")
     shoot(overview, "operator-console")
 
+    # -- the host opens the official session, and asks the operator for help: the operator's
+    #    console shows the incident at once
+    console.click("[data-action=start]")
+    console.wait_for_selector("#meeting-status[data-status=live]")
+    console.fill("#escalate-text", "Điểm cầu Xương Huân mất tiếng")
+    console.click("#escalate-form button[type=submit]")
+    overview.wait_for_selector("#incidents li:has-text('Điểm cầu Xương Huân mất tiếng')")
+
     # -- the host removes the commune's endpoint: the room says so
     console.once("dialog", lambda dialog: dialog.accept())
     console.click(f"{row} [data-do=kick]")
@@ -242,3 +251,9 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     wait_db(lambda: Participation.objects.get(pk=mine.pk).left_reason == LeaveReason.KICKED)
     console.wait_for_selector(row, state="detached")
     overview.wait_for_selector(f"#meetings tr[data-meeting='{meeting.pk}'] [data-connected='1']")
+
+    # -- the meeting page: the live buttons and the attendance (R18)
+    console.goto(f"{base}/meetings/{meeting.pk}/")
+    assert console.is_visible("[data-live=console]") and console.is_visible("[data-live=join]")
+    assert console.is_visible(f"#attendance [data-attendance='{commune_endpoint.pk}']")
+    shoot(console, "meeting-detail")

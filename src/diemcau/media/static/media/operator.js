@@ -47,8 +47,8 @@
     data.meetings.forEach(function (m) {
       meetings.appendChild(el("tr", { "data-meeting": String(m.id) }, [
         el("td", {}, [el("div", { class: "fw-semibold", text: m.title }), el("div", { class: "small text-body-secondary", text: m.host })]),
-        el("td", { class: "small text-nowrap", text: time(m.starts_at) + "–" + time(m.ends_at) }),
-        el("td", { class: "font-monospace small", text: m.node || "—" }),
+        el("td", { class: "small text-nowrap d-none d-sm-table-cell", text: time(m.starts_at) + "–" + time(m.ends_at) }),
+        el("td", { class: "font-monospace small d-none d-md-table-cell", text: m.node || "—" }),
         el("td", { class: "text-center" }, [el("span", { class: "badge text-bg-" + (m.connected ? "success" : "secondary"), "data-connected": String(m.connected), text: String(m.connected) })]),
         el("td", { class: "text-end" }, [el("a", { class: "btn btn-sm btn-outline-primary", href: consoleUrl(m.id) }, [L.icon("sliders"), " ", t("open_console")])]),
       ]));
