@@ -252,6 +252,27 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     console.wait_for_selector(row, state="detached")
     overview.wait_for_selector(f"#meetings tr[data-meeting='{meeting.pk}'] [data-connected='1']")
 
+    # -- the host issues a join link for the commune's room computer, which joins without an
+    #    account: the link is shown once, the device check and the room work the same
+    console.select_option("#id_endpoint", str(commune_endpoint.pk))
+    console.click("form[action$='/links/'] button[type=submit]")
+    link_url = console.inner_text("[data-new-link]").strip()
+    assert "/j/" in link_url
+    anonymous = browser.new_context(locale="vi-VN", viewport=LAPTOP)
+    anonymous.grant_permissions(["camera", "microphone"], origin=base)
+    room_pc = anonymous.new_page()
+    room_pc.set_default_timeout(20_000)
+    room_pc.goto(link_url)
+    room_pc.wait_for_selector("[data-check=janus][data-state=success]")
+    room_pc.click("#join-button")
+    room_pc.wait_for_url("**/room/**")
+    room_pc.wait_for_selector("#live-room[data-state=connected]")
+    console.goto(f"{base}/live/meetings/{meeting.pk}/console/")
+    again = Participation.objects.get(meeting=meeting, endpoint=commune_endpoint,
+                                      left_at__isnull=True)
+    assert again.user_id is None and again.join_link_id is not None
+    console.wait_for_selector(f"#participants [data-participation='{again.pk}']")
+
     # -- the meeting page: the live buttons and the attendance (R18)
     console.goto(f"{base}/meetings/{meeting.pk}/")
     assert console.is_visible("[data-live=console]") and console.is_visible("[data-live=join]")
