@@ -304,8 +304,10 @@ class ParticipantConsumer(_LiveConsumer):
         )
 
     def _leave(self, content: dict[str, Any]) -> None:
+        # A page whose media server went away says so: the attendance shows a lost line.
+        reason = LeaveReason.LOST if content.get("reason") == "lost" else LeaveReason.LEFT
         me = self._me()
-        joining.leave(me, reason=LeaveReason.LEFT)
+        joining.leave(me, reason=reason)
         joining.kick_from_janus(me)
 
     ACTIONS: dict[str, Callable[[ParticipantConsumer, dict[str, Any]], None]] = {

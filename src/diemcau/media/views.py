@@ -451,6 +451,7 @@ def script_texts() -> dict[str, str]:
         "kicked": _("The host removed this endpoint from the meeting."),
         "ended": _("The meeting has ended."),
         "lost": _("The connection to the meeting was lost."),
+        "rejoining": _("Joining again in %(n)s s…"),
         "replaced": _("This endpoint joined from another device: this page was disconnected."),
         "join_again": _("Join again"),
         "no_devices": _("Camera and microphone could not be opened: %(reason)s"),

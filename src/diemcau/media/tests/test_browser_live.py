@@ -29,6 +29,7 @@ import pytest
 from django.conf import settings
 
 from diemcau.core.roles import Role
+from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation
 from diemcau.media.services import register_node
 from diemcau.scheduling.choices import Classification
@@ -75,7 +76,7 @@ def asgi_server(transactional_db: None) -> Iterator[str]:
     uvicorn = pytest.importorskip("uvicorn")
     port = _free_port()
     config = uvicorn.Config("diemcau.asgi:application", host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="off", ws="websockets")
+                            log_level="warning", lifespan="off", ws="websockets-sansio")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -278,3 +279,32 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     assert console.is_visible("[data-live=console]") and console.is_visible("[data-live=join]")
     assert console.is_visible(f"#attendance [data-attendance='{commune_endpoint.pk}']")
     shoot(console, "meeting-detail")
+
+
+def test_a_room_page_comes_back_by_itself_after_janus_restarts(janus_factory, kh_tree,
+                                                                use_rulebook, asgi_server,
+                                                                browser):
+    use_rulebook("khanh-hoa-2023")
+    janus = janus_factory()
+    operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department)
+    node = register_node(janus.node_input("mcu-restart"), actor=operator)
+    live = live_meeting(node, kh_tree.district, [kh_tree.commune],
+                        classification=Classification.INTERNAL)
+    UserFactory(role=Role.TECHNICIAN, agency=kh_tree.commune, username="kythuat.cr")
+    room = new_page(browser, asgi_server, "kythuat.cr")
+    room.goto(f"{asgi_server}/live/meetings/{live.meeting.pk}/join/")
+    room.wait_for_selector("[data-check=janus][data-state=success]")
+    room.click("#join-button")
+    room.wait_for_selector("#live-room[data-state=connected]")
+    first = Participation.objects.get(meeting=live.meeting, left_at__isnull=True)
+
+    janus.stop(kill=True)  # the media server dies mid-meeting
+    room.wait_for_selector("#live-room[data-state=closed][data-closed-reason=lost]")
+    wait_db(lambda: Participation.objects.filter(pk=first.pk, left_reason="lost").exists())
+    janus.start()
+    # The page tries again on its own (a 409 while Janus was down), and is back in the room.
+    room.wait_for_selector("#live-room[data-state=connected]", timeout=60_000)
+    again = Participation.objects.get(meeting=live.meeting, left_at__isnull=True)
+    assert again.pk != first.pk and again.joined_at is not None
+    assert [line.connections for line in selectors.attendance(live.meeting)
+            if line.endpoint_id == live.participants[0].pk] == [2]

@@ -229,7 +229,12 @@
           iceServers: [],  // no public STUN server: the machines may be offline
           success: attachPublisher,
           error: function (error) {
-            if (!finished) showError(t("media_failed", { reason: String(error) }));
+            // The media server went away (a restart, a broken line): leave cleanly and come
+            // back on our own, as a room PC without anyone at the keyboard must.
+            if (finished) return;
+            showError(t("media_failed", { reason: String(error) }));
+            if (live) live.send({ action: "leave", reason: "lost" });
+            finish("lost");
           },
           destroyed: function () { /* our own hang-up */ },
         });
@@ -481,6 +486,27 @@
     setConnection("secondary", t(texts[reason] || "ended"));
     ["hand-button", "leave-button"].forEach(function (id) { document.getElementById(id).disabled = true; });
     document.getElementById("stage").classList.add("is-closed");
+    if (reason === "lost") rejoinLater();
+  }
+
+  // A lost connection joins again by itself, waiting longer after each failed try (5 s,
+  // 10 s … 60 s) so a node that is restarting is not flooded; kicked, ended and replaced
+  // connections never come back on their own.
+  var REJOIN_KEY = "diemcau-rejoin-delay";
+
+  function rejoinLater() {
+    var delay = Number(window.sessionStorage.getItem(REJOIN_KEY) || 5);
+    window.sessionStorage.setItem(REJOIN_KEY, String(Math.min(delay * 2, 60)));
+    var left = delay;
+    var text = document.getElementById("ended-text");
+    var base = text.textContent;
+    var tick = function () {
+      text.textContent = base + " " + t("rejoining", { n: left });
+      if (left <= 0) { window.location.reload(); return; }
+      left -= 1;
+      window.setTimeout(tick, 1000);
+    };
+    tick();
   }
 
   // ------------------------------------------------------------------ buttons
@@ -523,8 +549,14 @@
       setConnection("danger", t("refused"));
       showError(L.errorText(given));
       document.getElementById("hand-button").disabled = true;
+      // While rejoining, a media server still restarting (409) is tried again later; a
+      // refusal (403, 422) is final.
+      if (window.sessionStorage.getItem(REJOIN_KEY) && given && given.status === 409) {
+        finish("lost");
+      }
       return;
     }
+    window.sessionStorage.removeItem(REJOIN_KEY);
     grant = given;
     document.getElementById("me-display").textContent = given.display || "";
     connectBackend();
