@@ -28,7 +28,8 @@ from .permissions import meetings_visible_to
 
 REASON_ACTIONS = {"meeting.refuse", "meeting.cancel", "meeting.revoke"}
 # Actions whose label already names the status they lead to (no badge needed).
-STATE_ACTIONS = {"meeting.submit", "meeting.accept", *REASON_ACTIONS}
+STATE_ACTIONS = {"meeting.submit", "meeting.accept", "meeting.start", "meeting.end",
+                 *REASON_ACTIONS}
 
 
 def _history_label(action: str) -> str:
@@ -42,6 +43,9 @@ def _history_label(action: str) -> str:
         "meeting.cancel": _("Cancelled"),
         "meeting.revoke": _("Code revoked"),
         "meeting.reply_overdue": _("Reply deadline missed"),
+        "meeting.start": _("Session started"),
+        "meeting.end": _("Meeting ended"),
+        "live.mute_all": _("Every microphone muted by the host"),
     }
     return labels.get(action, action)
 
