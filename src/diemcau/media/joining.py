@@ -222,13 +222,36 @@ def _grant(
     return grant
 
 
+# Endpoints may connect this long before the first technical check (or the rehearsal, or the
+# session when there is neither), to set up their room.
+JOIN_OPENS_BEFORE = dt.timedelta(minutes=30)
+
+
+def room_opens_at(meeting: Meeting) -> dt.datetime:
+    """When endpoints may first connect: the first technical check runs in the real room
+    (R15), so the room opens a little before it."""
+    first = min(
+        [meeting.starts_at]
+        + ([meeting.rehearsal_starts_at] if meeting.rehearsal_starts_at else [])
+        + list(meeting.checks.values_list("due_at", flat=True)[:50])
+    )
+    return first - JOIN_OPENS_BEFORE
+
+
 def _check_may_enter(meeting: Meeting, endpoint: Endpoint) -> None:
     """The meeting is open to this endpoint now; R20 for state-secret meetings."""
     if meeting.status not in (MeetingStatus.ACCEPTED, MeetingStatus.LIVE):
         raise InvalidTransition(_("This meeting is not open: it is %(status)s.")
                                 % {"status": meeting.get_status_display()})
-    if meeting.ends_at + LINK_GRACE_AFTER_END <= timezone.now():
+    now = timezone.now()
+    if meeting.ends_at + LINK_GRACE_AFTER_END <= now:
         raise InvalidTransition(_("This meeting is over."))
+    opens = room_opens_at(meeting)
+    if now < opens:
+        raise InvalidTransition(
+            _("The meeting room opens at %(time)s, before the first technical check.")
+            % {"time": timezone.localtime(opens).strftime("%H:%M %d/%m/%Y")}
+        )
     if not _in_meeting(meeting, endpoint):
         raise PermissionDenied("join", _("This endpoint is not in the meeting."))
     if endpoint.status != EndpointStatus.APPROVED:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from diemcau.core import calendar
+from diemcau.core.errors import RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.media.models import McuNode
 from diemcau.rulebooks import active_rulebook
 
-from .choices import MeetingType, Recurrence
+from .choices import MeetingType, Recurrence, Urgency
 from .models import Meeting
 from .services.approval import accept_meeting
 from .services.registration import MeetingInput, create_meeting, create_series
@@ -58,6 +60,21 @@ def load_meetings(*, province: Agency, office_agency: Agency, operator: User, of
         actor=operator,
     )
     accept_meeting(accepted, actor=operator)
+    # A meeting open right now, so the live pages can be tried at once: an emergency meeting
+    # (KH Đ12.2: no lead time) accepted by the operator; its room opens with the first join.
+    now_input = _input(
+        office_agency,
+        timezone.localtime().replace(second=0, microsecond=0) + dt.timedelta(minutes=5),
+        "Họp khẩn ứng phó mưa lũ (họp thử kết nối)",
+        [e for e in approved if e.agency_id != office_agency.pk],
+    )
+    now_input.urgency = Urgency.EMERGENCY
+    now_input.emergency_reason = "Mưa lớn, nguy cơ ngập lụt (dữ liệu mẫu)"
+    try:
+        with transaction.atomic():
+            accept_meeting(create_meeting(now_input, actor=office), actor=operator)
+    except RuleViolation:
+        pass  # a rulebook with a lead time even for emergencies (ĐN Đ11.2a): not in its demo
     series_input = _input(office_agency, _at(4, 14), "Giao ban tuần", [], hours=1)
     series_input.meeting_type = MeetingType.BRIEFING
     create_series(

@@ -304,3 +304,22 @@ def test_overdue_meetings_are_ended_by_the_system_once_empty(node, kh_tree):
     assert control.end_overdue_meetings(later) == [occupied.meeting.pk]
     running.meeting.refresh_from_db()
     assert running.meeting.status == MeetingStatus.ACCEPTED
+
+
+def test_the_room_opens_shortly_before_the_first_check(node, kh_tree):
+    import datetime as dt
+
+    from diemcau.scheduling.choices import WindowKind
+    from diemcau.scheduling.models import TechnicalCheck
+
+    later = live_meeting(node, kh_tree.district, [kh_tree.commune],
+                         starts_in=dt.timedelta(hours=5))
+    user = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
+    with pytest.raises(InvalidTransition, match="opens at"):
+        joining.grant_by_login(later.meeting, later.host_endpoint, actor=user)
+    # A technical check due 20 minutes from now opens it (KH: checks in the real room).
+    TechnicalCheck.objects.create(
+        meeting=later.meeting, endpoint=later.host_endpoint, kind=WindowKind.SESSION,
+        due_at=later.meeting.starts_at - dt.timedelta(hours=4, minutes=40),
+    )
+    assert joining.grant_by_login(later.meeting, later.host_endpoint, actor=user).room_id
