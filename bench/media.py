@@ -241,17 +241,9 @@ def run_size(size: int, plane: Any, janus: Any, pid: int, idle: float,
     }
 
 
-def settle(media: Any, feed: int, quiet: float = 1.0) -> float:
-    """When the last sound frame of `feed` arrived, once none came for `quiet` seconds."""
-    deadline = time.monotonic() + 15
-    count = media.frames(feed, "audio")
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        again = media.frames(feed, "audio")
-        if again == count:
-            return float(media.stats()[feed]["audio"].last_at)
-        count = again
-    raise RuntimeError("the sound did not stop after the mute")
+def settle(media: Any, feed: int) -> float:
+    """When the last sound frame of `feed` arrived, once none came for a second."""
+    return float(media.wait_quiet(feed, "audio", quiet=1.0, timeout=15).last_at)
 
 
 def ms(seconds: float) -> str:

@@ -71,6 +71,7 @@ class GrantOut(Schema):
     room_id: int
     janus_id: int
     muted: bool
+    display: str
 
 
 def _user(request: HttpRequest) -> User:
@@ -134,15 +135,7 @@ def grant(request: HttpRequest, meeting_id: int, payload: GrantIn) -> Status[Any
     meeting = _meeting(request, meeting_id)
     endpoint = _endpoint_of(meeting, payload.endpoint)
     given = joining.grant_by_login(meeting, endpoint, actor=_user(request))
-    return Status(201, {
-        "participation": given.participation.pk,
-        "key": given.key,
-        "janus_token": given.janus_token,
-        "ws_url": given.ws_url,
-        "room_id": given.room_id,
-        "janus_id": given.janus_id,
-        "muted": given.participation.audio_muted,
-    })
+    return Status(201, given.as_json())
 
 
 @router.get("/live/overview", response=responses({200: dict[str, Any]}))

@@ -183,6 +183,19 @@ class JoinGrant:
     def janus_id(self) -> int:
         return self.participation.janus_id
 
+    def as_json(self) -> dict[str, object]:
+        """What the joining page (or an API client) receives."""
+        return {
+            "participation": self.participation.pk,
+            "key": self.key,
+            "janus_token": self.janus_token,
+            "ws_url": self.ws_url,
+            "room_id": self.room_id,
+            "janus_id": self.janus_id,
+            "muted": self.participation.audio_muted,
+            "display": self.participation.display,
+        }
+
 
 def grant_by_login(meeting: Meeting, endpoint: Endpoint, *, actor: User) -> JoinGrant:
     require(actor, Action.JOIN_MEETING)

@@ -106,17 +106,7 @@ def refusal_json(error: Exception) -> JsonResponse:
 
 
 def grant_json(given: joining.JoinGrant) -> JsonResponse:
-    response = JsonResponse({
-        "ok": True,
-        "participation": given.participation.pk,
-        "key": given.key,
-        "janus_token": given.janus_token,
-        "ws_url": given.ws_url,
-        "room_id": given.room_id,
-        "janus_id": given.janus_id,
-        "muted": given.participation.audio_muted,
-        "display": given.participation.display,
-    }, status=201)
+    response = JsonResponse({"ok": True, **given.as_json()}, status=201)
     no_store(response)
     return response
 

@@ -11,17 +11,9 @@ import pytest
 
 from diemcau.core.roles import Role
 from diemcau.directory.models import Endpoint
+from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from diemcau.testing.factories import TEST_PASSWORD, UserFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = "/tmp/diemcau-browser.png"
 
 pytestmark = [

@@ -858,6 +858,21 @@ class MediaEndpoint:
         count = self.stats().get(feed_id, {}).get(kind)
         return count.frames if count else 0
 
+    def wait_quiet(self, feed_id: int, kind: str, quiet: float = 1.5,
+                   timeout: float = 10.0) -> FrameCount:
+        """The count once no frame of `kind` from `feed_id` came for `quiet` seconds (after a
+        mute or a kick); EndpointError if they keep coming for `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        count = self.frames(feed_id, kind)
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            again = self.frames(feed_id, kind)
+            if again == count:
+                return self.stats().get(feed_id, {}).get(kind) or FrameCount(0, None, None)
+            count = again
+        raise EndpointError(f"{self.name}: {kind} frames from feed {feed_id} kept coming "
+                            f"for {timeout}s")
+
     def wait_frames(self, feed_id: int, kind: str, more_than: int,
                     timeout: float = 15.0) -> FrameCount:
         """Poll until more than `more_than` frames of `kind` came from `feed_id`."""

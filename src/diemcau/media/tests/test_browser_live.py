@@ -33,22 +33,13 @@ from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation
 from diemcau.media.services import register_node
 from diemcau.scheduling.choices import Classification
+from diemcau.testing.browser import CHROMIUM, FAKE_MEDIA_ARGS
+from diemcau.testing.browser import CHROMIUM_ARGS as BASE_ARGS
 from diemcau.testing.factories import TEST_PASSWORD, UserFactory
 
 from .live_fixtures import live_meeting
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM_ARGS = [*BASE_ARGS, *FAKE_MEDIA_ARGS]
 SHOTS = Path("/tmp/shots")
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}

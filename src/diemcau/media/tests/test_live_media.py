@@ -4,8 +4,6 @@ the floor opens the microphone, a mute stops it, a kick disconnects (R16)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from diemcau.core.roles import Role
@@ -43,17 +41,8 @@ def watch(plane: MediaPlane, grant: joining.JoinGrant, viewer: MediaEndpoint,
     viewer.subscribe(feeds, join)
 
 
-def quiet(endpoint: MediaEndpoint, feed: int, kind: str, seconds: float = 1.5) -> int:
-    """The count once it has not moved for `seconds` (fails if it keeps moving for 10 s)."""
-    deadline = time.monotonic() + 10
-    count = endpoint.frames(feed, kind)
-    while time.monotonic() < deadline:
-        time.sleep(seconds)
-        again = endpoint.frames(feed, kind)
-        if again == count:
-            return count
-        count = again
-    pytest.fail(f"{kind} of feed {feed} kept flowing")
+def quiet(endpoint: MediaEndpoint, feed: int, kind: str) -> int:
+    return endpoint.wait_quiet(feed, kind).frames
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from diemcau.core.roles import Role
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Meeting
+from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from diemcau.testing.factories import (
     TEST_PASSWORD,
     ApprovedEndpointFactory,
@@ -25,15 +26,6 @@ from diemcau.testing.factories import (
     UserFactory,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = "/tmp/diemcau-scheduling-{name}-{width}.png"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}

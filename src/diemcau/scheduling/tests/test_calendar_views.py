@@ -26,6 +26,7 @@ from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import CalendarFeed, Meeting
 from diemcau.scheduling.services import approval, registration
 from diemcau.scheduling.services.feeds import create_feed, revoke_feed
+from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from diemcau.testing.factories import (
     TEST_PASSWORD,
     ApprovedEndpointFactory,
@@ -473,15 +474,6 @@ def test_public_ics_follows_the_same_rules(world, published_week):
 
 # ---------------------------------------------------------------- real browser, screenshots
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path("/tmp")
 
 
