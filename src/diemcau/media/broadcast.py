@@ -17,7 +17,13 @@ OPERATORS_GROUP = "live.operators"
 
 
 def meeting_group(meeting_id: int) -> str:
+    """The consoles of one meeting (host, operators)."""
     return f"live.meeting.{meeting_id}"
+
+
+def participants_group(meeting_id: int) -> str:
+    """The participant pages of one meeting."""
+    return f"live.participants.{meeting_id}"
 
 
 def participant_group(participation_id: int) -> str:
@@ -31,13 +37,17 @@ def _send(group: str, message: dict[str, Any]) -> None:
     async_to_sync(layer.group_send)(group, message)
 
 
-def meeting_changed(meeting_id: int) -> None:
-    """Consoles of this meeting and the operators' console read the state again."""
+def meeting_changed(meeting_id: int, *, participants: bool = True) -> None:
+    """Consoles of this meeting and the operators' console read the state again, and the
+    participant pages too unless the change is one they do not show (`participants=False`:
+    another endpoint's line quality, reported every few seconds by each of them)."""
 
     def send() -> None:
         message = {"type": "live.changed", "meeting": meeting_id}
         _send(meeting_group(meeting_id), message)
         _send(OPERATORS_GROUP, message)
+        if participants:
+            _send(participants_group(meeting_id), message)
 
     transaction.on_commit(send)
 

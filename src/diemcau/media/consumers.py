@@ -13,6 +13,7 @@ that waits for Janus never holds up the other connections.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -45,8 +46,36 @@ def error_message(error: Exception) -> dict[str, Any]:
     return {"message": str(error)}
 
 
+# Changes that come in a burst (mute all, a dozen quality reports) are sent as one state:
+# a consumer waits this long after the first change before it reads the state again.
+COALESCE_SECONDS = 0.25
+
+
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
+    refresh_pending = False
+
+    async def live_changed(self, event: dict[str, Any]) -> None:
+        # Messages reach a consumer one at a time: the refresh runs as its own task, so the
+        # changes that arrive meanwhile find it pending and are covered by it.
+        if self.refresh_pending:
+            return
+        self.refresh_pending = True
+        task = asyncio.get_running_loop().create_task(self._refresh_soon())
+        self._refresh_task = task  # keep a reference until it is done
+
+    async def _refresh_soon(self) -> None:
+        try:
+            await asyncio.sleep(COALESCE_SECONDS)
+        finally:
+            self.refresh_pending = False
+        try:
+            await self.send_state()
+        except Exception:  # the socket closed meanwhile
+            log.debug("live state not sent", exc_info=True)
+
+    async def send_state(self) -> None:
+        raise NotImplementedError
 
     async def join_groups(self, *names: str) -> None:
         self.groups_joined = list(names)
@@ -94,9 +123,6 @@ class MeetingConsoleConsumer(_LiveConsumer):
 
     def _state(self) -> dict[str, Any]:
         return selectors.live_state(Meeting.objects.get(pk=self.meeting_id), user=self.user)
-
-    async def live_changed(self, event: dict[str, Any]) -> None:
-        await self.send_state()
 
     async def live_told(self, event: dict[str, Any]) -> None:  # only for participants
         return
@@ -192,9 +218,6 @@ class OperatorConsoleConsumer(_LiveConsumer):
         state = await in_thread(selectors.operator_overview_json)()
         await self.send_json({"type": "state", **state})
 
-    async def live_changed(self, event: dict[str, Any]) -> None:
-        await self.send_state()
-
 
 class ParticipantConsumer(_LiveConsumer):
     """One connected endpoint's page (ws/live/participant/). Its first message is
@@ -232,12 +255,12 @@ class ParticipantConsumer(_LiveConsumer):
             return
         self.participation_id = participation.pk
         await self.join_groups(
-            broadcast.meeting_group(participation.meeting_id),
+            broadcast.participants_group(participation.meeting_id),
             broadcast.participant_group(participation.pk),
         )
-        await self.send_view()
+        await self.send_state()
 
-    async def send_view(self) -> None:
+    async def send_state(self) -> None:
         view = await in_thread(self._view)()
         await self.send_json({"type": "state", **view})
 
@@ -248,9 +271,6 @@ class ParticipantConsumer(_LiveConsumer):
 
     def _view(self) -> dict[str, Any]:
         return selectors.participant_view(Participation.objects.get(pk=self.my_id))
-
-    async def live_changed(self, event: dict[str, Any]) -> None:
-        await self.send_view()
 
     async def live_told(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "told", "event": event.get("event"),

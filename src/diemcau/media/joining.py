@@ -608,5 +608,5 @@ def report_quality(
         if changed:
             audit.record("live.quality", current, actor=None, before=before,
                          after=audit.snapshot(current, ["quality", "rtt_ms", "loss_percent"]))
-        broadcast.meeting_changed(current.meeting_id)
+        broadcast.meeting_changed(current.meeting_id, participants=False)
     return current
