@@ -200,6 +200,9 @@ def _create_on_janus(handle: VideoRoom, room: Room) -> bool:
             publishers=endpoints + PUBLISHER_MARGIN,
             record=False,  # started by the host's technician, when asked (R16, R20)
             rec_dir=str(settings.JANUS_RECORDINGS_DIR / str(meeting_id)),
+            # A keyframe request every 10 s: a new subscriber, or a recording after a
+            # mute/unmute (`moderate`), gets a whole picture soon.
+            fir_freq=10,
         )
     except JanusError as exc:
         if exc.code == ROOM_EXISTS:

@@ -4,6 +4,8 @@ the floor opens the microphone, a mute stops it, a kick disconnects (R16)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from diemcau.core.roles import Role
@@ -95,3 +97,35 @@ def test_muted_entry_floor_mute_and_kick_act_on_the_media(media_plane, meeting):
     quiet(host, feed, "video")
     row.refresh_from_db()
     assert row.left_reason == LeaveReason.KICKED
+
+
+def test_recording_writes_the_room_on_disk(media_plane, janus_media, kh_tree, tmp_path,
+                                           settings):
+    import shutil
+    import subprocess
+
+    settings.JANUS_RECORDINGS_DIR = tmp_path
+    node = register_node(janus_media.node_input("mcu-record"),
+                         actor=UserFactory(role=Role.OPERATOR))
+    setup = live_meeting(node, kh_tree.district, [kh_tree.commune], recording_requested=True)
+    tech = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
+    grant = joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=tech)
+    connect(media_plane, grant, "host")
+    control.set_recording(setup.meeting, recording=True, actor=tech)
+    time.sleep(3)
+    control.set_recording(setup.meeting, recording=False, actor=tech)
+    folder = tmp_path / str(setup.meeting.pk)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(list(folder.glob("*.mjr"))) < 2:
+        time.sleep(0.2)
+    files = sorted(folder.glob("*.mjr"))
+    kinds = {"audio" if "-audio-" in f.name else "video" if "-video-" in f.name else f.name
+             for f in files}
+    assert kinds == {"audio", "video"}, [f.name for f in files]
+    assert all(f.stat().st_size > 1000 for f in files)
+    converter = shutil.which("janus-pp-rec")  # janus-tools, installed by CI
+    if converter:
+        audio = next(f for f in files if "-audio-" in f.name)
+        subprocess.run([converter, str(audio), str(tmp_path / "audio.opus")], check=True,
+                       capture_output=True, timeout=60)
+        assert (tmp_path / "audio.opus").stat().st_size > 1000
