@@ -49,6 +49,10 @@ def error_message(error: Exception) -> dict[str, Any]:
 # Changes that come in a burst (mute all, a dozen quality reports) are sent as one state:
 # a consumer waits this long after the first change before it reads the state again.
 COALESCE_SECONDS = 0.25
+# Consoles and pages also read the state again this often: with the in-process channel
+# layer of one machine, a change the worker makes (a lost connection closed, a meeting ended
+# by the system) has no way to reach them otherwise. With Redis it only costs a query.
+REFRESH_SECONDS = 20.0
 
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -81,8 +85,17 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = list(names)
         for name in names:
             await self.channel_layer.group_add(name, self.channel_name)
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            await self.live_changed({})
 
     async def disconnect(self, code: int) -> None:
+        ticker = getattr(self, "_ticker", None)
+        if ticker is not None:
+            ticker.cancel()
         for name in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(name, self.channel_name)
 

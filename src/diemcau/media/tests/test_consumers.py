@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
 from diemcau.asgi import application
 from diemcau.core.roles import Role
@@ -192,6 +193,34 @@ def test_a_burst_of_changes_reaches_a_console_as_few_states(setup):
         # Another endpoint's line quality is not news for a participant's page.
         assert await watcher.receive_nothing(timeout=1.0)
         await watcher.disconnect()
+        await console.disconnect()
+
+    asyncio.run(run())
+
+
+def test_a_console_sees_changes_made_where_no_event_reaches_it(setup, monkeypatch):
+    """With the in-process layer, the worker's changes send no event to the web process: the
+    console reads the state again on its own."""
+    from channels.db import database_sync_to_async
+
+    from diemcau.media import consumers
+
+    monkeypatch.setattr(consumers, "REFRESH_SECONDS", 0.3)
+    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+                                   actor=setup.users["commune_tech"])
+
+    async def run() -> None:
+        console = communicator(f"/ws/live/meetings/{setup.meeting.pk}/", setup.users["host_tech"])
+        assert (await console.connect())[0]
+        first = await receive_type(console, "state")
+        assert [row["id"] for row in first["participants"]] == [grant.participation.pk]
+        # As the worker would, in its own process: the row is closed, no event is sent here.
+        await database_sync_to_async(
+            Participation.objects.filter(pk=grant.participation.pk).update,
+            thread_sensitive=False,
+        )(left_at=timezone.now(), left_reason=LeaveReason.LOST)
+        state = await receive_type(console, "state")
+        assert state["participants"] == []
         await console.disconnect()
 
     asyncio.run(run())
