@@ -43,9 +43,7 @@ trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [ "${DIEMCAU_JANUS:-1}" = "0" ]; then
-  echo "diemcau: DIEMCAU_JANUS=0: serving without media"
-elif [ -x "$JANUS_BINARY" ]; then
+start_janus() {
   # `janus run` writes the config folder under var/janus (never /etc/janus), records this
   # Janus as the MCU node DIEMCAU_JANUS_NODE_NAME (default mcu-1, the demo's node), prints
   # its URLs, then becomes Janus itself (exec): $janus is Janus's own pid.
@@ -57,6 +55,12 @@ elif [ -x "$JANUS_BINARY" ]; then
   "$BIN/diemcau" janus run --register --rewrite --free-ports --debug-level 3 --supervised \
     </dev/null &
   janus=$!
+}
+
+if [ "${DIEMCAU_JANUS:-1}" = "0" ]; then
+  echo "diemcau: DIEMCAU_JANUS=0: serving without media"
+elif [ -x "$JANUS_BINARY" ]; then
+  start_janus
 else
   echo "diemcau: Janus is not installed ($JANUS_BINARY): serving without media," \
        "meetings get no rooms (install: apt-get install janus)" >&2
@@ -65,6 +69,17 @@ fi
 worker=$!
 "$BIN/uvicorn" diemcau.asgi:application --host "$HOST" --port "$PORT" &
 server=$!
-# Returns when uvicorn exits, or at once when a signal arrives (then the traps stop all).
-# A Janus that stops on its own leaves the site running without media.
+# Until uvicorn exits (a signal ends the loop at once: the traps stop all), Janus is kept
+# running: one that dies (a crash, a kill) is started again after 3 s, as a service manager
+# would; the worker reconciles its rooms as soon as the node answers, and the participants'
+# pages join again by themselves.
+while kill -0 "$server" 2>/dev/null; do
+  if [ -n "$janus" ] && ! janus_running; then
+    wait "$janus" 2>/dev/null || true
+    echo "diemcau: Janus stopped; starting it again in 3 s" >&2
+    sleep 3 & wait $!
+    start_janus
+  fi
+  sleep 1 & wait $!
+done
 wait "$server"

@@ -167,6 +167,8 @@ def load_demo() -> list[DemoAccount]:
     operator = _user("vanhanh", Role.OPERATOR, operator_agency, "Cán bộ vận hành MCU")
     office = _user("vanphong", Role.OFFICE, office_agency, "Văn phòng " + office_agency.name)
     _user("kythuat", Role.TECHNICIAN, commune, "Kỹ thuật " + commune.name)
+    # The office's own technician runs its meetings from the host console (R16, R17).
+    _user("dieukhien", Role.TECHNICIAN, office_agency, "Kỹ thuật " + office_agency.name)
     _user("kiemtra", Role.AUDITOR, province, "Cán bộ kiểm tra")
 
     if not Endpoint.objects.exists():
@@ -180,7 +182,7 @@ def load_demo() -> list[DemoAccount]:
     return [
         DemoAccount(u.username, u.get_role_display(), str(u.agency))
         for u in User.objects.filter(
-            username__in=["quantri", "vanhanh", "vanphong", "kythuat", "kiemtra"]
+            username__in=["quantri", "vanhanh", "vanphong", "dieukhien", "kythuat", "kiemtra"]
         )
         .select_related("agency")
         .order_by("pk")

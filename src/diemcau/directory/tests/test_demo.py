@@ -22,6 +22,7 @@ def test_demo_loads_through_the_services_and_is_idempotent(use_rulebook, ruleboo
         "vanhanh",
         "vanphong",
         "kythuat",
+        "dieukhien",
         "kiemtra",
     }
     assert User.objects.get(username="vanhanh").check_password(DEMO_PASSWORD)
