@@ -28,7 +28,7 @@ from diemcau.scheduling.services.checks import report_incident
 
 from . import broadcast
 from .janus_client import JanusError, JanusUnavailable
-from .joining import close_participation, snapshot, withdraw_janus_token
+from .joining import close_participation, end_janus_session, snapshot, withdraw_janus_token
 from .models import LeaveReason, Participation, Room
 from .permissions import can_control
 from .rooms import ensure_room, videoroom
@@ -300,6 +300,7 @@ def kick(participation: Participation, *, actor: User) -> Participation:
                     raise
 
     _janus("kick", call)
+    end_janus_session(participation)  # its subscriptions stop too
     with transaction.atomic():
         current = Participation.objects.select_for_update().get(pk=participation.pk)
         if current.left_at is None:

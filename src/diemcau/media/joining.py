@@ -18,6 +18,7 @@ Janus is called outside database transactions: a slow node never holds database 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -548,6 +549,18 @@ def kick_from_janus(participation: Participation) -> None:
                         participant=participation.janus_id)
     except (JanusError, JanusUnavailable):
         pass  # not there any more, or the node is down: nothing left to drop
+    end_janus_session(participation)
+
+
+def end_janus_session(participation: Participation) -> None:
+    """Destroy the participant's whole Janus session: a kick drops only its published feed,
+    and without this its subscriptions would go on showing the meeting until the session
+    timed out. The backend may do it with its api_secret, as it sends the joins."""
+    if not participation.janus_session_id:
+        return
+    # It may be gone already (the page closed it, or Janus restarted).
+    with contextlib.suppress(JanusError, JanusUnavailable):
+        JanusClient(participation.node.access()).destroy_session(participation.janus_session_id)
 
 
 def report_attendees(participation: Participation, count: int, *,

@@ -88,6 +88,10 @@ def test_muted_entry_floor_mute_and_kick_act_on_the_media(media_plane, meeting):
     host.wait_frames(feed, "video", more_than=seen + 10, timeout=10)
     assert host.frames(feed, "audio") == heard
 
+    # The commune watches the host too, until it is removed.
+    watch(media_plane, commune_grant, commune, [host_grant.janus_id])
+    commune.wait_frames(host_grant.janus_id, "video", more_than=10, timeout=20)
+
     # The host removes it: Janus tells the commune, and its media stops at the host.
     since = commune.mark()
     control.kick(commune_grant.participation, actor=host_tech)
@@ -95,6 +99,8 @@ def test_muted_entry_floor_mute_and_kick_act_on_the_media(media_plane, meeting):
                               since=since)
     assert left["data"]["reason"] == "kicked"
     quiet(host, feed, "video")
+    # …and what it received stops too: its whole Janus session is gone, not only its feed.
+    quiet(commune, host_grant.janus_id, "video")
     row.refresh_from_db()
     assert row.left_reason == LeaveReason.KICKED
 
