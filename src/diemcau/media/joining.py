@@ -117,6 +117,8 @@ def issue_join_link(
 
 
 def revoke_join_link(link: JoinLink, *, actor: User) -> JoinLink:
+    """The link lets no one in any more, and whoever is connected with it now is removed
+    (a link that leaked is revoked because someone it was not meant for may be using it)."""
     with transaction.atomic():
         link = JoinLink.objects.select_for_update().select_related("meeting").get(pk=link.pk)
         _require_may_connect(actor, link.meeting, link.endpoint)
@@ -129,6 +131,16 @@ def revoke_join_link(link: JoinLink, *, actor: User) -> JoinLink:
             "join_link.revoke", link, actor=actor, before=before,
             after=audit.snapshot(link, ["revoked_at"]),
         )
+        connected = list(
+            Participation.objects.select_for_update().select_related("node")
+            .filter(join_link=link, left_at__isnull=True)
+        )
+        for participation in connected:
+            close_participation(participation, LeaveReason.KICKED, actor=actor,
+                                action="live.kick")
+    for participation in connected:  # Janus after the commit
+        kick_from_janus(participation)
+        withdraw_janus_token(participation.node, participation.janus_token_secret)
     return link
 
 

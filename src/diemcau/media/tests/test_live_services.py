@@ -115,7 +115,16 @@ def test_join_by_link_and_a_revoked_link(meeting_setup, node):
     grant = joining.grant_by_link(token)
     assert grant.participation.join_link == link
     assert grant.participation.user is None
-    joining.revoke_join_link(link, actor=tech)
+    browser = connect(grant, node)
+    try:
+        joining.revoke_join_link(link, actor=tech)
+        # Whoever is in with the link is removed with it.
+        row = Participation.objects.get(pk=grant.participation.pk)
+        assert row.left_reason == LeaveReason.KICKED
+        room = Room.objects.get(meeting=setup.meeting)
+        assert grant.janus_id not in janus_ids(node, room)
+    finally:
+        browser.destroy()
     with pytest.raises(PermissionDenied, match="revoked"):
         joining.grant_by_link(token)
 
