@@ -327,6 +327,14 @@ def _record_grant(
     )
     if replaced is not None:
         close_participation(replaced, LeaveReason.LEFT, actor=user, action="live.replaced")
+    # The node's hardware maximum (R11): bookings keep within the rulebook's cap, but extra
+    # devices joining on the day must not push the node past what it can carry.
+    on_node = Participation.objects.filter(node=room.node, left_at__isnull=True).count()
+    if on_node >= room.node.max_endpoints:
+        raise InvalidTransition(
+            _("The MCU node %(node)s already carries its maximum of %(max)s endpoints.")
+            % {"node": room.node.name, "max": room.node.max_endpoints}
+        )
     key = secrets.token_urlsafe(24)
     rulebook = active_rulebook()
     # KH Đ11.6: participant endpoints enter muted; the host's own endpoint speaks.

@@ -332,3 +332,15 @@ def test_the_room_opens_shortly_before_the_first_check(node, kh_tree):
         due_at=later.meeting.starts_at - dt.timedelta(hours=4, minutes=40),
     )
     assert joining.grant_by_login(later.meeting, later.host_endpoint, actor=user).room_id
+
+
+def test_a_full_node_takes_no_more_endpoints(meeting_setup, node):
+    setup = meeting_setup
+    McuNode.objects.filter(pk=node.pk).update(max_endpoints=1)
+    joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=setup.users["host_tech"])
+    with pytest.raises(InvalidTransition, match="maximum of 1"):
+        joining.grant_by_login(setup.meeting, setup.participants[0],
+                               actor=setup.users["commune_tech"])
+    # The same endpoint joining again takes its own place over: that is not one more.
+    assert joining.grant_by_login(setup.meeting, setup.host_endpoint,
+                                  actor=setup.users["host_tech"]).participation.pk
