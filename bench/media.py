@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the janus Debian package is not installed (apt-get install janus)",
               file=sys.stderr)
         return 2
-    from diemcau.media.testing.janus import JanusProcess
+    from diemcau.mcu.testing.janus import JanusProcess
     from diemcau.media.testing.netns import MediaNetwork
     from diemcau.media.testing.plane import MediaPlane
 
@@ -146,7 +146,7 @@ def run_size(size: int, plane: Any, janus: Any, pid: int, idle: float,
              args: argparse.Namespace) -> dict[str, Any]:
     from diemcau.core.roles import Role
     from diemcau.media import control, joining
-    from diemcau.media.services import register_node
+    from diemcau.mcu.services import register_node
     from diemcau.media.tests.live_fixtures import live_meeting
     from diemcau.testing.factories import AgencyFactory, UserFactory
 

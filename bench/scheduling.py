@@ -418,7 +418,7 @@ def insert_province(p: Province) -> dict[str, str]:
     from diemcau.core.api_auth import generate_token
     from diemcau.core.models import ApiToken, User
     from diemcau.directory.models import Agency, Endpoint
-    from diemcau.media.models import McuNode
+    from diemcau.mcu.models import McuNode
 
     unusable = make_password(None)
     with transaction.atomic():
@@ -550,7 +550,7 @@ def table_sizes() -> dict[str, int]:
 def verify_sample(schedule: Schedule, stage: int, rng: random.Random, n: int = 100) -> str:
     """The product's own planning functions on a sample of accepted meetings: no other held
     meeting has their endpoints, and their node stays within the cap."""
-    from diemcau.media.models import McuNode
+    from diemcau.mcu.models import McuNode
     from diemcau.rulebooks import active_rulebook
     from diemcau.scheduling import capacity, planning
     from diemcau.scheduling.models import Meeting

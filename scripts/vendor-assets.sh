@@ -15,7 +15,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 modules="$root/node_modules"
-out="$root/src/diemcau/web/static/vendor"
+out="$root/src/diemcau/ui/static/vendor"
 
 for package in bootstrap bootstrap-icons htmx.org fullcalendar @fullcalendar/core chart.js \
     janus-gateway webrtc-adapter sdp; do

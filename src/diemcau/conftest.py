@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import override_settings
 
 from diemcau.core import audit_guards
+from diemcau.testing.janus_fixtures import *  # noqa: F403  (Janus and media-plane fixtures)
 
 
 @pytest.fixture(autouse=True)

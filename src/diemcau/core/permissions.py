@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -19,9 +19,16 @@ from .errors import PermissionDenied
 from .roles import Role
 
 if TYPE_CHECKING:
-    from diemcau.directory.models import Agency
-
     from .models import User
+
+
+class Agency(Protocol):
+    """What scope checks read of an agency (`directory.Agency`, which stands above core):
+    its key, its kind and its materialised path "/1/7/42/" in the tree of agencies."""
+
+    pk: Any
+    kind: str
+    path: str
 
 
 class Action(StrEnum):

@@ -36,6 +36,16 @@ class EndpointStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# The colour of each admission status on every page and in the dashboard bar (`ui.status`).
+ENDPOINT_STATUS_COLOURS = {
+    EndpointStatus.PENDING: "secondary",
+    EndpointStatus.EVALUATED: "info",
+    EndpointStatus.APPROVED: "success",
+    EndpointStatus.SUSPENDED: "warning",
+    EndpointStatus.REJECTED: "danger",
+}
+
+
 class SecurityCheckResult(models.TextChoices):
     PASSED = "passed", _("Passed")
     FAILED = "failed", _("Failed")

@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from diemcau.web.forms import DateInput
+from diemcau.ui.forms import DateInput
 
 from .choices import (
     ContactRole,

@@ -26,8 +26,8 @@ from django.views.decorators.http import require_GET
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, can, role_allows
 from diemcau.rulebooks import Rulebook, active_rulebook
-from diemcau.web.pagination import paginate
-from diemcau.web.service_calls import call_service, no_store
+from diemcau.ui.pagination import paginate
+from diemcau.ui.service_calls import call_service, no_store
 
 from . import naming, services
 from .choices import ContactRole, EndpointStatus, Network

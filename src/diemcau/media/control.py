@@ -20,6 +20,7 @@ from diemcau.core import audit
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action
+from diemcau.mcu.janus_client import JanusError, JanusUnavailable
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
@@ -27,7 +28,6 @@ from diemcau.scheduling.services import holdings
 from diemcau.scheduling.services.checks import report_incident
 
 from . import broadcast
-from .janus_client import JanusError, JanusUnavailable
 from .joining import close_participation, end_janus_session, snapshot, withdraw_janus_token
 from .models import LeaveReason, Participation, Room
 from .permissions import can_control

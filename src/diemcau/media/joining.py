@@ -38,13 +38,14 @@ from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
 from diemcau.directory.choices import EndpointStatus, Network, TerminalKind
 from diemcau.directory.models import Endpoint
+from diemcau.mcu.janus_client import AdminClient, JanusClient, JanusError, JanusUnavailable
+from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import Meeting
 
 from . import broadcast
-from .janus_client import AdminClient, JanusClient, JanusError, JanusUnavailable
-from .models import JoinLink, LeaveReason, McuNode, Participation, Quality, Room
+from .models import JoinLink, LeaveReason, Participation, Quality, Room
 from .permissions import can_control, joinable_endpoints
 from .rooms import ensure_room, videoroom
 

@@ -15,9 +15,11 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from .janus_client import JanusError, JanusUnavailable, VideoRoom
+from diemcau.mcu.janus_client import JanusError, JanusUnavailable, VideoRoom
+from diemcau.mcu.models import McuNode
+
 from .joining import leave
-from .models import LeaveReason, McuNode, Participation, Room
+from .models import LeaveReason, Participation, Room
 from .rooms import videoroom
 
 log = logging.getLogger(__name__)

@@ -31,10 +31,7 @@ from django.utils.translation import gettext as _
 from diemcau.core import audit
 from diemcau.core.errors import InvalidTransition
 from diemcau.core.models import User
-from diemcau.scheduling.choices import HOLDING_STATUSES, MeetingStatus
-from diemcau.scheduling.models import Meeting
-
-from .janus_client import (
+from diemcau.mcu.janus_client import (
     ROOM_EXISTS,
     ROOM_NO_SUCH_ROOM,
     JanusClient,
@@ -42,7 +39,11 @@ from .janus_client import (
     JanusUnavailable,
     VideoRoom,
 )
-from .models import McuNode, Room
+from diemcau.mcu.models import McuNode
+from diemcau.scheduling.choices import HOLDING_STATUSES, MeetingStatus
+from diemcau.scheduling.models import Meeting
+
+from .models import Room
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from diemcau.core.models import User
+from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
 
 from .control import recording_refusal
-from .models import McuNode, Participation, Quality, Room
+from .models import Participation, Quality, Room
 from .permissions import can_control
 
 

@@ -23,15 +23,15 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from diemcau.core.errors import InvalidTransition
 from diemcau.core.models import User
+from diemcau.mcu.janus_client import JanusError, JanusUnavailable
+from diemcau.mcu.models import McuNode, NodeHealth
+from diemcau.mcu.services import poll_health
 from diemcau.scheduling.choices import HOLDING_STATUSES
 from diemcau.scheduling.models import Meeting
 
 from .control import end_overdue_meetings
-from .janus_client import JanusError, JanusUnavailable
-from .models import McuNode, NodeHealth
 from .presence import sync_all_nodes
 from .rooms import ReconcileReport, destroy_room, ensure_room, reconcile
-from .services import poll_health
 
 log = logging.getLogger(__name__)
 

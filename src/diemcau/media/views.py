@@ -31,14 +31,15 @@ from django.views.decorators.http import require_GET, require_POST
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
+from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import meetings_visible_to
-from diemcau.web.service_calls import call_service, no_store
+from diemcau.ui.service_calls import call_service, no_store
 
 from . import joining, selectors
 from .forms import JoinLinkForm
-from .models import JoinLink, McuNode
+from .models import JoinLink
 from .permissions import can_control, is_operator, joinable_endpoints
 
 OPEN_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)

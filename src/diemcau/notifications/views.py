@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from diemcau.core.models import User
-from diemcau.web.pagination import paginate
-from diemcau.web.service_calls import call_service
+from diemcau.ui.pagination import paginate
+from diemcau.ui.service_calls import call_service
 
 from . import selectors, services
 from .forms import PreferencesForm

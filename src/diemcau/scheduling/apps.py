@@ -6,3 +6,12 @@ class SchedulingConfig(AppConfig):
     name = "diemcau.scheduling"
     label = "scheduling"
     verbose_name = _("Meetings and scheduling")
+
+    def ready(self) -> None:
+        from diemcau.ui import status
+
+        from . import choices
+
+        status.register("meeting", choices.MeetingStatus, choices.MEETING_STATUS_COLOURS)
+        status.register("check", choices.CheckStatus, choices.CHECK_STATUS_COLOURS)
+        status.register("incident", choices.IncidentStatus, choices.INCIDENT_STATUS_COLOURS)

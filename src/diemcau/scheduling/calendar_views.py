@@ -33,9 +33,10 @@ from diemcau.core.permissions import Action, role_allows
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Endpoint
 from diemcau.directory.permissions import endpoints_visible_to
-from diemcau.media.models import McuNode
+from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import active_rulebook
-from diemcau.web.service_calls import call_service, no_store
+from diemcau.ui import status
+from diemcau.ui.service_calls import call_service, no_store
 
 from . import feeds, ics
 from .capacity import Load, Window, peak
@@ -46,24 +47,12 @@ from .planning import node_loads
 from .services.feeds import create_feed, may_manage_feeds, revoke_feed
 from .windows import meeting_windows
 
-# Background and text colour of each status, the same in the calendar and its legend.
-STATUS_COLOURS: dict[str, tuple[str, str]] = {
-    MeetingStatus.DRAFT: ("#6c757d", "#ffffff"),
-    MeetingStatus.SUBMITTED: ("#ffc107", "#212529"),
-    MeetingStatus.ACCEPTED: ("#0d6efd", "#ffffff"),
-    MeetingStatus.LIVE: ("#198754", "#ffffff"),
-    MeetingStatus.ENDED: ("#adb5bd", "#212529"),
-    MeetingStatus.REFUSED: ("#842029", "#ffffff"),
-    MeetingStatus.CANCELLED: ("#dc3545", "#ffffff"),
-    MeetingStatus.REVOKED: ("#d63384", "#ffffff"),
-}
 DEFAULT_STATUSES = (
     MeetingStatus.SUBMITTED,
     MeetingStatus.ACCEPTED,
     MeetingStatus.LIVE,
     MeetingStatus.ENDED,
 )
-BUSY_COLOUR = ("#6c757d", "#ffffff")
 MAX_EVENTS_RANGE = dt.timedelta(days=100)
 MAX_LOAD_RANGE = dt.timedelta(days=31)
 BUSY_LIST_DAYS = 14
@@ -154,7 +143,7 @@ def _window_title(meeting: Meeting, kind: str, title: str | None = None) -> str:
 
 
 def _calendar_event(meeting: Meeting, kind: str, window: Window) -> dict[str, Any]:
-    background, text = STATUS_COLOURS.get(meeting.status, BUSY_COLOUR)
+    tone = status.tone("meeting", meeting.status)
     return {
         "id": f"{meeting.pk}-{kind}",
         "groupId": str(meeting.pk),
@@ -162,9 +151,9 @@ def _calendar_event(meeting: Meeting, kind: str, window: Window) -> dict[str, An
         "start": _local_iso(window.starts_at),
         "end": _local_iso(window.ends_at),
         "url": reverse("scheduling:meeting_detail", args=[meeting.pk]),
-        "backgroundColor": background,
-        "borderColor": background,
-        "textColor": text,
+        "backgroundColor": tone.background,
+        "borderColor": tone.border,
+        "textColor": tone.text,
         "classNames": [f"meeting-{meeting.status}", f"window-{kind}"],
         "extendedProps": {
             "status": meeting.status,
@@ -176,15 +165,7 @@ def _calendar_event(meeting: Meeting, kind: str, window: Window) -> dict[str, An
 
 
 def _legend() -> list[dict[str, str]]:
-    return [
-        {
-            "value": status,
-            "label": str(label),
-            "background": STATUS_COLOURS[status][0],
-            "text": STATUS_COLOURS[status][1],
-        }
-        for status, label in MeetingStatus.choices
-    ]
+    return status.legend("meeting")
 
 
 def _fullcalendar_config(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -348,14 +329,14 @@ def endpoint_busy_json(request: HttpRequest, pk: int) -> JsonResponse:
     start, end = _range(request, MAX_EVENTS_RANGE)
     events = []
     for block in _busy_blocks(user, endpoint, start, end):
-        background, text = STATUS_COLOURS.get(block.status, BUSY_COLOUR)
+        tone = status.tone("meeting", block.status)
         event: dict[str, Any] = {
             "title": block.title,
             "start": _local_iso(block.starts_at),
             "end": _local_iso(block.ends_at),
-            "backgroundColor": background,
-            "borderColor": background,
-            "textColor": text,
+            "backgroundColor": tone.background,
+            "borderColor": tone.border,
+            "textColor": tone.text,
             "classNames": [f"window-{block.kind}"],
         }
         if block.url:

@@ -13,6 +13,18 @@ class MeetingStatus(models.TextChoices):
     ENDED = "ended", _("Ended")
 
 
+# The colour of each meeting status: badges, calendar, legend and live consoles (`ui.status`).
+MEETING_STATUS_COLOURS = {
+    MeetingStatus.DRAFT: "secondary",
+    MeetingStatus.SUBMITTED: "warning",
+    MeetingStatus.ACCEPTED: "primary",
+    MeetingStatus.LIVE: "success",
+    MeetingStatus.ENDED: "light",
+    MeetingStatus.REFUSED: "danger",
+    MeetingStatus.CANCELLED: "dark",
+    MeetingStatus.REVOKED: "info",
+}
+
 # Meetings that hold MCU capacity and endpoints.
 HOLDING_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)
 
@@ -55,10 +67,24 @@ class CheckStatus(models.TextChoices):
     FAILED = "failed", _("Not ready")
 
 
+CHECK_STATUS_COLOURS = {
+    CheckStatus.SCHEDULED: "secondary",
+    CheckStatus.PASSED: "success",
+    CheckStatus.FAILED: "danger",
+}
+
+
 class IncidentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("Being fixed")
     CLOSED = "closed", _("Closed")
+
+
+INCIDENT_STATUS_COLOURS = {
+    IncidentStatus.OPEN: "danger",
+    IncidentStatus.IN_PROGRESS: "warning",
+    IncidentStatus.CLOSED: "success",
+}
 
 
 class CheckItem(models.TextChoices):

@@ -14,7 +14,7 @@ from diemcau.core.errors import RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
-from diemcau.media.models import McuNode
+from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import active_rulebook
 
 from .choices import MeetingType, Recurrence, Urgency

@@ -1,6 +1,6 @@
 """Forms of the meeting pages. They only shape and type the input; every rule (lead times,
 who registers, admitted endpoints, capacity…) is checked by the services, whose refusals come
-back onto these forms with the article they cite (see `diemcau.web.service_calls`)."""
+back onto these forms with the article they cite (see `diemcau.ui.service_calls`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from diemcau.directory.forms import AgencyChoiceField
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.naming import ascii_fold
 from diemcau.rulebooks import Rulebook
-from diemcau.web.forms import DateInput
+from diemcau.ui.forms import DateInput
 
 from .choices import (
     Classification,

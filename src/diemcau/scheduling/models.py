@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from diemcau.directory.models import Agency, Endpoint
-from diemcau.media.models import McuNode
+from diemcau.mcu.models import McuNode
 
 from .choices import (
     CheckStatus,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from diemcau.directory.models import Endpoint
-from diemcau.media.models import McuNode
+from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import Rulebook
 
 from .capacity import Load, Window, fits, peak

@@ -19,6 +19,7 @@ from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Endpoint
 from diemcau.rulebooks import Rulebook, active_rulebook
+from diemcau.ui import status
 
 from . import selectors
 from .capacity import Window
@@ -66,13 +67,9 @@ class ReadinessRow:
 
 
 def _check_state(check: TechnicalCheck, now: dt.datetime) -> tuple[str, str]:
-    if check.status == CheckStatus.PASSED:
-        return "success", str(CheckStatus.PASSED.label)
-    if check.status == CheckStatus.FAILED:
-        return "danger", str(CheckStatus.FAILED.label)
-    if check.due_at <= now:
+    if check.status == CheckStatus.SCHEDULED and check.due_at <= now:
         return "warning", _("Due now")
-    return "secondary", str(CheckStatus.SCHEDULED.label)
+    return status.colour("check", check.status), status.label("check", check.status)
 
 
 def readiness(

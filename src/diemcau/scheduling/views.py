@@ -34,8 +34,8 @@ from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
 from diemcau.media.views import live_context
 from diemcau.rulebooks import active_rulebook
-from diemcau.web.pagination import paginate
-from diemcau.web.service_calls import call_service, no_store
+from diemcau.ui.pagination import paginate
+from diemcau.ui.service_calls import call_service, no_store
 
 from . import planning, selectors
 from .choices import (

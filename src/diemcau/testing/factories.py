@@ -86,7 +86,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
 class McuNodeFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "media.McuNode"
+        model = "mcu.McuNode"
 
     name = factory.Sequence(lambda n: f"mcu-{n}")
     max_meetings = 10

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class WebConfig(AppConfig):
     name = "diemcau.web"
     label = "web"
-    verbose_name = _("Web pages")
+    verbose_name = _("Dashboard")

@@ -12,7 +12,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("diemcau.directory.urls")),
-    path("", include("diemcau.core.urls")),
+    path("", include("diemcau.web.urls_core")),
     path("", include("diemcau.scheduling.urls")),
     path("", include("diemcau.scheduling.urls_calendar")),
     path("", include("diemcau.notifications.urls")),

@@ -19,8 +19,7 @@ from diemcau.scheduling.choices import HOLDING_STATUSES, CheckStatus, MeetingSta
 from diemcau.scheduling.models import TechnicalCheck
 from diemcau.scheduling.permissions import checks_visible_to, meetings_visible_to
 from diemcau.scheduling.selectors import operator_queue
-
-from .templatetags.diemcau_ui import STATUS_COLOURS
+from diemcau.ui import status as statuses
 
 LIST_LIMIT = 10
 UPCOMING_DAYS = 7
@@ -53,7 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "status": status.value,
             "label": status.label,
             "count": counts.get(status.value, 0),
-            "colour": STATUS_COLOURS[status.value],
+            "colour": statuses.colour("endpoint", status.value),
             "percent": round(100 * counts.get(status.value, 0) / total, 1) if total else 0,
         }
         for status in EndpointStatus

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from diemcau.media.janus_client import VIDEOROOM, JanusAccess, JanusClient
+from diemcau.mcu.janus_client import VIDEOROOM, JanusAccess, JanusClient
 
 PUBLISHER = "publisher"  # the label of the first handle
 TOKEN_VARIABLE = "DIEMCAU_JANUS_TOKEN"

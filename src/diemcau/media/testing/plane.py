@@ -16,7 +16,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from diemcau.media.janus_client import (
+from diemcau.mcu.janus_client import (
     AdminClient,
     JanusAccess,
     JanusError,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from diemcau.core.roles import Role
 from diemcau.directory.models import Agency, Endpoint
-from diemcau.media.models import McuNode
+from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Meeting
 from diemcau.testing.factories import ApprovedEndpointFactory, UserFactory

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from diemcau.core.roles import Role
+from diemcau.mcu.services import register_node
 from diemcau.media import joining
 from diemcau.media.models import JoinLink
-from diemcau.media.services import register_node
 from diemcau.scheduling.choices import Classification
 from diemcau.scheduling.tests.test_api import caller
 from diemcau.testing.factories import UserFactory

@@ -29,9 +29,9 @@ import pytest
 from django.conf import settings
 
 from diemcau.core.roles import Role
+from diemcau.mcu.services import register_node
 from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation
-from diemcau.media.services import register_node
 from diemcau.scheduling.choices import Classification
 from diemcau.testing.browser import CHROMIUM, FAKE_MEDIA_ARGS
 from diemcau.testing.browser import CHROMIUM_ARGS as BASE_ARGS

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from diemcau.asgi import application
 from diemcau.core.roles import Role
+from diemcau.mcu.services import register_node
 from diemcau.media import joining
 from diemcau.media.models import LeaveReason, Participation
 from diemcau.media.routing import websocket_urlpatterns
-from diemcau.media.services import register_node
 from diemcau.scheduling.choices import Classification
 from diemcau.testing.factories import UserFactory
 

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from diemcau.core.roles import Role
+from diemcau.mcu.services import register_node
 from diemcau.media import control, joining
 from diemcau.media.models import LeaveReason, Participation
-from diemcau.media.services import register_node
 from diemcau.media.testing.endpoint import MediaEndpoint
 from diemcau.media.testing.plane import MediaPlane
 from diemcau.testing.factories import UserFactory

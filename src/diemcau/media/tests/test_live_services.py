@@ -11,14 +11,15 @@ from diemcau.core.errors import InvalidTransition, PermissionDenied, RuleViolati
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
 from diemcau.directory.choices import EndpointStatus, Network, TerminalKind
+from diemcau.mcu.models import McuNode
+from diemcau.mcu.services import register_node
+from diemcau.mcu.testing.janus import JanusProcess
 from diemcau.media import control, joining, rooms, selectors
-from diemcau.media.models import LeaveReason, McuNode, Participation, Room
-from diemcau.media.services import register_node
+from diemcau.media.models import LeaveReason, Participation, Room
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
 from diemcau.testing.factories import ApprovedEndpointFactory, UserFactory
 
-from .conftest import JanusProcess
 from .live_fixtures import BrowserSession, live_meeting
 
 pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]

@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from diemcau.media import janus_client as jc
-from diemcau.media.janus_client import JanusError
+from diemcau.mcu import janus_client as jc
+from diemcau.mcu.janus_client import JanusError
+from diemcau.mcu.testing.janus import JanusProcess
 from diemcau.media.testing import netns
 from diemcau.media.testing.endpoint import EndpointError, MediaEndpoint, Published
 from diemcau.media.testing.netns import MediaNetwork
 from diemcau.media.testing.plane import MediaPlane, handle_info
-
-from .conftest import JanusProcess
 
 pytestmark = pytest.mark.janus
 

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from diemcau.core.roles import Role
+from diemcau.mcu.janus_client import JanusUnavailable
+from diemcau.mcu.services import register_node
 from diemcau.media import joining, presence, rooms, selectors
-from diemcau.media.janus_client import JanusUnavailable
 from diemcau.media.models import LeaveReason, Participation, Room
-from diemcau.media.services import register_node
 from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import BrowserSession, live_meeting

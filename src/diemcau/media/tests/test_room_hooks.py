@@ -15,15 +15,15 @@ from diemcau.core.audit import verify_chain
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind
+from diemcau.mcu.models import McuNode
+from diemcau.mcu.services import register_node
+from diemcau.mcu.testing.janus import JanusProcess
 from diemcau.media import tasks
-from diemcau.media.models import McuNode, Room
-from diemcau.media.services import register_node
+from diemcau.media.models import Room
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import MeetingStatus, Urgency
 from diemcau.scheduling.services import approval, registration
 from diemcau.testing.factories import AgencyFactory, ApprovedEndpointFactory, UserFactory
-
-from .conftest import JanusProcess
 
 # Real commits: the hooks run on commit, as in production (Huey runs them at once in tests).
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.janus]

@@ -13,14 +13,16 @@ from diemcau.core.audit import verify_chain
 from diemcau.core.errors import InvalidTransition
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
+from diemcau.mcu.janus_client import JanusError, JanusUnavailable
+from diemcau.mcu.models import McuNode, NodeHealth
+from diemcau.mcu.services import register_node
+from diemcau.mcu.testing.janus import JanusProcess, free_ports
 from diemcau.media import rooms, tasks
-from diemcau.media.janus_client import JanusError, JanusUnavailable
-from diemcau.media.models import McuNode, NodeHealth, Room
-from diemcau.media.services import register_node
+from diemcau.media.models import Room
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.testing.factories import McuNodeFactory, UserFactory
 
-from .conftest import JanusProcess, free_ports, make_meeting
+from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,8 +18,8 @@ from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
 from diemcau.directory.models import Endpoint
+from diemcau.mcu.models import McuNode
 from diemcau.media import rooms
-from diemcau.media.models import McuNode
 from diemcau.media.tasks import destroy_meeting_room, ensure_meeting_room
 from diemcau.rulebooks import Rulebook, active_rulebook
 

@@ -202,7 +202,7 @@ def test_calendar_page_renders_with_vendored_assets(world):
     assert config["locale"] == "en" and config["timeZone"] == "Asia/Ho_Chi_Minh"
     odd = client_for(world.technician).get(reverse("calendar:calendar"), {"date": "2026-02-30"})
     assert odd.context["config"]["initialDate"] == timezone.localdate().isoformat()
-    vendor = Path(settings.BASE_DIR) / "web" / "static" / "vendor"
+    vendor = Path(settings.BASE_DIR) / "ui" / "static" / "vendor"
     assert (vendor / "fullcalendar" / "index.global.min.js").exists()
     assert (vendor / "chartjs" / "chart.umd.min.js").exists()
 

@@ -12,8 +12,6 @@
   var state = JSON.parse(document.getElementById("live-state").textContent);
   var doneTimer = null;
 
-  var STATUS_COLOURS = { accepted: "primary", live: "success", ended: "secondary" };
-
   function showError(error) {
     var box = document.getElementById("console-error");
     box.querySelector("span").textContent = L.errorText(error);
@@ -71,7 +69,7 @@
         [icon(p.audio_muted ? "mic-mute-fill" : "mic-fill"), " ", p.audio_muted ? t("muted") : t("unmuted")]),
       el("span", { class: "badge " + (p.video_muted ? "text-bg-secondary" : "text-bg-light border"), title: p.video_muted ? t("camera_off") : "" },
         [icon(p.video_muted ? "camera-video-off" : "camera-video")]),
-      el("span", { class: "badge text-bg-" + (L.QUALITY_COLOURS[p.quality] || "secondary"), "data-quality": p.quality, title: detail.join(" · ") },
+      el("span", { class: "badge text-bg-" + window.diemcauStatus.colour("quality", p.quality), "data-quality": p.quality, title: detail.join(" · ") },
         [icon("reception-4"), " ", p.quality_label]),
       detail.length ? el("span", { class: "small text-body-secondary text-nowrap", text: detail.join(" · ") }) : null,
       el("span", { class: "badge text-bg-light border", "data-attendees": p.attendee_count === null ? "" : String(p.attendee_count), title: t("attendees") },
@@ -98,7 +96,7 @@
   function render() {
     var meeting = state.meeting;
     var status = document.getElementById("meeting-status");
-    status.className = "badge text-bg-" + (STATUS_COLOURS[meeting.status] || "secondary");
+    status.className = "badge text-bg-" + window.diemcauStatus.colour("meeting", meeting.status);
     status.textContent = meeting.status_label;
     status.setAttribute("data-status", meeting.status);
     var connected = state.participants.filter(function (p) { return p.connected; }).length;

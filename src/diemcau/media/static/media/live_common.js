@@ -129,10 +129,9 @@
     if (this.socket) this.socket.close();
   };
 
-  var QUALITY_COLOURS = { good: "success", fair: "warning", poor: "danger", unknown: "secondary" };
 
   window.DiemcauLive = {
     t: t, wsUrl: wsUrl, postJson: postJson, el: el, icon: icon, errorText: errorText,
-    LiveSocket: LiveSocket, QUALITY_COLOURS: QUALITY_COLOURS,
+    LiveSocket: LiveSocket,
   };
 })();

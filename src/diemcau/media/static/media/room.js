@@ -460,7 +460,7 @@
     if ((sample.rtt_ms || 0) >= 500 || (sample.loss_percent || 0) >= 8) level = "poor";
     else if ((sample.rtt_ms || 0) >= 250 || (sample.loss_percent || 0) >= 2) level = "fair";
     var badge = document.getElementById("quality-badge");
-    badge.className = "badge text-bg-" + L.QUALITY_COLOURS[level];
+    badge.className = "badge text-bg-" + window.diemcauStatus.colour("quality", level);
     badge.setAttribute("data-quality", level);
     badge.querySelector("span").textContent = t("quality_" + level) +
       (sample.rtt_ms !== null ? " · " + sample.rtt_ms + " ms" : "");

@@ -1,0 +1,200 @@
+"""The audit log's pages (R22): the list with filters, one event, the chain check, CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from diemcau.core import audit
+from diemcau.core.models import AuditEvent, User
+from diemcau.core.permissions import Action, can
+from diemcau.ui.forms import DateInput
+from diemcau.ui.pagination import paginate
+
+EVENTS_PER_PAGE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _require_audit_viewer(request: HttpRequest) -> None:
+    if not can(_user(request), Action.VIEW_AUDIT):
+        raise Forbidden(_("Only auditors and administrators may read the audit log."))
+
+
+# ---------------------------------------------------------------- audit log
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=gettext_lazy("Actor"), required=False)
+    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
+    object_type = forms.ChoiceField(label=gettext_lazy("Object type"), required=False)
+    object_id = forms.CharField(label=gettext_lazy("Object id"), required=False, max_length=64)
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("action", "object_type"):
+            values = (
+                AuditEvent.objects.order_by(name).values_list(name, flat=True).distinct()
+            )
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", _("Any"))] + [(v, v) for v in values if v]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def apply(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        data = self.cleaned_data
+        if data.get("actor"):
+            events = events.filter(actor_username__icontains=data["actor"].strip())
+        for name in ("action", "object_type"):
+            if data.get(name):
+                events = events.filter(**{name: data[name]})
+        if data.get("object_id"):
+            events = events.filter(object_id=data["object_id"].strip())
+        # Dates are days in the shown time zone (Asia/Ho_Chi_Minh), not in UTC.
+        if data.get("date_from"):
+            events = events.filter(at__date__gte=data["date_from"])
+        if data.get("date_to"):
+            events = events.filter(at__date__lte=data["date_to"])
+        return events
+
+
+def _filtered_events(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("actor").order_by("-seq")
+    if form.is_bound:
+        events = form.apply(events) if form.is_valid() else events.none()
+    return form, events
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    _require_audit_viewer(request)
+    form, events = _filtered_events(request)
+    return render(request, "core/audit_list.html", {
+        "filter_form": form,
+        "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        "export_query": request.GET.urlencode(),
+        **paginate(request, events, EVENTS_PER_PAGE),
+    })
+
+
+def _diff_rows(before: Any, after: Any) -> list[dict[str, Any]]:
+    """One row per field of the before/after snapshots, changed ones marked."""
+    before_map = before if isinstance(before, dict) else ({} if before is None else {"": before})
+    after_map = after if isinstance(after, dict) else ({} if after is None else {"": after})
+    rows = []
+    for key in sorted(set(before_map) | set(after_map)):
+        old, new = before_map.get(key), after_map.get(key)
+        rows.append({
+            "field": key,
+            "before": _show(old) if key in before_map else None,
+            "after": _show(new) if key in after_map else None,
+            "changed": before is not None and old != new,
+        })
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    return "" if value is None else str(value)
+
+
+@login_required
+def audit_detail(request: HttpRequest, seq: int) -> HttpResponse:
+    _require_audit_viewer(request)
+    event = get_object_or_404(AuditEvent.objects.select_related("actor"), seq=seq)
+    return render(request, "core/audit_detail.html", {
+        "event": event,
+        "rows": _diff_rows(event.before, event.after),
+        "previous": AuditEvent.objects.filter(seq=seq - 1).exists(),
+        "next": AuditEvent.objects.filter(seq=seq + 1).exists(),
+    })
+
+
+@login_required
+@require_POST
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    """Recompute the hash chain now and show the result (read-only, but costly: POST)."""
+    _require_audit_viewer(request)
+    report = audit.verify_chain()
+    return render(request, "core/audit_verify.html", {
+        "report": report,
+        "checked_at": timezone.now(),
+    })
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_COLUMNS = [
+    "seq", "at", "actor", "ip", "action", "object_type", "object_id", "object", "before",
+    "after", "prev_hash", "hash",
+]
+
+
+def _csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    # A byte-order mark so that spreadsheet programs read the Vietnamese text as UTF-8.
+    yield "\ufeff" + writer.writerow(CSV_COLUMNS)
+    for event in events.iterator(chunk_size=2000):
+        yield writer.writerow([
+            event.seq,
+            timezone.localtime(event.at).isoformat(),
+            event.actor_username,
+            event.ip or "",
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.object_repr,
+            "" if event.before is None else json.dumps(event.before, ensure_ascii=False),
+            "" if event.after is None else json.dumps(event.after, ensure_ascii=False),
+            event.prev_hash,
+            event.hash,
+        ])
+
+
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponseBase:
+    """The filtered list as CSV, all pages, oldest first."""
+    _require_audit_viewer(request)
+    form, events = _filtered_events(request)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        _csv_rows(events.order_by("seq")), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
