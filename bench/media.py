@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_size(size: int, plane: Any, janus: Any, pid: int, idle: float,
              args: argparse.Namespace) -> dict[str, Any]:
     from diemcau.core.roles import Role
-    from diemcau.media import control, joining
     from diemcau.mcu.services import register_node
+    from diemcau.media.services import control, grants
     from diemcau.media.tests.live_fixtures import live_meeting
     from diemcau.testing.factories import AgencyFactory, UserFactory
 
@@ -164,14 +164,14 @@ def run_size(size: int, plane: Any, janus: Any, pid: int, idle: float,
 
     def join(index: int) -> tuple[float, Any, Any]:
         started = time.time()
-        grant = joining.grant_by_login(setup.meeting, endpoints[index], actor=technician)
+        grant = grants.grant_by_login(setup.meeting, endpoints[index], actor=technician)
         media = plane.endpoint(f"n{size}-{index}", token=grant.janus_token)
         attached = media.attached["publisher"]
-        joining.join_publisher(grant.participation, session_id=attached.session_id,
+        grants.join_publisher(grant.participation, session_id=attached.session_id,
                                handle_id=attached.handle_id)
         media.wait_joined()
         media.publish()
-        joining.record_published(grant.participation)
+        grants.record_published(grant.participation)
         return started, grant, media
 
     def subscribe(grant: Any, media: Any, feeds: list[int]) -> None:
@@ -179,7 +179,7 @@ def run_size(size: int, plane: Any, janus: Any, pid: int, idle: float,
         multi-feed subscription (browsers take one handle with them all)."""
 
         def backend_join(attached: Any, feed_ids: list[int]) -> None:
-            joining.join_subscriber(grant.participation, session_id=attached.session_id,
+            grants.join_subscriber(grant.participation, session_id=attached.session_id,
                                     handle_id=attached.handle_id, feeds=feed_ids)
 
         for feed in feeds:

@@ -9,7 +9,7 @@ submitted. Everything is measured twice in one run: with a tenth of --meetings, 
 
 Measured (p50/p99/mean ms, SQL queries per call, ratio to the baseline's p50):
 - baseline: `GET /api/v1/agencies?limit=1` with an API token, a trivial authenticated call;
-- accept decision: `approval.accept_meeting` on a submitted meeting, inside a savepoint that is
+- accept decision: `lifecycle.accept_meeting` on a submitted meeting, inside a savepoint that is
   rolled back after each sample, so the data never changes; `planning.plan` alone;
   `notices.accepted` alone (the recipients of the "accepted" notice, part of the decision);
   accept of a UBND tỉnh meeting that must revoke one commune meeting (KH Đ12.4b);
@@ -633,7 +633,7 @@ def decision_calls(schedule: Schedule, p: Province, stage: int, samples: int,
     from diemcau.rulebooks import active_rulebook
     from diemcau.scheduling import notices, planning
     from diemcau.scheduling.models import Meeting
-    from diemcau.scheduling.services.approval import accept_meeting
+    from diemcau.scheduling.services.lifecycle import accept_meeting
 
     operator = User.objects.get(pk=p.operator)
     rulebook = active_rulebook()

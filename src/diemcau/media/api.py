@@ -21,9 +21,10 @@ from diemcau.directory.models import Endpoint
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import meetings_visible_to
 
-from . import joining, selectors
+from . import selectors
 from .models import JoinLink
 from .permissions import can_control, is_operator, joinable_endpoints
+from .services import grants, join_links
 
 router = Router(tags=["live meetings"])
 
@@ -113,7 +114,7 @@ def create_join_link(request: HttpRequest, meeting_id: int, payload: JoinLinkIn)
     """A signed, expiring, revocable link for one endpoint; its address is shown only here."""
     meeting = _meeting(request, meeting_id)
     endpoint = _endpoint_of(meeting, payload.endpoint)
-    link, token = joining.issue_join_link(meeting, endpoint, actor=_user(request),
+    link, token = join_links.issue_join_link(meeting, endpoint, actor=_user(request),
                                           valid_until=payload.valid_until)
     url = request.build_absolute_uri(f"/j/{token}/")
     return Status(201, {**JoinLinkOut.from_orm(link).dict(), "url": url})
@@ -125,7 +126,7 @@ def revoke_join_link(request: HttpRequest, link_id: int) -> JoinLink:
     link = get_object_or_404(
         JoinLink.objects.filter(meeting__in=meetings_visible_to(user)), pk=link_id
     )
-    return joining.revoke_join_link(link, actor=user)
+    return join_links.revoke_join_link(link, actor=user)
 
 
 @router.post("/meetings/{int:meeting_id}/grant", response=responses({201: GrantOut}))
@@ -134,7 +135,7 @@ def grant(request: HttpRequest, meeting_id: int, payload: GrantIn) -> Status[Any
     participant's key are shown only here."""
     meeting = _meeting(request, meeting_id)
     endpoint = _endpoint_of(meeting, payload.endpoint)
-    given = joining.grant_by_login(meeting, endpoint, actor=_user(request))
+    given = grants.grant_by_login(meeting, endpoint, actor=_user(request))
     return Status(201, given.as_json())
 
 

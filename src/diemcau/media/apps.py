@@ -8,8 +8,16 @@ class MediaConfig(AppConfig):
     verbose_name = _("Live meetings (rooms, joining, control)")
 
     def ready(self) -> None:
+        from diemcau.scheduling import meeting_page
+        from diemcau.scheduling.services import lifecycle
         from diemcau.ui import status
 
+        from . import views
         from .models import QUALITY_COLOURS, Quality
+        from .services import meeting_status
 
         status.register("quality", Quality, QUALITY_COLOURS)
+        # Rooms and connections follow the meeting's status (the lifecycle's observers).
+        lifecycle.subscribe(meeting_status.follow)
+        # The meeting page shows the join and console buttons and the attendance.
+        meeting_page.contribute(views.meeting_panel)

@@ -26,9 +26,10 @@ from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenie
 from diemcau.core.models import User
 from diemcau.scheduling.models import Meeting
 
-from . import broadcast, control, joining, selectors
+from . import broadcast, selectors
 from .models import LeaveReason, Participation
 from .permissions import can_control, is_operator
+from .services import control, grants, participations, session, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -190,10 +191,10 @@ class MeetingConsoleConsumer(_LiveConsumer):
                               actor=self.user)
 
     def _start(self, content: dict[str, Any]) -> None:
-        control.start_session(self._meeting(), actor=self.user)
+        session.start_session(self._meeting(), actor=self.user)
 
     def _end(self, content: dict[str, Any]) -> None:
-        control.end_meeting(self._meeting(), actor=self.user)
+        session.end_meeting(self._meeting(), actor=self.user)
 
     def _escalate(self, content: dict[str, Any]) -> None:
         endpoint = content.get("endpoint")
@@ -261,7 +262,7 @@ class ParticipantConsumer(_LiveConsumer):
 
     async def _hello(self, key: str) -> None:
         try:
-            participation = await in_thread(joining.participation_for_key)(key)
+            participation = await in_thread(participations.participation_for_key)(key)
         except PermissionDenied as error:
             await self.send_json({"type": "error", **error_message(error)})
             await self.close(code=4403)
@@ -297,26 +298,26 @@ class ParticipantConsumer(_LiveConsumer):
     def _lost(self) -> None:
         participation = Participation.objects.select_related("node").get(pk=self.my_id)
         if participation.left_at is None:
-            joining.leave(participation, reason=LeaveReason.LOST)
-            joining.kick_from_janus(participation)
+            participations.leave(participation, reason=LeaveReason.LOST)
+            participations.kick_from_janus(participation)
 
     def _me(self) -> Participation:
         return Participation.objects.select_related("meeting", "node").get(pk=self.my_id)
 
     def _publisher(self, content: dict[str, Any]) -> None:
-        joining.join_publisher(self._me(), session_id=_int(content, "session_id"),
+        grants.join_publisher(self._me(), session_id=_int(content, "session_id"),
                                handle_id=_int(content, "handle_id"))
 
     def _subscriber(self, content: dict[str, Any]) -> None:
         feeds = content.get("feeds") or []
         if not isinstance(feeds, list):
             raise InvalidInput({"feeds": [_("A list of pictures is expected.")]})
-        joining.join_subscriber(self._me(), session_id=_int(content, "session_id"),
+        grants.join_subscriber(self._me(), session_id=_int(content, "session_id"),
                                 handle_id=_int(content, "handle_id"),
                                 feeds=[int(f) for f in feeds])
 
     def _published(self, content: dict[str, Any]) -> None:
-        joining.record_published(self._me(), audio_mid=str(content.get("audio_mid") or ""),
+        grants.record_published(self._me(), audio_mid=str(content.get("audio_mid") or ""),
                                  video_mid=str(content.get("video_mid") or ""))
 
     def _raise(self, content: dict[str, Any]) -> None:
@@ -326,10 +327,10 @@ class ParticipantConsumer(_LiveConsumer):
         control.lower_hand(self._me())
 
     def _attendees(self, content: dict[str, Any]) -> None:
-        joining.report_attendees(self._me(), _int(content, "count"))
+        telemetry.report_attendees(self._me(), _int(content, "count"))
 
     def _quality(self, content: dict[str, Any]) -> None:
-        joining.report_quality(
+        telemetry.report_quality(
             self._me(),
             rtt_ms=_optional_int(content.get("rtt_ms")),
             loss_percent=_optional_float(content.get("loss_percent")),
@@ -340,8 +341,8 @@ class ParticipantConsumer(_LiveConsumer):
         # A page whose media server went away says so: the attendance shows a lost line.
         reason = LeaveReason.LOST if content.get("reason") == "lost" else LeaveReason.LEFT
         me = self._me()
-        joining.leave(me, reason=reason)
-        joining.kick_from_janus(me)
+        participations.leave(me, reason=reason)
+        participations.kick_from_janus(me)
 
     ACTIONS: dict[str, Callable[[ParticipantConsumer, dict[str, Any]], None]] = {
         "publisher": _publisher,

@@ -17,8 +17,8 @@ from diemcau.core.models import User
 from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
+from diemcau.scheduling.rules import recording_refusal
 
-from .control import recording_refusal
 from .models import Participation, Quality, Room
 from .permissions import can_control
 

@@ -29,9 +29,11 @@ from diemcau.mcu.services import poll_health
 from diemcau.scheduling.choices import HOLDING_STATUSES
 from diemcau.scheduling.models import Meeting
 
-from .control import end_overdue_meetings
-from .presence import sync_all_nodes
-from .rooms import ReconcileReport, destroy_room, ensure_room, reconcile
+from .models import Participation
+from .services.participations import end_janus_session, withdraw_janus_token
+from .services.presence import sync_all_nodes
+from .services.rooms import ReconcileReport, destroy_room, ensure_room, reconcile
+from .services.session import end_overdue_meetings
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +100,12 @@ def ensure_meeting_room(meeting_id: int, actor_id: int | None = None) -> None:
 
 
 @db_task()
-def destroy_meeting_room(meeting_id: int, actor_id: int | None = None) -> None:
-    """Destroy the room of a meeting that no longer holds a node. A meeting that holds one
-    again, or that is gone with its room row, is left alone (`reconcile` removes rooms no
-    meeting needs)."""
+def destroy_meeting_room(meeting_id: int, actor_id: int | None = None,
+                         participation_ids: list[int] | None = None) -> None:
+    """Destroy the room of a meeting that no longer holds a node, which disconnects everyone
+    still in it, and withdraw the Janus tokens and sessions of the connections its end closed.
+    A meeting that holds a node again, or that is gone with its room row, is left alone
+    (`reconcile` removes rooms no meeting needs)."""
     meeting = Meeting.objects.filter(pk=meeting_id).first()
     if meeting is None or meeting.status in HOLDING_STATUSES:
         return
@@ -109,6 +113,10 @@ def destroy_meeting_room(meeting_id: int, actor_id: int | None = None) -> None:
         destroy_room(meeting, actor=_actor(actor_id))
     except (JanusUnavailable, JanusError) as exc:
         log.warning("room of meeting %s not destroyed, reconcile will retry: %s", meeting_id, exc)
+    closed = Participation.objects.select_related("node").filter(pk__in=participation_ids or [])
+    for participation in closed:
+        end_janus_session(participation)
+        withdraw_janus_token(participation.node, participation.janus_token_secret)
 
 
 # ---------------------------------------------------------------- worker schedule

@@ -33,14 +33,16 @@ from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
 from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
+from diemcau.scheduling.meeting_page import MeetingPanel
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import meetings_visible_to
 from diemcau.ui.service_calls import call_service, no_store
 
-from . import joining, selectors
+from . import selectors
 from .forms import JoinLinkForm
 from .models import JoinLink
 from .permissions import can_control, is_operator, joinable_endpoints
+from .services import grants, join_links
 
 OPEN_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)
 
@@ -106,7 +108,7 @@ def refusal_json(error: Exception) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
-def grant_json(given: joining.JoinGrant) -> JsonResponse:
+def grant_json(given: grants.JoinGrant) -> JsonResponse:
     response = JsonResponse({"ok": True, **given.as_json()}, status=201)
     no_store(response)
     return response
@@ -138,7 +140,7 @@ def grant_by_login(request: HttpRequest, pk: int) -> JsonResponse:
     meeting = _meeting(user, pk)
     try:
         endpoint = _endpoint_from_body(request)
-        given = joining.grant_by_login(meeting, endpoint, actor=user)
+        given = grants.grant_by_login(meeting, endpoint, actor=user)
     except (RuleViolation, InvalidInput, InvalidTransition, PermissionDenied) as error:
         return refusal_json(error)
     return grant_json(given)
@@ -148,7 +150,7 @@ def grant_by_login(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def grant_by_link(request: HttpRequest, token: str) -> JsonResponse:
     try:
-        given = joining.grant_by_link(token)
+        given = grants.grant_by_link(token)
     except (RuleViolation, InvalidInput, InvalidTransition, PermissionDenied) as error:
         return refusal_json(error)
     return grant_json(given)
@@ -189,7 +191,7 @@ def join_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _link_or_error(request: HttpRequest, token: str) -> JoinLink | HttpResponse:
     try:
-        return joining.link_from_token(token)
+        return join_links.link_from_token(token)
     except PermissionDenied as error:
         response = render(request, "media/link_invalid.html", {"message": str(error)},
                           status=403)
@@ -305,7 +307,7 @@ def link_issue(request: HttpRequest, pk: int) -> HttpResponse:
     form = JoinLinkForm(request.POST, endpoints=_linkable_endpoints(user, meeting))
     if not form.is_valid():
         return _console(request, meeting, form=form, status=400)
-    outcome = call_service(request, form, lambda: joining.issue_join_link(
+    outcome = call_service(request, form, lambda: join_links.issue_join_link(
         meeting, form.cleaned_data["endpoint"], actor=user,
         valid_until=form.cleaned_data.get("valid_until"),
     ))
@@ -326,7 +328,7 @@ def link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     )
     meeting = _controlled_meeting(user, link.meeting_id)
     try:
-        joining.revoke_join_link(link, actor=user)
+        join_links.revoke_join_link(link, actor=user)
     except InvalidTransition as error:
         messages.error(request, str(error))
     except PermissionDenied as error:
@@ -381,18 +383,24 @@ def _local(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else ""
 
 
-def live_context(user: User, meeting: Meeting) -> dict[str, Any]:
+def meeting_panel(user: User, meeting: Meeting) -> MeetingPanel:
     """What the meeting page shows of the live meeting: the join and console buttons, when
-    allowed, and the attendance (R18)."""
+    allowed, and the attendance (R18). Registered with the meeting page in `apps.py`."""
     is_open = meeting.status in OPEN_STATUSES
     lines = selectors.attendance(meeting)
-    return {
+    context = {
         "live_may_join": is_open and joinable_endpoints(user, meeting).exists(),
         "live_may_control": is_open and can_control(user, meeting),
         "attendance": lines,
         "attendance_shown": meeting.status in (*OPEN_STATUSES, MeetingStatus.ENDED)
         or any(line.connections for line in lines),
     }
+    return MeetingPanel(
+        buttons_template="media/_meeting_live_buttons.html",
+        section_template="media/_attendance.html",
+        context=context,
+        has_buttons=bool(context["live_may_join"] or context["live_may_control"]),
+    )
 
 
 # ---------------------------------------------------------------- texts for the scripts

@@ -69,15 +69,9 @@ from .schemas import (
     SeriesOut,
 )
 from .services import registration
-from .services.approval import accept_meeting, refuse_meeting
 from .services.checks import CheckInput, record_check, report_incident, update_incident
-from .services.registration import (
-    MeetingInput,
-    cancel_meeting,
-    create_meeting,
-    create_series,
-    submit_meeting,
-)
+from .services.lifecycle import accept_meeting, cancel_meeting, refuse_meeting, submit_meeting
+from .services.registration import MeetingInput, create_meeting, create_series
 
 router = Router()
 

@@ -19,7 +19,7 @@ from diemcau.rulebooks import active_rulebook
 
 from .choices import MeetingType, Recurrence, Urgency
 from .models import Meeting
-from .services.approval import accept_meeting
+from .services.lifecycle import accept_meeting
 from .services.registration import MeetingInput, create_meeting, create_series
 
 

@@ -2,6 +2,11 @@
 
 A meeting is visible to its host agency's scope and to the scope of every agency with an
 invited endpoint; province-wide roles see all. Lists and detail pages use the same queryset.
+
+Control of a live meeting follows the rulebook's delegation (R17): the controlling agency is
+the nearest agency, from the host upwards, whose level the rulebook gives control rights to.
+In KH a commune-hosted meeting is therefore controlled by its district (Đ14.3a); in ĐN, where
+control is delegated down to communes, by the commune itself. MCU operators act on any meeting.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from diemcau.core.permissions import (
     sees_whole_province,
 )
 from diemcau.directory.models import Agency
+from diemcau.rulebooks import active_rulebook
 
 from .choices import MeetingStatus
 from .models import Incident, Meeting, TechnicalCheck
@@ -64,3 +70,41 @@ def checks_visible_to(user: User) -> QuerySet[TechnicalCheck]:
 
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
     return Incident.objects.filter(meeting__in=meetings_visible_to(user))
+
+
+# ---------------------------------------------------------------- control rights (R17)
+
+
+def controlling_agency(meeting: Meeting) -> Agency:
+    """The agency whose technicians control the meeting (ĐN Đ9, KH Đ14.3a)."""
+    rulebook = active_rulebook()
+    control = rulebook.control
+    host = meeting.host_agency
+    chain = _host_and_ancestors(host)
+    for agency in chain:
+        level = rulebook.kind_levels.get(agency.kind)
+        if level == "commune" and control.commune_hosted_controlled_by == "district":
+            continue  # KH Đ14.3a: the district's technician controls commune meetings
+        if level in control.controller_levels:
+            return agency
+    return chain[-1]  # no level with control rights: the top of the tree (the operators)
+
+
+def _host_and_ancestors(host: Agency) -> list[Agency]:
+    ids = [int(pk) for pk in host.path.strip("/").split("/") if pk]
+    by_id = Agency.objects.in_bulk(ids)
+    ancestors = [by_id[pk] for pk in reversed(ids) if pk in by_id and pk != host.pk]
+    return [host, *ancestors]
+
+
+def is_operator(user: User) -> bool:
+    """MCU operators (and administrators) act on every meeting (R16)."""
+    return role_allows(user, Action.MANAGE_MCU)
+
+
+def can_control(user: User, meeting: Meeting) -> bool:
+    if not role_allows(user, Action.CONTROL_MEETING):
+        return False
+    if is_operator(user) or sees_whole_province(user):
+        return True
+    return in_scope(user, controlling_agency(meeting))

@@ -32,12 +32,11 @@ from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
-from diemcau.media.views import live_context
 from diemcau.rulebooks import active_rulebook
 from diemcau.ui.pagination import paginate
 from diemcau.ui.service_calls import call_service, no_store
 
-from . import planning, selectors
+from . import meeting_page, planning, selectors
 from .choices import (
     HOLDING_STATUSES,
     CheckStatus,
@@ -62,7 +61,7 @@ from .permissions import (
     meetings_visible_to,
 )
 from .presenters import history, ids_of, readiness, reply_state, rules_panel_context
-from .services import approval, checks, registration
+from .services import checks, lifecycle, registration
 
 MEETINGS_PER_PAGE = 25
 CANCELLABLE = (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.ACCEPTED)
@@ -224,7 +223,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reply": reply_state(meeting, rulebook),
             "is_revocation_victim": meeting.status == MeetingStatus.REVOKED,
             "priority_article": rulebook.cite(rulebook.priority.article),
-            **live_context(user, meeting),
+            **meeting_page.page_context(user, meeting),
         },
     )
     return no_store(response) if show_code else response
@@ -320,7 +319,7 @@ def _save_meeting(user: User, form: MeetingForm, meeting: Meeting | None, submit
     # Saving and submitting a draft stand or fall together.
     with transaction.atomic():
         meeting = registration.update_draft(meeting, data, actor=user)
-        return registration.submit_meeting(meeting, actor=user) if submit else meeting
+        return lifecycle.submit_meeting(meeting, actor=user) if submit else meeting
 
 
 def _saved_message(meeting: Meeting) -> str:
@@ -464,7 +463,7 @@ def meeting_submit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         meeting,
         form=ConfirmForm(request.POST if request.method == "POST" else None),
-        run=lambda: registration.submit_meeting(meeting, actor=user),
+        run=lambda: lifecycle.submit_meeting(meeting, actor=user),
         title=_("Submit the registration"),
         submit_label=_("Submit to the operator"),
         success=_saved_message,
@@ -483,7 +482,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         meeting,
         form=form,
-        run=lambda: registration.cancel_meeting(
+        run=lambda: lifecycle.cancel_meeting(
             meeting, reason=form.cleaned_data["reason"], actor=user
         ),
         title=_("Cancel the meeting"),
@@ -576,7 +575,7 @@ def meeting_accept(request: HttpRequest, pk: int) -> HttpResponse:
         outcome = call_service(
             request,
             form,
-            lambda: approval.accept_meeting(meeting, actor=user, confirm_revocations=confirmed),
+            lambda: lifecycle.accept_meeting(meeting, actor=user, confirm_revocations=confirmed),
         )
         if outcome.ok and outcome.value is not None:
             accepted = outcome.value
@@ -613,7 +612,7 @@ def meeting_refuse(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         meeting,
         form=form,
-        run=lambda: approval.refuse_meeting(
+        run=lambda: lifecycle.refuse_meeting(
             meeting, reason=form.cleaned_data["reason"], actor=user
         ),
         title=_("Refuse the registration"),

@@ -7,8 +7,8 @@ import pytest
 
 from diemcau.core.roles import Role
 from diemcau.mcu.services import register_node
-from diemcau.media import joining
 from diemcau.media.models import JoinLink
+from diemcau.media.services import join_links
 from diemcau.scheduling.choices import Classification
 from diemcau.scheduling.tests.test_api import caller
 from diemcau.testing.factories import UserFactory
@@ -42,7 +42,7 @@ def test_join_links_shown_once_and_revoked(setup, kh_tree):
     assert made.status_code == 201, made.content
     url = made.json()["url"]
     token = url.rstrip("/").rsplit("/", 1)[1]
-    assert joining.link_from_token(token).pk == made.json()["id"]
+    assert join_links.link_from_token(token).pk == made.json()["id"]
     listed = district.get(f"/meetings/{setup.meeting.pk}/join-links").json()
     assert [item["id"] for item in listed] == [made.json()["id"]]
     assert "url" not in listed[0] and token not in str(listed)

@@ -14,9 +14,9 @@ from django.utils import timezone
 from diemcau.asgi import application
 from diemcau.core.roles import Role
 from diemcau.mcu.services import register_node
-from diemcau.media import joining
 from diemcau.media.models import LeaveReason, Participation
 from diemcau.media.routing import websocket_urlpatterns
+from diemcau.media.services import grants, telemetry
 from diemcau.scheduling.choices import Classification
 from diemcau.testing.factories import UserFactory
 
@@ -77,7 +77,7 @@ def test_console_is_for_controllers_only(setup):
 
 
 def test_a_participant_and_the_host_see_each_others_changes(setup):
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
                                    actor=setup.users["commune_tech"])
 
     async def run() -> None:
@@ -121,7 +121,7 @@ def test_a_participant_and_the_host_see_each_others_changes(setup):
 
 
 def test_a_wrong_key_is_refused_and_a_closed_socket_ends_the_participation(setup):
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
                                    actor=setup.users["commune_tech"])
 
     async def run() -> None:
@@ -166,7 +166,7 @@ def test_a_burst_of_changes_reaches_a_console_as_few_states(setup):
     from channels.db import database_sync_to_async
 
     grants = [
-        joining.grant_by_login(setup.meeting, endpoint, actor=setup.users["operator"])
+        grants.grant_by_login(setup.meeting, endpoint, actor=setup.users["operator"])
         for endpoint in [setup.host_endpoint, *setup.participants]
     ]
 
@@ -179,7 +179,7 @@ def test_a_burst_of_changes_reaches_a_console_as_few_states(setup):
         await watcher.send_json_to({"action": "hello", "key": grants[0].key})
         await receive_type(watcher, "state")
 
-        report = database_sync_to_async(joining.report_quality, thread_sensitive=False)
+        report = database_sync_to_async(telemetry.report_quality, thread_sensitive=False)
         for rtt in range(100, 1100, 100):  # ten reports, the last one poor
             await report(grants[1].participation, rtt_ms=rtt, loss_percent=0.0,
                          bitrate_kbps=800)
@@ -206,7 +206,7 @@ def test_a_console_sees_changes_made_where_no_event_reaches_it(setup, monkeypatc
     from diemcau.media import consumers
 
     monkeypatch.setattr(consumers, "REFRESH_SECONDS", 0.3)
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
                                    actor=setup.users["commune_tech"])
 
     async def run() -> None:

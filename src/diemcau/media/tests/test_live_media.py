@@ -10,8 +10,8 @@ import pytest
 
 from diemcau.core.roles import Role
 from diemcau.mcu.services import register_node
-from diemcau.media import control, joining
 from diemcau.media.models import LeaveReason, Participation
+from diemcau.media.services import control, grants
 from diemcau.media.testing.endpoint import MediaEndpoint
 from diemcau.media.testing.plane import MediaPlane
 from diemcau.testing.factories import UserFactory
@@ -21,23 +21,23 @@ from .live_fixtures import live_meeting
 pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
 
 
-def connect(plane: MediaPlane, grant: joining.JoinGrant, name: str) -> MediaEndpoint:
+def connect(plane: MediaPlane, grant: grants.JoinGrant, name: str) -> MediaEndpoint:
     """An aiortc endpoint in the namespace, with the grant's token, joined by the backend,
     publishing; the service then learns its streams (and mutes it if it must)."""
     endpoint = plane.endpoint(name, token=grant.janus_token)
     attached = endpoint.attached["publisher"]
-    joining.join_publisher(grant.participation, session_id=attached.session_id,
+    grants.join_publisher(grant.participation, session_id=attached.session_id,
                            handle_id=attached.handle_id)
     assert int(endpoint.wait_joined()["id"]) == grant.janus_id
     endpoint.publish()
-    joining.record_published(grant.participation)
+    grants.record_published(grant.participation)
     return endpoint
 
 
-def watch(plane: MediaPlane, grant: joining.JoinGrant, viewer: MediaEndpoint,
+def watch(plane: MediaPlane, grant: grants.JoinGrant, viewer: MediaEndpoint,
           feeds: list[int]) -> None:
     def join(attached, feed_ids):  # type: ignore[no-untyped-def]
-        joining.join_subscriber(grant.participation, session_id=attached.session_id,
+        grants.join_subscriber(grant.participation, session_id=attached.session_id,
                                 handle_id=attached.handle_id, feeds=feed_ids)
 
     viewer.subscribe(feeds, join)
@@ -61,8 +61,8 @@ def meeting(janus_media, kh_tree):
 
 def test_muted_entry_floor_mute_and_kick_act_on_the_media(media_plane, meeting):
     host_tech = meeting.users["host_tech"]
-    host_grant = joining.grant_by_login(meeting.meeting, meeting.host_endpoint, actor=host_tech)
-    commune_grant = joining.grant_by_login(meeting.meeting, meeting.participants[0],
+    host_grant = grants.grant_by_login(meeting.meeting, meeting.host_endpoint, actor=host_tech)
+    commune_grant = grants.grant_by_login(meeting.meeting, meeting.participants[0],
                                            actor=meeting.users["commune_tech"])
     host = connect(media_plane, host_grant, "host")
     commune = connect(media_plane, commune_grant, "commune")
@@ -115,7 +115,7 @@ def test_recording_writes_the_room_on_disk(media_plane, janus_media, kh_tree, tm
                          actor=UserFactory(role=Role.OPERATOR))
     setup = live_meeting(node, kh_tree.district, [kh_tree.commune], recording_requested=True)
     tech = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
-    grant = joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=tech)
+    grant = grants.grant_by_login(setup.meeting, setup.host_endpoint, actor=tech)
     connect(media_plane, grant, "host")
     control.set_recording(setup.meeting, recording=True, actor=tech)
     time.sleep(3)

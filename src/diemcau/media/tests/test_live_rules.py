@@ -11,9 +11,9 @@ from django.utils import timezone
 from diemcau.core.errors import InvalidInput, PermissionDenied
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
-from diemcau.media import joining
 from diemcau.media.models import JoinLink
 from diemcau.media.permissions import can_control, controlling_agency, joinable_endpoints
+from diemcau.media.services import join_links
 from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import live_meeting
@@ -73,15 +73,15 @@ def test_a_user_connects_only_the_endpoints_of_their_scope(kh_tree):
 def linked(kh_tree):
     setup = live_meeting(None, kh_tree.district, [kh_tree.commune])
     tech = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
-    link, token = joining.issue_join_link(setup.meeting, setup.participants[0], actor=tech)
+    link, token = join_links.issue_join_link(setup.meeting, setup.participants[0], actor=tech)
     return setup, tech, link, token
 
 
 def test_a_link_resolves_and_stores_only_a_hash(linked):
     setup, tech, link, token = linked
-    assert joining.link_from_token(token) == link
+    assert join_links.link_from_token(token) == link
     assert token not in link.token_hash
-    assert link.expires_at == setup.meeting.ends_at + joining.LINK_GRACE_AFTER_END
+    assert link.expires_at == setup.meeting.ends_at + join_links.LINK_GRACE_AFTER_END
     event = AuditEvent.objects.filter(action="join_link.issue").get()
     assert token not in str(event.after)
 
@@ -89,12 +89,12 @@ def test_a_link_resolves_and_stores_only_a_hash(linked):
 def test_tampered_expired_and_revoked_links_are_refused(linked):
     setup, tech, link, token = linked
     with pytest.raises(PermissionDenied, match="not valid"):
-        joining.link_from_token(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])
+        join_links.link_from_token(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])
     with pytest.raises(PermissionDenied, match="expired"):
-        joining.link_from_token(token, now=link.expires_at + dt.timedelta(seconds=1))
-    joining.revoke_join_link(link, actor=tech)
+        join_links.link_from_token(token, now=link.expires_at + dt.timedelta(seconds=1))
+    join_links.revoke_join_link(link, actor=tech)
     with pytest.raises(PermissionDenied, match="revoked"):
-        joining.link_from_token(token)
+        join_links.link_from_token(token)
     assert AuditEvent.objects.filter(action="join_link.revoke").count() == 1
 
 
@@ -102,15 +102,15 @@ def test_a_link_of_another_meeting_id_is_refused(linked):
     setup, tech, link, token = linked
     JoinLink.objects.filter(pk=link.pk).update(token_hash="0" * 64)
     with pytest.raises(PermissionDenied):
-        joining.link_from_token(token)
+        join_links.link_from_token(token)
 
 
 def test_only_the_scope_of_the_endpoint_issues_links(kh_tree):
     setup = live_meeting(None, kh_tree.district, [kh_tree.commune, kh_tree.other_commune])
     commune_office = UserFactory(role=Role.OFFICE, agency=kh_tree.commune)
     with pytest.raises(PermissionDenied):
-        joining.issue_join_link(setup.meeting, setup.participants[1], actor=commune_office)
-    link, _ = joining.issue_join_link(setup.meeting, setup.participants[0], actor=commune_office)
+        join_links.issue_join_link(setup.meeting, setup.participants[1], actor=commune_office)
+    link, _ = join_links.issue_join_link(setup.meeting, setup.participants[0], actor=commune_office)
     assert link.endpoint == setup.participants[0]
 
 
@@ -118,9 +118,9 @@ def test_a_link_never_outlives_the_meeting(kh_tree):
     setup = live_meeting(None, kh_tree.district, [kh_tree.commune])
     tech = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
     far = setup.meeting.ends_at + dt.timedelta(days=30)
-    link, _ = joining.issue_join_link(setup.meeting, setup.participants[0], actor=tech,
+    link, _ = join_links.issue_join_link(setup.meeting, setup.participants[0], actor=tech,
                                       valid_until=far)
-    assert link.expires_at == setup.meeting.ends_at + joining.LINK_GRACE_AFTER_END
+    assert link.expires_at == setup.meeting.ends_at + join_links.LINK_GRACE_AFTER_END
     with pytest.raises(InvalidInput):
-        joining.issue_join_link(setup.meeting, setup.participants[0], actor=tech,
+        join_links.issue_join_link(setup.meeting, setup.participants[0], actor=tech,
                                 valid_until=timezone.now() - dt.timedelta(minutes=1))

@@ -14,8 +14,17 @@ from diemcau.directory.choices import EndpointStatus, Network, TerminalKind
 from diemcau.mcu.models import McuNode
 from diemcau.mcu.services import register_node
 from diemcau.mcu.testing.janus import JanusProcess
-from diemcau.media import control, joining, rooms, selectors
+from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation, Room
+from diemcau.media.services import (
+    control,
+    grants,
+    join_links,
+    participations,
+    rooms,
+    session,
+    telemetry,
+)
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
 from diemcau.testing.factories import ApprovedEndpointFactory, UserFactory
@@ -43,18 +52,18 @@ def meeting_setup(node, kh_tree):
     return setup
 
 
-def connect(grant: joining.JoinGrant, node: McuNode) -> BrowserSession:
+def connect(grant: grants.JoinGrant, node: McuNode) -> BrowserSession:
     """Open the browser's session with the grant's token and let the backend join it."""
     browser = BrowserSession(node.janus_url, grant.janus_token)
     handle = browser.attach()
-    joining.join_publisher(grant.participation, session_id=browser.session_id,
+    grants.join_publisher(grant.participation, session_id=browser.session_id,
                            handle_id=handle)
     browser.handle = handle  # type: ignore[attr-defined]
     return browser
 
 
 def janus_ids(node: McuNode, room: Room) -> set[int]:
-    from diemcau.media.rooms import videoroom
+    from diemcau.media.services.rooms import videoroom
 
     with videoroom(node) as handle:
         return {int(p["id"]) for p in handle.listparticipants(room.janus_room_id)}
@@ -62,7 +71,7 @@ def janus_ids(node: McuNode, room: Room) -> set[int]:
 
 def test_join_by_login_the_backend_joins_the_browser_handle(meeting_setup, node):
     setup = meeting_setup
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
                                    actor=setup.users["commune_tech"])
     browser = connect(grant, node)
     try:
@@ -83,14 +92,14 @@ def test_join_by_login_the_backend_joins_the_browser_handle(meeting_setup, node)
 
 def test_the_host_endpoint_enters_with_its_microphone_open(meeting_setup):
     setup = meeting_setup
-    grant = joining.grant_by_login(setup.meeting, setup.host_endpoint,
+    grant = grants.grant_by_login(setup.meeting, setup.host_endpoint,
                                    actor=setup.users["host_tech"])
     assert grant.participation.audio_muted is False
 
 
 def test_a_browser_cannot_join_by_itself_nor_without_a_token(meeting_setup, node):
     setup = meeting_setup
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
                                    actor=setup.users["commune_tech"])
     browser = BrowserSession(node.janus_url, grant.janus_token)
     try:
@@ -104,7 +113,7 @@ def test_a_browser_cannot_join_by_itself_nor_without_a_token(meeting_setup, node
     with pytest.raises(PermissionError):
         BrowserSession(node.janus_url, "not-a-token")
     # Once the participation ends, its token opens nothing any more.
-    joining.leave(Participation.objects.get(pk=grant.participation.pk))
+    participations.leave(Participation.objects.get(pk=grant.participation.pk))
     with pytest.raises(PermissionError):
         BrowserSession(node.janus_url, grant.janus_token)
 
@@ -112,13 +121,13 @@ def test_a_browser_cannot_join_by_itself_nor_without_a_token(meeting_setup, node
 def test_join_by_link_and_a_revoked_link(meeting_setup, node):
     setup = meeting_setup
     tech = setup.users["host_tech"]
-    link, token = joining.issue_join_link(setup.meeting, setup.participants[1], actor=tech)
-    grant = joining.grant_by_link(token)
+    link, token = join_links.issue_join_link(setup.meeting, setup.participants[1], actor=tech)
+    grant = grants.grant_by_link(token)
     assert grant.participation.join_link == link
     assert grant.participation.user is None
     browser = connect(grant, node)
     try:
-        joining.revoke_join_link(link, actor=tech)
+        join_links.revoke_join_link(link, actor=tech)
         # Whoever is in with the link is removed with it.
         row = Participation.objects.get(pk=grant.participation.pk)
         assert row.left_reason == LeaveReason.KICKED
@@ -127,17 +136,17 @@ def test_join_by_link_and_a_revoked_link(meeting_setup, node):
     finally:
         browser.destroy()
     with pytest.raises(PermissionDenied, match="revoked"):
-        joining.grant_by_link(token)
+        grants.grant_by_link(token)
 
 
 def test_a_second_device_with_the_same_link_replaces_the_first(meeting_setup, node):
     setup = meeting_setup
-    _, token = joining.issue_join_link(setup.meeting, setup.participants[1],
+    _, token = join_links.issue_join_link(setup.meeting, setup.participants[1],
                                        actor=setup.users["host_tech"])
-    first = joining.grant_by_link(token)
+    first = grants.grant_by_link(token)
     browser = connect(first, node)
     try:
-        second = joining.grant_by_link(token)
+        second = grants.grant_by_link(token)
         first_row = Participation.objects.get(pk=first.participation.pk)
         assert first_row.left_reason == LeaveReason.LEFT and first_row.left_at is not None
         room = Room.objects.get(meeting=setup.meeting)
@@ -155,12 +164,12 @@ def test_state_secret_refuses_personal_devices_on_the_internet(node, kh_tree):
     setup.meeting.participants.add(phone)
     user = UserFactory(role=Role.OFFICE, agency=kh_tree.commune)
     with pytest.raises(RuleViolation) as refused:
-        joining.grant_by_login(setup.meeting, phone, actor=user)
+        grants.grant_by_login(setup.meeting, phone, actor=user)
     assert refused.value.code == "state_secret_personal_internet"
     assert "Điều 5.2" in refused.value.article
     assert not Participation.objects.filter(meeting=setup.meeting).exists()
     # The room endpoint of the same commune, on the government network, is let in.
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0], actor=user)
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0], actor=user)
     assert grant.participation.pk
 
 
@@ -170,11 +179,11 @@ def test_suspended_endpoint_and_closed_meeting_are_refused(meeting_setup):
     endpoint.status = EndpointStatus.SUSPENDED
     endpoint.save()
     with pytest.raises(PermissionDenied, match="not admitted"):
-        joining.grant_by_login(setup.meeting, endpoint, actor=setup.users["commune_tech"])
+        grants.grant_by_login(setup.meeting, endpoint, actor=setup.users["commune_tech"])
     setup.meeting.status = MeetingStatus.CANCELLED
     setup.meeting.save()
     with pytest.raises(InvalidTransition):
-        joining.grant_by_login(setup.meeting, setup.participants[1],
+        grants.grant_by_login(setup.meeting, setup.participants[1],
                                actor=setup.users["other_tech"])
 
 
@@ -183,21 +192,21 @@ def test_a_locked_meeting_takes_only_its_controllers(meeting_setup):
     host_tech = setup.users["host_tech"]
     control.set_locked(setup.meeting, locked=True, actor=host_tech)
     with pytest.raises(InvalidTransition, match="locked"):
-        joining.grant_by_login(setup.meeting, setup.participants[0],
+        grants.grant_by_login(setup.meeting, setup.participants[0],
                                actor=setup.users["commune_tech"])
-    grant = joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=host_tech)
+    grant = grants.grant_by_login(setup.meeting, setup.host_endpoint, actor=host_tech)
     assert grant.participation.pk
     control.set_locked(setup.meeting, locked=False, actor=host_tech)
-    assert joining.grant_by_login(setup.meeting, setup.participants[0],
+    assert grants.grant_by_login(setup.meeting, setup.participants[0],
                                   actor=setup.users["commune_tech"]).participation.pk
 
 
 def test_speaking_queue_floor_and_mute(meeting_setup, node):
     setup = meeting_setup
     host_tech = setup.users["host_tech"]
-    a = joining.grant_by_login(setup.meeting, setup.participants[0],
+    a = grants.grant_by_login(setup.meeting, setup.participants[0],
                                actor=setup.users["commune_tech"]).participation
-    b = joining.grant_by_login(setup.meeting, setup.participants[1],
+    b = grants.grant_by_login(setup.meeting, setup.participants[1],
                                actor=setup.users["other_tech"]).participation
     control.raise_hand(b)
     control.raise_hand(a)
@@ -224,7 +233,7 @@ def test_speaking_queue_floor_and_mute(meeting_setup, node):
 
 def test_kick_drops_the_endpoint_from_janus(meeting_setup, node):
     setup = meeting_setup
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
                                    actor=setup.users["commune_tech"])
     browser = connect(grant, node)
     try:
@@ -235,7 +244,7 @@ def test_kick_drops_the_endpoint_from_janus(meeting_setup, node):
         row = Participation.objects.get(pk=grant.participation.pk)
         assert row.left_reason == LeaveReason.KICKED
         with pytest.raises(PermissionDenied):
-            joining.participation_for_key(grant.key)
+            participations.participation_for_key(grant.key)
     finally:
         browser.destroy()
 
@@ -263,16 +272,16 @@ def test_recording_only_when_requested_and_allowed(node, kh_tree):
 def test_attendance_and_the_end_of_the_meeting(meeting_setup, node):
     setup = meeting_setup
     host_tech = setup.users["host_tech"]
-    grant = joining.grant_by_login(setup.meeting, setup.participants[0],
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
                                    actor=setup.users["commune_tech"])
     browser = connect(grant, node)
     try:
-        joining.report_attendees(grant.participation, 12)
-        control.start_session(setup.meeting, actor=host_tech)
+        telemetry.report_attendees(grant.participation, 12)
+        session.start_session(setup.meeting, actor=host_tech)
         incident = control.escalate(setup.meeting, description="Mất tiếng điểm cầu xã",
                                     actor=host_tech)
         assert Incident.objects.get(pk=incident.pk).status == "open"
-        control.end_meeting(setup.meeting, actor=host_tech)
+        session.end_meeting(setup.meeting, actor=host_tech)
         setup.meeting.refresh_from_db()
         assert setup.meeting.status == MeetingStatus.ENDED
         assert Room.objects.get(meeting=setup.meeting).destroyed_at is not None
@@ -300,18 +309,18 @@ def test_overdue_meetings_are_ended_by_the_system_once_empty(node, kh_tree):
                             status=MeetingStatus.LIVE)
     running = live_meeting(node, kh_tree.district, [kh_tree.commune],
                            starts_in=-dt.timedelta(minutes=30))
-    grant = joining.grant_by_login(occupied.meeting, occupied.host_endpoint, actor=user)
+    grant = grants.grant_by_login(occupied.meeting, occupied.host_endpoint, actor=user)
     # Still connected when its end has long passed.
     Meeting.objects.filter(pk=occupied.meeting.pk).update(
         starts_at=overdue.meeting.starts_at, ends_at=overdue.meeting.ends_at
     )
-    assert control.end_overdue_meetings() == [overdue.meeting.pk]
+    assert session.end_overdue_meetings() == [overdue.meeting.pk]
     overdue.meeting.refresh_from_db()
     assert overdue.meeting.status == MeetingStatus.ENDED
     assert AuditEvent.objects.filter(action="meeting.end", actor__isnull=True).count() == 1
-    joining.leave(grant.participation)
+    participations.leave(grant.participation)
     later = timezone.now() + dt.timedelta(minutes=1)
-    assert control.end_overdue_meetings(later) == [occupied.meeting.pk]
+    assert session.end_overdue_meetings(later) == [occupied.meeting.pk]
     running.meeting.refresh_from_db()
     assert running.meeting.status == MeetingStatus.ACCEPTED
 
@@ -326,22 +335,22 @@ def test_the_room_opens_shortly_before_the_first_check(node, kh_tree):
                          starts_in=dt.timedelta(hours=5))
     user = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
     with pytest.raises(InvalidTransition, match="opens at"):
-        joining.grant_by_login(later.meeting, later.host_endpoint, actor=user)
+        grants.grant_by_login(later.meeting, later.host_endpoint, actor=user)
     # A technical check due 20 minutes from now opens it (KH: checks in the real room).
     TechnicalCheck.objects.create(
         meeting=later.meeting, endpoint=later.host_endpoint, kind=WindowKind.SESSION,
         due_at=later.meeting.starts_at - dt.timedelta(hours=4, minutes=40),
     )
-    assert joining.grant_by_login(later.meeting, later.host_endpoint, actor=user).room_id
+    assert grants.grant_by_login(later.meeting, later.host_endpoint, actor=user).room_id
 
 
 def test_a_full_node_takes_no_more_endpoints(meeting_setup, node):
     setup = meeting_setup
     McuNode.objects.filter(pk=node.pk).update(max_endpoints=1)
-    joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=setup.users["host_tech"])
+    grants.grant_by_login(setup.meeting, setup.host_endpoint, actor=setup.users["host_tech"])
     with pytest.raises(InvalidTransition, match="maximum of 1"):
-        joining.grant_by_login(setup.meeting, setup.participants[0],
+        grants.grant_by_login(setup.meeting, setup.participants[0],
                                actor=setup.users["commune_tech"])
     # The same endpoint joining again takes its own place over: that is not one more.
-    assert joining.grant_by_login(setup.meeting, setup.host_endpoint,
+    assert grants.grant_by_login(setup.meeting, setup.host_endpoint,
                                   actor=setup.users["host_tech"]).participation.pk

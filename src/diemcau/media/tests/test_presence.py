@@ -12,8 +12,9 @@ from django.utils import timezone
 from diemcau.core.roles import Role
 from diemcau.mcu.janus_client import JanusUnavailable
 from diemcau.mcu.services import register_node
-from diemcau.media import joining, presence, rooms, selectors
+from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation, Room
+from diemcau.media.services import grants, presence, rooms
 from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import BrowserSession, live_meeting
@@ -27,11 +28,11 @@ def test_janus_restart_mid_meeting_closes_rows_and_the_room_comes_back(janus_fac
     node = register_node(janus.node_input("mcu-restart"), actor=UserFactory(role=Role.OPERATOR))
     setup = live_meeting(node, kh_tree.district, [kh_tree.commune, kh_tree.other_commune])
     user = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
-    present = joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=user)
+    present = grants.grant_by_login(setup.meeting, setup.host_endpoint, actor=user)
     browser = BrowserSession(node.janus_url, present.janus_token)
-    joining.join_publisher(present.participation, session_id=browser.session_id,
+    grants.join_publisher(present.participation, session_id=browser.session_id,
                            handle_id=browser.attach())
-    unused = joining.grant_by_login(setup.meeting, setup.participants[0], actor=user)
+    unused = grants.grant_by_login(setup.meeting, setup.participants[0], actor=user)
 
     # While Janus has it, the joined participant stays, even long after; the unused grant goes.
     assert presence.sync_participations(node, now=timezone.now() + LATER) == [
@@ -51,9 +52,9 @@ def test_janus_restart_mid_meeting_closes_rows_and_the_room_comes_back(janus_fac
 
     report = rooms.reconcile(node)
     assert Room.objects.get(meeting=setup.meeting).janus_room_id in report.created
-    again = joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=user)
+    again = grants.grant_by_login(setup.meeting, setup.host_endpoint, actor=user)
     browser = BrowserSession(node.janus_url, again.janus_token)
-    joining.join_publisher(again.participation, session_id=browser.session_id,
+    grants.join_publisher(again.participation, session_id=browser.session_id,
                            handle_id=browser.attach())
     assert Participation.objects.get(pk=again.participation.pk).joined_at is not None
     lines = {line.endpoint_id: line for line in selectors.attendance(setup.meeting)}
@@ -65,7 +66,7 @@ def test_a_node_that_does_not_answer_closes_nothing(janus_factory, kh_tree):
     node = register_node(janus.node_input("mcu-down"), actor=UserFactory(role=Role.OPERATOR))
     setup = live_meeting(node, kh_tree.district, [kh_tree.commune])
     user = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
-    grant = joining.grant_by_login(setup.meeting, setup.host_endpoint, actor=user)
+    grant = grants.grant_by_login(setup.meeting, setup.host_endpoint, actor=user)
     janus.stop(kill=True)
     with pytest.raises(JanusUnavailable):
         presence.sync_participations(node, now=timezone.now() + LATER)

@@ -22,7 +22,7 @@ from diemcau.media import tasks
 from diemcau.media.models import Room
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import MeetingStatus, Urgency
-from diemcau.scheduling.services import approval, registration
+from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import AgencyFactory, ApprovedEndpointFactory, UserFactory
 
 # Real commits: the hooks run on commit, as in production (Huey runs them at once in tests).
@@ -84,7 +84,7 @@ def test_accepting_a_meeting_due_soon_creates_its_room_and_cancelling_destroys_i
     managed_node(janus_server, setup.operator)
     meeting = register(setup, setup.district, setup.ep_district, [setup.ep_commune], soon())
 
-    approval.accept_meeting(meeting, actor=setup.operator)
+    lifecycle.accept_meeting(meeting, actor=setup.operator)
 
     room = Room.objects.get(meeting=meeting)
     assert room.janus_created_at is not None and room.destroyed_at is None
@@ -92,7 +92,7 @@ def test_accepting_a_meeting_due_soon_creates_its_room_and_cancelling_destroys_i
     created = AuditEvent.objects.get(action="room.create", object_id=str(room.pk))
     assert created.actor == setup.operator  # the operator's decision caused it
 
-    registration.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+    lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
 
     assert not room_on_janus(janus_server, meeting)
     room.refresh_from_db()
@@ -110,8 +110,8 @@ def test_a_meeting_not_due_yet_is_left_to_reconcile(setup, janus_server):
     start = day.replace(hour=9, minute=0, second=0, microsecond=0)
     meeting = register(setup, setup.district, setup.ep_district, [], start, emergency=False)
 
-    approval.accept_meeting(meeting, actor=setup.operator)
-    registration.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+    lifecycle.accept_meeting(meeting, actor=setup.operator)
+    lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
 
     assert not Room.objects.filter(meeting=meeting).exists()
     assert not AuditEvent.objects.filter(action__startswith="room.").exists()
@@ -130,13 +130,13 @@ def test_a_revoked_meeting_loses_its_room(setup, janus_server):
         )
         endpoint = ApprovedEndpointFactory(agency=agency, name=f"UBND.Thu {n}")
         meeting = register(setup, agency, endpoint, [], start + dt.timedelta(minutes=5 * n))
-        lower.append(approval.accept_meeting(meeting, actor=setup.operator))
+        lower.append(lifecycle.accept_meeting(meeting, actor=setup.operator))
     assert all(room_on_janus(janus_server, m) for m in lower)
     province = register(setup, setup.province, setup.ep_province, [], start,
                         actor=setup.province_office)
 
     latest = lower[-1]
-    approval.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
+    lifecycle.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
 
     latest.refresh_from_db()
     assert latest.status == MeetingStatus.REVOKED
@@ -155,14 +155,14 @@ def test_a_node_that_is_down_does_not_make_accepting_or_cancelling_fail(
     meeting = register(setup, setup.district, setup.ep_district, [], soon())
 
     with caplog.at_level(logging.WARNING, logger="diemcau.media.tasks"):
-        accepted = approval.accept_meeting(meeting, actor=setup.operator)
+        accepted = lifecycle.accept_meeting(meeting, actor=setup.operator)
     assert accepted.status == MeetingStatus.ACCEPTED and accepted.code
     assert "reconcile will retry" in caplog.text
     # The room's row waits, not created on Janus, for the reconcile once the node is back.
     room = Room.objects.get(meeting=meeting)
     assert room.janus_created_at is None
 
-    registration.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+    lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.CANCELLED
 
@@ -173,7 +173,7 @@ def test_the_tasks_skip_meetings_that_changed_meanwhile(setup, janus_server):
     # Still submitted: no node held, so no room.
     tasks.ensure_meeting_room(meeting.pk)
     assert not Room.objects.filter(meeting=meeting).exists()
-    approval.accept_meeting(meeting, actor=setup.operator)
+    lifecycle.accept_meeting(meeting, actor=setup.operator)
     # Still accepted: a destroy enqueued for an older state leaves the room alone.
     tasks.destroy_meeting_room(meeting.pk)
     assert room_on_janus(janus_server, meeting)

@@ -17,8 +17,9 @@ from diemcau.mcu.janus_client import JanusError, JanusUnavailable
 from diemcau.mcu.models import McuNode, NodeHealth
 from diemcau.mcu.services import register_node
 from diemcau.mcu.testing.janus import JanusProcess, free_ports
-from diemcau.media import rooms, tasks
+from diemcau.media import tasks
 from diemcau.media.models import Room
+from diemcau.media.services import rooms
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.testing.factories import McuNodeFactory, UserFactory
 

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from diemcau.core.roles import Role
 from diemcau.directory.choices import Network, TerminalKind
-from diemcau.media import joining
 from diemcau.media.models import JoinLink, Participation
+from diemcau.media.services import join_links
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.testing.factories import ApprovedEndpointFactory, McuNodeFactory, UserFactory
 
@@ -189,7 +189,7 @@ def test_grant_refusal_for_state_secrets_cites_the_article(client, kh_tree):
     assert not Participation.objects.exists()
 
     # The same by join link.
-    link, token = joining.issue_join_link(live.meeting, phone, actor=tech)
+    link, token = join_links.issue_join_link(live.meeting, phone, actor=tech)
     by_link = Client().post(reverse("media:link_grant", args=[token]))
     assert by_link.status_code == 422
     assert by_link.json()["article"] == body["article"]
@@ -254,7 +254,7 @@ def test_links_are_issued_once_listed_and_revoked(client, setup):
 
 
 def test_only_controllers_issue_and_revoke_links_here(client, setup):
-    link, _ = joining.issue_join_link(setup.meeting, setup.participants[0],
+    link, _ = join_links.issue_join_link(setup.meeting, setup.participants[0],
                                       actor=setup.users["host_tech"])
     c = logged_in(client, setup.users["commune_tech"])
     assert c.post(reverse("media:link_issue", args=[setup.meeting.pk]),
@@ -267,7 +267,7 @@ def test_only_controllers_issue_and_revoke_links_here(client, setup):
 
 
 def test_expired_and_tampered_links_show_a_clear_error(client, setup):
-    link, token = joining.issue_join_link(setup.meeting, setup.participants[0],
+    link, token = join_links.issue_join_link(setup.meeting, setup.participants[0],
                                           actor=setup.users["host_tech"])
     JoinLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     page = client.get(reverse("media:link_check", args=[token]))

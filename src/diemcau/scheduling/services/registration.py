@@ -1,9 +1,9 @@
-"""Registering meetings (R7, R8, R10): drafts, submission with lead times, series, cancel."""
+"""Registering meetings (R7, R8, R10): drafts, registration with lead times, series. The
+submission itself and the cancellation are transitions of the lifecycle (`lifecycle`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
@@ -11,48 +11,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core import audit, calendar
+from diemcau.core import audit
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
-from diemcau.directory.choices import AgencyKind, EndpointStatus, Network, TerminalKind
+from diemcau.directory.choices import AgencyKind, EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.services.contacts import normalize_phone, valid_phone
-from diemcau.media.tasks import destroy_meeting_room
 from diemcau.rulebooks import Rulebook, active_rulebook
 
-from .. import notices
 from ..choices import Classification, MeetingStatus, Recurrence, Urgency
 from ..models import Meeting, MeetingSeries
 from ..permissions import can_manage_meeting
 from ..planning import MAX_MEETING_LENGTH
-from . import holdings
+from ..rules import personal_internet_refusal
+from . import lifecycle
+from .snapshots import meeting_snapshot
 
-MEETING_FIELDS = [
-    "title",
-    "meeting_type",
-    "host_agency_id",
-    "host_endpoint_id",
-    "rehearsal_starts_at",
-    "rehearsal_ends_at",
-    "starts_at",
-    "ends_at",
-    "place",
-    "contact_name",
-    "contact_phone",
-    "recording_requested",
-    "support_notes",
-    "urgency",
-    "emergency_reason",
-    "classification",
-    "status",
-    "registered_at",
-    "counted_from",
-    "reply_due_at",
-    "node_id",
-    "decision_reason",
-    "series_id",
-]
 MAX_INVITATION_BYTES = 10 * 1024 * 1024
 MAX_OCCURRENCES = 60
 
@@ -146,24 +121,9 @@ def _check_endpoints(data: MeetingInput, rulebook: Rulebook) -> None:
                 % {"endpoint": endpoint.name},
                 field="participants" if endpoint != data.host_endpoint else "host_endpoint",
             )
-        personal_on_internet = (
-            endpoint.terminal_kind == TerminalKind.PERSONAL and endpoint.network == Network.INTERNET
-        )
-        if (
-            data.classification == Classification.STATE_SECRET
-            and rulebook.secrecy.state_secret_refuses_personal_internet
-            and personal_on_internet
-        ):
-            raise RuleViolation(
-                code="state_secret_personal_device",
-                article=rulebook.cite(rulebook.secrecy.article),
-                message=_(
-                    "%(endpoint)s is a personal device on the Internet: not allowed in a "
-                    "state-secret meeting."
-                )
-                % {"endpoint": endpoint.name},
-                field="participants",
-            )
+        refusal = personal_internet_refusal(data.classification, endpoint, field="participants")
+        if refusal is not None:
+            raise refusal
 
 
 def check_registrar(actor: User, host: Agency, rulebook: Rulebook) -> None:
@@ -217,28 +177,11 @@ def _participants(data: MeetingInput) -> list[Endpoint]:
     return list(unique.values())
 
 
-def _snapshot(meeting: Meeting) -> dict:
-    data = audit.snapshot(meeting, MEETING_FIELDS)
-    data["participants"] = sorted(meeting.participants.values_list("pk", flat=True))
-    return data
-
-
 def _validate(data: MeetingInput, actor: User, rulebook: Rulebook) -> None:
     _check_shape(data)
     data.participants = _participants(data)
     check_registrar(actor, data.host_agency, rulebook)
     _check_endpoints(data, rulebook)
-
-
-def _submit(meeting: Meeting, rulebook: Rulebook, now: dt.datetime) -> None:
-    """Stamp the receipt: the registration order and the operator's reply deadline."""
-    first_start = meeting.rehearsal_starts_at or meeting.starts_at
-    counted_from = calendar.registration_received_at(rulebook, now)
-    calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
-    meeting.status = MeetingStatus.SUBMITTED
-    meeting.registered_at = now
-    meeting.counted_from = counted_from
-    meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
 
 
 # ---------------------------------------------------------------- services
@@ -252,17 +195,13 @@ def create_meeting(data: MeetingInput, *, actor: User, submit: bool = True) -> M
     meeting = Meeting(created_by=actor)
     _apply(meeting, data)
     if submit:
-        _submit(meeting, rulebook, timezone.now())
+        lifecycle.stamp_submission(meeting, rulebook, timezone.now())
     meeting.save()
     meeting.participants.set(data.participants)
-    audit.record(
-        "meeting.submit" if submit else "meeting.draft",
-        meeting,
-        actor=actor,
-        after=_snapshot(meeting),
-    )
     if submit:
-        notices.submitted(meeting)
+        lifecycle.record_new_submission(meeting, actor=actor)
+    else:
+        audit.record("meeting.draft", meeting, actor=actor, after=meeting_snapshot(meeting))
     return meeting
 
 
@@ -273,28 +212,14 @@ def update_draft(meeting: Meeting, data: MeetingInput, *, actor: User) -> Meetin
         raise PermissionDenied("register_meeting")
     if meeting.status != MeetingStatus.DRAFT:
         raise InvalidTransition(_("Only a draft can be edited; cancel and register again."))
-    before = _snapshot(meeting)
+    before = meeting_snapshot(meeting)
     rulebook = active_rulebook()
     _validate(data, actor, rulebook)
     _apply(meeting, data)
     meeting.save()
     meeting.participants.set(data.participants)
-    audit.record("meeting.update", meeting, actor=actor, before=before, after=_snapshot(meeting))
-    return meeting
-
-
-@transaction.atomic
-def submit_meeting(meeting: Meeting, *, actor: User) -> Meeting:
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if not can_manage_meeting(actor, meeting):
-        raise PermissionDenied("register_meeting")
-    if meeting.status != MeetingStatus.DRAFT:
-        raise InvalidTransition(_("Only a draft can be submitted."))
-    before = _snapshot(meeting)
-    _submit(meeting, active_rulebook(), timezone.now())
-    meeting.save()
-    audit.record("meeting.submit", meeting, actor=actor, before=before, after=_snapshot(meeting))
-    notices.submitted(meeting)
+    audit.record("meeting.update", meeting, actor=actor, before=before,
+                 after=meeting_snapshot(meeting))
     return meeting
 
 
@@ -354,29 +279,3 @@ def create_series(
         after={"recurrence": recurrence, "until": until, "count": len(starts)},
     )
     return series
-
-
-@transaction.atomic
-def cancel_meeting(meeting: Meeting, *, reason: str, actor: User) -> Meeting:
-    """The host withdraws the meeting; what it held is released at once."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if not can_manage_meeting(actor, meeting):
-        raise PermissionDenied("register_meeting")
-    if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.ACCEPTED):
-        raise InvalidTransition(_("This meeting can no longer be cancelled."))
-    if not reason.strip():
-        raise InvalidInput({"reason": [_("Give the reason.")]})
-    before = _snapshot(meeting)
-    held = meeting.status == MeetingStatus.ACCEPTED
-    holdings.release(meeting)
-    meeting.status = MeetingStatus.CANCELLED
-    meeting.decision_reason = reason.strip()
-    meeting.save()
-    audit.record("meeting.cancel", meeting, actor=actor, before=before, after=_snapshot(meeting))
-    if held:
-        # Only an accepted meeting may have a room; Janus is called after the commit.
-        transaction.on_commit(
-            functools.partial(destroy_meeting_room, meeting.pk, actor_id=actor.pk), robust=True
-        )
-    notices.cancelled(meeting)
-    return meeting

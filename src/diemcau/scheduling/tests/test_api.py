@@ -26,7 +26,7 @@ from diemcau.directory.models import Agency, Endpoint
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import MeetingStatus, Urgency
 from diemcau.scheduling.models import Booking, Meeting
-from diemcau.scheduling.services import approval, registration
+from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import (
     AgencyFactory,
     ApprovedEndpointFactory,
@@ -332,7 +332,7 @@ def _fill(world: SimpleNamespace, start: dt.datetime, count: int) -> list[Meetin
         meeting = registration.create_meeting(
             meeting_input(agency, endpoint, start + dt.timedelta(minutes=5 * n)), actor=operator
         )
-        meetings.append(approval.accept_meeting(meeting, actor=operator))
+        meetings.append(lifecycle.accept_meeting(meeting, actor=operator))
     return meetings
 
 
@@ -554,7 +554,7 @@ def test_busy_endpoints_hide_titles_of_meetings_out_of_scope(world: SimpleNamesp
         ),
         actor=world.operator.user,
     )
-    approval.accept_meeting(theirs, actor=world.operator.user)
+    lifecycle.accept_meeting(theirs, actor=world.operator.user)
     window = {
         "ids": f"{world.ep_district.pk},{world.ep_province.pk}",
         "start": (start - dt.timedelta(hours=1)).isoformat(),

@@ -24,7 +24,7 @@ from diemcau.scheduling.calendar_views import load_steps
 from diemcau.scheduling.capacity import Load, Window
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import CalendarFeed, Meeting
-from diemcau.scheduling.services import approval, registration
+from diemcau.scheduling.services import lifecycle, registration
 from diemcau.scheduling.services.feeds import create_feed, revoke_feed
 from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from diemcau.testing.factories import (
@@ -69,7 +69,7 @@ def book(world, host, host_endpoint, participants, start, *, accept=True, hours=
     )
     meeting = registration.create_meeting(data, actor=registrar)
     if accept:
-        meeting = approval.accept_meeting(meeting, actor=world.operator)
+        meeting = lifecycle.accept_meeting(meeting, actor=world.operator)
     return meeting
 
 

@@ -10,7 +10,7 @@ from icalendar import Calendar
 from diemcau.scheduling import feeds, ics
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import Meeting
-from diemcau.scheduling.services import registration
+from diemcau.scheduling.services import lifecycle
 
 from .test_calendar_views import PHONE, book, working_day_at, world  # noqa: F401 (fixture)
 
@@ -82,7 +82,7 @@ def test_uid_is_stable_and_sequence_grows_with_changes(rehearsed, world):  # noq
 
 def test_cancelled_meeting_is_cancelled_in_the_file(rehearsed, world):  # noqa: F811
     code = rehearsed.code
-    meeting = registration.cancel_meeting(
+    meeting = lifecycle.cancel_meeting(
         rehearsed, reason="Lãnh đạo đi công tác", actor=world.district_office
     )
     assert meeting.status == MeetingStatus.CANCELLED

@@ -40,7 +40,7 @@ django.setup()
 from diemcau.core.errors import InvalidInput, RuleViolation
 from diemcau.core.models import User
 from diemcau.scheduling.models import Meeting
-from diemcau.scheduling.services.approval import accept_meeting
+from diemcau.scheduling.services.lifecycle import accept_meeting
 meeting_id, operator_id, start_at = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 operator = User.objects.get(pk=operator_id)
 meeting = Meeting.objects.get(pk=meeting_id)

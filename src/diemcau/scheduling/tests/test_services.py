@@ -16,7 +16,7 @@ from diemcau.notifications.models import Notification
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import CheckStatus, MeetingStatus, Urgency, WindowKind
 from diemcau.scheduling.models import Booking, Meeting
-from diemcau.scheduling.services import approval, registration
+from diemcau.scheduling.services import approval, lifecycle, registration
 from diemcau.testing.factories import (
     AgencyFactory,
     ApprovedEndpointFactory,
@@ -171,8 +171,8 @@ def test_weekly_series_gives_occurrences_with_their_own_state(setup):
     occurrences = list(series.meetings.order_by("starts_at"))
     assert len(occurrences) == 4
     assert occurrences[1].starts_at - occurrences[0].starts_at == dt.timedelta(weeks=1)
-    approval.refuse_meeting(occurrences[1], reason="Trùng lịch", actor=setup.operator)
-    approval.accept_meeting(occurrences[0], actor=setup.operator)
+    lifecycle.refuse_meeting(occurrences[1], reason="Trùng lịch", actor=setup.operator)
+    lifecycle.accept_meeting(occurrences[0], actor=setup.operator)
     states = [m.status for m in series.meetings.order_by("starts_at")]
     assert states == [
         MeetingStatus.ACCEPTED,
@@ -196,7 +196,7 @@ def test_accept_books_node_issues_code_and_schedules_checks(setup):
         rehearsal_ends_at=start - dt.timedelta(hours=4),
     )
     meeting = registration.create_meeting(data, actor=setup.district_office)
-    meeting = approval.accept_meeting(meeting, actor=setup.operator)
+    meeting = lifecycle.accept_meeting(meeting, actor=setup.operator)
     assert meeting.status == MeetingStatus.ACCEPTED and meeting.node == setup.node
     assert meeting.code and len(meeting.code) == 10
     checks = list(meeting.checks.order_by("due_at", "endpoint_id"))
@@ -223,11 +223,11 @@ def test_an_endpoint_is_never_in_two_overlapping_meetings(setup):
         ),
         actor=setup.province_office,
     )
-    approval.accept_meeting(first, actor=setup.operator)
+    lifecycle.accept_meeting(first, actor=setup.operator)
     # same level or not: KH revokes only for capacity of lower bodies; here the province
     # outranks the district, so the district meeting must give way — with confirmation.
     with pytest.raises(RuleViolation) as refused:
-        approval.accept_meeting(second, actor=setup.operator)
+        lifecycle.accept_meeting(second, actor=setup.operator)
     assert refused.value.code == "revocation_needs_confirmation"
     third = registration.create_meeting(
         meeting_input(
@@ -239,7 +239,7 @@ def test_an_endpoint_is_never_in_two_overlapping_meetings(setup):
         actor=setup.operator,
     )
     with pytest.raises(InvalidInput) as busy:
-        approval.accept_meeting(third, actor=setup.operator)
+        lifecycle.accept_meeting(third, actor=setup.operator)
     assert "NT.XuongHuan" in busy.value.errors["participants"][0]
     # back to back is fine: windows are half-open
     fourth = registration.create_meeting(
@@ -248,7 +248,7 @@ def test_an_endpoint_is_never_in_two_overlapping_meetings(setup):
         ),
         actor=setup.operator,
     )
-    approval.accept_meeting(fourth, actor=setup.operator)
+    lifecycle.accept_meeting(fourth, actor=setup.operator)
 
 
 def _fill(setup, start, count):
@@ -266,7 +266,7 @@ def _fill(setup, start, count):
             meeting_input(agency, endpoint, [], start + dt.timedelta(minutes=5 * n)),
             actor=setup.operator,
         )
-        meetings.append(approval.accept_meeting(meeting, actor=setup.operator))
+        meetings.append(lifecycle.accept_meeting(meeting, actor=setup.operator))
     return meetings
 
 
@@ -277,7 +277,7 @@ def test_kh_cap_is_80_percent_of_the_node(setup):
         meeting_input(setup.other_district, setup.ep_other, [], start), actor=setup.operator
     )
     with pytest.raises(RuleViolation) as refused:
-        approval.accept_meeting(extra, actor=setup.operator)
+        lifecycle.accept_meeting(extra, actor=setup.operator)
     assert refused.value.code == "mcu_capacity_full" and "Điều 12.4a" in refused.value.article
     # capacity is held from the technical check (2 h before) to the end
     later = registration.create_meeting(
@@ -285,12 +285,12 @@ def test_kh_cap_is_80_percent_of_the_node(setup):
         actor=setup.operator,
     )
     with pytest.raises(RuleViolation):
-        approval.accept_meeting(later, actor=setup.operator)
+        lifecycle.accept_meeting(later, actor=setup.operator)
     much_later = registration.create_meeting(
         meeting_input(setup.other_district, setup.ep_other, [], start + dt.timedelta(hours=5)),
         actor=setup.operator,
     )
-    approval.accept_meeting(much_later, actor=setup.operator)
+    lifecycle.accept_meeting(much_later, actor=setup.operator)
 
 
 def test_a_second_node_takes_what_the_first_cannot(setup):
@@ -300,7 +300,7 @@ def test_a_second_node_takes_what_the_first_cannot(setup):
     extra = registration.create_meeting(
         meeting_input(setup.other_district, setup.ep_other, [], start), actor=setup.operator
     )
-    assert approval.accept_meeting(extra, actor=setup.operator).node == spare
+    assert lifecycle.accept_meeting(extra, actor=setup.operator).node == spare
 
 
 def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
@@ -310,14 +310,14 @@ def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
         meeting_input(setup.province, setup.ep_province, [], start), actor=setup.province_office
     )
     with pytest.raises(RuleViolation) as refused:
-        approval.accept_meeting(province, actor=setup.operator)
+        lifecycle.accept_meeting(province, actor=setup.operator)
     assert refused.value.code == "revocation_needs_confirmation"
     assert "Điều 12.4b" in refused.value.article
     latest = lower[-1]
     assert (
         f"#{latest.pk}" in refused.value.message and f"#{lower[0].pk}" not in refused.value.message
     )
-    approval.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
+    lifecycle.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
     latest.refresh_from_db()
     assert latest.status == MeetingStatus.REVOKED and latest.code is None
     assert not latest.bookings.filter(holds=True).exists()
@@ -349,12 +349,12 @@ def test_dn_has_no_revocation(setup, use_rulebook):
         meeting = registration.create_meeting(
             meeting_input(agency, endpoint, [], start), actor=setup.operator
         )
-        _fill_dn.append(approval.accept_meeting(meeting, actor=setup.operator))
+        _fill_dn.append(lifecycle.accept_meeting(meeting, actor=setup.operator))
     province = registration.create_meeting(
         meeting_input(setup.province, setup.ep_province, [], start), actor=setup.operator
     )
     with pytest.raises(RuleViolation) as refused:
-        approval.accept_meeting(province, actor=setup.operator)
+        lifecycle.accept_meeting(province, actor=setup.operator)
     assert refused.value.code == "mcu_capacity_full"
 
 
@@ -364,9 +364,9 @@ def test_refuse_needs_reason_and_cancel_releases(setup):
         meeting_input(setup.district, setup.ep_district, [], start), actor=setup.district_office
     )
     with pytest.raises(InvalidInput):
-        approval.refuse_meeting(meeting, reason=" ", actor=setup.operator)
-    approval.accept_meeting(meeting, actor=setup.operator)
-    registration.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+        lifecycle.refuse_meeting(meeting, reason=" ", actor=setup.operator)
+    lifecycle.accept_meeting(meeting, actor=setup.operator)
+    lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
     assert not Booking.objects.filter(meeting=meeting, holds=True).exists()
     assert not meeting.checks.exists()
 
@@ -397,7 +397,7 @@ def test_failed_check_opens_an_incident_tracked_to_closure(setup):
         meeting_input(setup.district, setup.ep_district, [setup.ep_commune], start),
         actor=setup.district_office,
     )
-    approval.accept_meeting(meeting, actor=setup.operator)
+    lifecycle.accept_meeting(meeting, actor=setup.operator)
     commune_tech = UserFactory(role=Role.TECHNICIAN, agency=setup.commune)
     check = meeting.checks.get(endpoint=setup.ep_commune)
     items = active_rulebook().technical_check.items
@@ -441,4 +441,4 @@ def test_a_meeting_lasts_at_most_twelve_hours(setup):
         meeting_input(setup.district, setup.ep_district, [], start, hours=12),
         actor=setup.district_office,
     )
-    assert approval.accept_meeting(meeting, actor=setup.operator).status == MeetingStatus.ACCEPTED
+    assert lifecycle.accept_meeting(meeting, actor=setup.operator).status == MeetingStatus.ACCEPTED

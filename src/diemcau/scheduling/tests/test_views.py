@@ -25,7 +25,7 @@ from diemcau.scheduling.choices import (
     WindowKind,
 )
 from diemcau.scheduling.models import Incident, Meeting
-from diemcau.scheduling.services import approval, registration
+from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import ApprovedEndpointFactory, McuNodeFactory, UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -106,7 +106,7 @@ def district_meeting(t):
 
 @pytest.fixture
 def accepted(t, district_meeting):
-    return approval.accept_meeting(district_meeting, actor=t.operator)
+    return lifecycle.accept_meeting(district_meeting, actor=t.operator)
 
 
 def local_input(moment: dt.datetime) -> str:
@@ -576,10 +576,10 @@ def test_refuse_needs_a_reason(client, t, district_meeting):
 
 def test_revocation_needs_confirmation_latest_registered_first(client, t):
     start = working_day_at(5, 9)
-    first = approval.accept_meeting(
+    first = lifecycle.accept_meeting(
         register(t.district, t.ep_district, [], start, t.district_office), actor=t.operator
     )
-    second = approval.accept_meeting(
+    second = lifecycle.accept_meeting(
         register(t.other_district, t.ep_other, [], start, t.other_office), actor=t.operator
     )
     # The province needs both districts' rooms: they must give way (KH Đ12.4b).

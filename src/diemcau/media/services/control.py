@@ -9,7 +9,6 @@ answer, nothing is recorded and the console shows why.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.db import transaction
@@ -17,26 +16,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
-from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied
 from diemcau.core.models import User
 from diemcau.core.permissions import Action
 from diemcau.mcu.janus_client import JanusError, JanusUnavailable
-from diemcau.rulebooks import active_rulebook
-from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
-from diemcau.scheduling.services import holdings
+from diemcau.scheduling.rules import recording_refusal
 from diemcau.scheduling.services.checks import report_incident
 
-from . import broadcast
-from .joining import close_participation, end_janus_session, snapshot, withdraw_janus_token
-from .models import LeaveReason, Participation, Room
-from .permissions import can_control
+from .. import broadcast
+from ..models import LeaveReason, Participation, Room
+from ..permissions import can_control
+from .participations import close_participation, end_janus_session, snapshot, withdraw_janus_token
 from .rooms import ensure_room, videoroom
 
 log = logging.getLogger(__name__)
 
 ROOM_STATE_FIELDS = ["locked", "recording", "recording_started_at", "spotlight_id"]
-MEETING_STATE_FIELDS = ["status"]
 
 
 def require_control(actor: User, meeting: Meeting) -> None:
@@ -238,26 +234,6 @@ def set_locked(meeting: Meeting, *, locked: bool, actor: User) -> Room:
     return _save_room(meeting, "live.lock" if locked else "live.unlock", actor, locked=locked)
 
 
-def recording_refusal(meeting: Meeting) -> RuleViolation | None:
-    """Why the meeting may not be recorded, if it may not (R20)."""
-    rulebook = active_rulebook()
-    secrecy = rulebook.secrecy
-    if secrecy.recording_needs_host_permission and not meeting.recording_requested:
-        return RuleViolation(
-            code="recording_not_requested",
-            article=rulebook.cite(secrecy.article),
-            message=_("The host did not ask for this meeting to be recorded."),
-        )
-    if (meeting.classification == Classification.STATE_SECRET
-            and not secrecy.state_secret_allows_recording):
-        return RuleViolation(
-            code="recording_state_secret",
-            article=rulebook.cite(secrecy.article),
-            message=_("A meeting with state secrets is not recorded."),
-        )
-    return None
-
-
 def set_recording(meeting: Meeting, *, recording: bool, actor: User) -> Room:
     """Start or stop Janus's recording of the room, only when it was requested and the
     classification allows it (ĐN Đ5.2, KH Đ7.4)."""
@@ -310,83 +286,7 @@ def kick(participation: Participation, *, actor: User) -> Participation:
     return current
 
 
-# ---------------------------------------------------------------------------- the session
-
-
-def start_session(meeting: Meeting, *, actor: User) -> Meeting:
-    """The host opens the official session: the meeting is live."""
-    require_control(actor, meeting)
-    with transaction.atomic():
-        meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
-        if meeting.status != MeetingStatus.ACCEPTED:
-            raise InvalidTransition(_("Only an accepted meeting can start."))
-        before = audit.snapshot(meeting, MEETING_STATE_FIELDS)
-        meeting.status = MeetingStatus.LIVE
-        meeting.save(update_fields=["status", "updated_at"])
-        audit.record("meeting.start", meeting, actor=actor, before=before,
-                     after=audit.snapshot(meeting, MEETING_STATE_FIELDS))
-        broadcast.meeting_changed(meeting.pk)
-    return meeting
-
-
-def end_meeting(meeting: Meeting, *, actor: User) -> Meeting:
-    """End the meeting: every connection is closed, capacity released, the room destroyed."""
-    require_control(actor, meeting)
-    return _end(meeting, actor=actor)
-
-
-# A meeting nobody ended is ended this long after its expected end, once nobody is connected.
-OVERDUE_AFTER_END = dt.timedelta(hours=1)
-
-
-def end_overdue_meetings(now: dt.datetime | None = None) -> list[int]:
-    """The system ends accepted or live meetings an hour past their end with no one
-    connected: their room and capacity are freed and the reports count them as held."""
-    now = now or timezone.now()
-    overdue = (
-        Meeting.objects.filter(status__in=[MeetingStatus.ACCEPTED, MeetingStatus.LIVE],
-                               ends_at__lt=now - OVERDUE_AFTER_END)
-        .exclude(participations__left_at__isnull=True,
-                 participations__granted_at__isnull=False)
-    )
-    ended = []
-    for meeting in overdue:
-        try:
-            _end(meeting, actor=None)
-        except InvalidTransition:
-            continue  # it changed meanwhile
-        ended.append(meeting.pk)
-    return ended
-
-
-def _end(meeting: Meeting, *, actor: User | None) -> Meeting:
-    from .rooms import destroy_room
-
-    with transaction.atomic():
-        meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
-        if meeting.status not in (MeetingStatus.ACCEPTED, MeetingStatus.LIVE):
-            raise InvalidTransition(_("Only an accepted or live meeting can end."))
-        before = audit.snapshot(meeting, MEETING_STATE_FIELDS)
-        open_ones = list(
-            Participation.objects.select_for_update().select_related("node")
-            .filter(meeting=meeting, left_at__isnull=True)
-        )
-        for participation in open_ones:
-            close_participation(participation, LeaveReason.ENDED, actor=actor, action="live.leave")
-        holdings.release(meeting)
-        meeting.status = MeetingStatus.ENDED
-        meeting.save(update_fields=["status", "updated_at"])
-        audit.record("meeting.end", meeting, actor=actor, before=before,
-                     after=audit.snapshot(meeting, MEETING_STATE_FIELDS))
-        broadcast.meeting_changed(meeting.pk)
-    # Janus after the commit: destroying the room disconnects everyone still in it.
-    try:
-        destroy_room(meeting, actor=actor)
-    except (JanusError, JanusUnavailable) as exc:
-        log.warning("meeting %s ended; its room is left to reconcile: %s", meeting.pk, exc)
-    for participation in open_ones:
-        withdraw_janus_token(participation.node, participation.janus_token_secret)
-    return meeting
+# ---------------------------------------------------------------------------- escalation
 
 
 def escalate(meeting: Meeting, *, description: str, actor: User,

@@ -43,7 +43,7 @@ from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import HOLDING_STATUSES, MeetingStatus
 from diemcau.scheduling.models import Meeting
 
-from .models import Room
+from ..models import Room
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from django.utils import timezone
 from diemcau.mcu.janus_client import JanusError, JanusUnavailable, VideoRoom
 from diemcau.mcu.models import McuNode
 
-from .joining import leave
-from .models import LeaveReason, Participation, Room
+from ..models import LeaveReason, Participation, Room
+from .participations import leave
 from .rooms import videoroom
 
 log = logging.getLogger(__name__)

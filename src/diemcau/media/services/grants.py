@@ -18,169 +18,52 @@ Janus is called outside database transactions: a slow node never holds database 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import logging
 import secrets
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
-from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
-from diemcau.directory.choices import EndpointStatus, Network, TerminalKind
+from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Endpoint
 from diemcau.mcu.janus_client import AdminClient, JanusClient, JanusError, JanusUnavailable
 from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import active_rulebook
-from diemcau.scheduling.choices import Classification, MeetingStatus
+from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Meeting
+from diemcau.scheduling.rules import personal_internet_refusal
 
-from . import broadcast
-from .models import JoinLink, LeaveReason, Participation, Quality, Room
-from .permissions import can_control, joinable_endpoints
+from .. import broadcast
+from ..models import JoinLink, LeaveReason, Participation, Room
+from ..permissions import can_control, joinable_endpoints
+from .join_links import LINK_GRACE_AFTER_END, in_meeting, link_from_token
+from .participations import (
+    add_janus_token,
+    close_participation,
+    hash_secret,
+    kick_quietly,
+    snapshot,
+    withdraw_janus_token,
+)
 from .rooms import ensure_room, videoroom
 
 log = logging.getLogger(__name__)
 
-LINK_SALT = "diemcau.media.join-link"
-# A link is valid until the meeting's end plus this margin, unless it is given a shorter life.
-LINK_GRACE_AFTER_END = dt.timedelta(hours=1)
+
 # How long the backend waits for Janus to list a participant it has just joined.
 JOIN_CONFIRM_TIMEOUT = 3.0
-PARTICIPATION_FIELDS = [
-    "meeting_id",
-    "endpoint_id",
-    "user_id",
-    "join_link_id",
-    "display",
-    "janus_id",
-    "joined_at",
-    "left_at",
-    "left_reason",
-    "audio_muted",
-    "video_muted",
-    "has_floor",
-    "attendee_count",
-]
+
+
 _MAX_JANUS_ID = 2**53 - 1  # browsers read ids as JavaScript numbers
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def snapshot(participation: Participation) -> dict[str, object]:
-    return audit.snapshot(participation, PARTICIPATION_FIELDS)
-
-
-# ---------------------------------------------------------------------------- join links
-
-
-def issue_join_link(
-    meeting: Meeting, endpoint: Endpoint, *, actor: User, valid_until: dt.datetime | None = None
-) -> tuple[JoinLink, str]:
-    """A join link for one endpoint of the meeting; the token is returned only here.
-
-    Whoever may connect the endpoint by login (its agency's scope) or control the meeting may
-    hand its room a link."""
-    with transaction.atomic():
-        meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
-        _require_may_connect(actor, meeting, endpoint)
-        latest = meeting.ends_at + LINK_GRACE_AFTER_END
-        expires = min(valid_until, latest) if valid_until else latest
-        if expires <= timezone.now():
-            raise InvalidInput({"valid_until": [_("The link would already have expired.")]})
-        secret = secrets.token_urlsafe(24)
-        link = JoinLink.objects.create(
-            meeting=meeting,
-            endpoint=endpoint,
-            token_hash=_hash(secret),
-            expires_at=expires,
-            created_by=actor,
-        )
-        audit.record(
-            "join_link.issue",
-            link,
-            actor=actor,
-            after=audit.snapshot(link, ["meeting_id", "endpoint_id", "expires_at"]),
-        )
-    token = signing.dumps({"l": link.pk, "s": secret}, salt=LINK_SALT, compress=True)
-    return link, token
-
-
-def revoke_join_link(link: JoinLink, *, actor: User) -> JoinLink:
-    """The link lets no one in any more, and whoever is connected with it now is removed
-    (a link that leaked is revoked because someone it was not meant for may be using it)."""
-    with transaction.atomic():
-        link = JoinLink.objects.select_for_update().select_related("meeting").get(pk=link.pk)
-        _require_may_connect(actor, link.meeting, link.endpoint)
-        if link.revoked_at is not None:
-            raise InvalidTransition(_("The link is already revoked."))
-        before = audit.snapshot(link, ["revoked_at"])
-        link.revoked_at, link.revoked_by = timezone.now(), actor
-        link.save(update_fields=["revoked_at", "revoked_by"])
-        audit.record(
-            "join_link.revoke", link, actor=actor, before=before,
-            after=audit.snapshot(link, ["revoked_at"]),
-        )
-        connected = list(
-            Participation.objects.select_for_update().select_related("node")
-            .filter(join_link=link, left_at__isnull=True)
-        )
-        for participation in connected:
-            close_participation(participation, LeaveReason.KICKED, actor=actor,
-                                action="live.kick")
-    for participation in connected:  # Janus after the commit
-        kick_from_janus(participation)
-        withdraw_janus_token(participation.node, participation.janus_token_secret)
-    return link
-
-
-def link_from_token(token: str, *, now: dt.datetime | None = None) -> JoinLink:
-    """The valid link a token stands for. A tampered, unknown, revoked or expired token is
-    refused with the same kind of error, saying only what the holder can act on."""
-    now = now or timezone.now()
-    try:
-        data = signing.loads(token, salt=LINK_SALT)
-        link = JoinLink.objects.select_related("meeting", "endpoint").get(pk=int(data["l"]))
-    except (signing.BadSignature, JoinLink.DoesNotExist, KeyError, TypeError, ValueError):
-        raise PermissionDenied("join", _("This join link is not valid.")) from None
-    if not secrets.compare_digest(link.token_hash, _hash(str(data.get("s", "")))):
-        raise PermissionDenied("join", _("This join link is not valid."))
-    if link.revoked_at is not None:
-        raise PermissionDenied("join", _("This join link was revoked. Ask the host for a new one."))
-    if link.expires_at <= now:
-        raise PermissionDenied("join", _("This join link has expired. Ask the host for a new one."))
-    return link
-
-
-def _require_may_connect(actor: User, meeting: Meeting, endpoint: Endpoint) -> None:
-    if can_control(actor, meeting):
-        if not _in_meeting(meeting, endpoint):
-            raise InvalidInput({"endpoint": [_("This endpoint is not in the meeting.")]})
-        return
-    if not joinable_endpoints(actor, meeting).filter(pk=endpoint.pk).exists():
-        raise PermissionDenied(
-            str(Action.JOIN_MEETING), _("You may not connect this endpoint to this meeting.")
-        )
-
-
-def _in_meeting(meeting: Meeting, endpoint: Endpoint) -> bool:
-    return meeting.host_endpoint_id == endpoint.pk or meeting.participants.filter(
-        pk=endpoint.pk
-    ).exists()
-
-
-# ---------------------------------------------------------------------------- the grant
 
 
 @dataclass(frozen=True)
@@ -233,7 +116,7 @@ def _grant(
     try:
         room = ensure_room(meeting)  # network: before the transaction
         node = room.node
-        _add_janus_token(node, token)
+        add_janus_token(node, token)
     except JanusError as exc:
         raise InvalidTransition(_("The media server refused: %(reason)s")
                                 % {"reason": exc.reason}) from exc
@@ -245,7 +128,7 @@ def _grant(
         withdraw_janus_token(node, token)
         raise
     if replaced is not None:
-        _kick_quietly(replaced)
+        kick_quietly(replaced)
     return grant
 
 
@@ -279,29 +162,16 @@ def _check_may_enter(meeting: Meeting, endpoint: Endpoint) -> None:
             _("The meeting room opens at %(time)s, before the first technical check.")
             % {"time": timezone.localtime(opens).strftime("%H:%M %d/%m/%Y")}
         )
-    if not _in_meeting(meeting, endpoint):
+    if not in_meeting(meeting, endpoint):
         raise PermissionDenied("join", _("This endpoint is not in the meeting."))
     if endpoint.status != EndpointStatus.APPROVED:
         raise PermissionDenied(
             "join", _("This endpoint is not admitted (its status is %(status)s).")
             % {"status": endpoint.get_status_display()},
         )
-    rulebook = active_rulebook()
-    secrecy = rulebook.secrecy
-    if (
-        meeting.classification == Classification.STATE_SECRET
-        and secrecy.state_secret_refuses_personal_internet
-        and endpoint.terminal_kind == TerminalKind.PERSONAL
-        and endpoint.network == Network.INTERNET
-    ):
-        raise RuleViolation(
-            code="state_secret_personal_internet",
-            article=rulebook.cite(secrecy.article),
-            message=_(
-                "A personal device on the Internet may not join a meeting with state secrets."
-            ),
-            field="endpoint",
-        )
+    refusal = personal_internet_refusal(meeting.classification, endpoint)
+    if refusal is not None:
+        raise refusal
 
 
 @transaction.atomic
@@ -348,7 +218,7 @@ def _record_grant(
         node=room.node,
         display=_display(endpoint),
         janus_id=_free_janus_id(meeting),
-        key_hash=_hash(key),
+        key_hash=hash_secret(key),
         janus_token_secret=token,
         audio_muted=muted,
     )
@@ -376,32 +246,6 @@ def _free_janus_id(meeting: Meeting) -> int:
         candidate = secrets.randbelow(_MAX_JANUS_ID) + 1
         if not Participation.objects.filter(meeting=meeting, janus_id=candidate).exists():
             return candidate
-
-
-def _add_janus_token(node: McuNode, token: str) -> None:
-    AdminClient(node.access()).add_token(token)
-
-
-def withdraw_janus_token(node: McuNode, token: str) -> None:
-    try:
-        AdminClient(node.access()).remove_token(token)
-    except (JanusError, JanusUnavailable) as exc:  # it dies with the Janus process anyway
-        log.warning("node %s: could not remove a join token: %s", node, exc)
-
-
-# ---------------------------------------------------------------------------- participant
-
-
-def participation_for_key(key: str) -> Participation:
-    """The open participation an access key stands for."""
-    found = (
-        Participation.objects.select_related("meeting", "endpoint", "node")
-        .filter(key_hash=_hash(key or ""), left_at__isnull=True)
-        .first()
-    )
-    if found is None:
-        raise PermissionDenied("join", _("This connection is no longer valid. Join again."))
-    return found
 
 
 def join_publisher(participation: Participation, *, session_id: int, handle_id: int) -> None:
@@ -519,128 +363,3 @@ def _published_mids(participation: Participation, audio_mid: str, video_mid: str
             if mids:
                 return mids.get("audio", ""), mids.get("video", "")
     return audio_mid, video_mid
-
-
-def leave(participation: Participation, *, reason: str = LeaveReason.LEFT,
-          actor: User | None = None) -> bool:
-    """The participation ends; its Janus token is withdrawn. False when it had ended."""
-    with transaction.atomic():
-        current = Participation.objects.select_for_update().get(pk=participation.pk)
-        if current.left_at is not None:
-            return False
-        close_participation(current, reason, actor=actor, action="live.leave")
-    withdraw_janus_token(current.node, current.janus_token_secret)
-    return True
-
-
-def close_participation(participation: Participation, reason: str, *, actor: User | None,
-           action: str) -> None:
-    """Close a participation inside the caller's transaction."""
-    before = snapshot(participation)
-    participation.left_at = timezone.now()
-    participation.left_reason = reason
-    participation.hand_raised_at = None
-    participation.has_floor = False
-    participation.save(update_fields=["left_at", "left_reason", "hand_raised_at", "has_floor"])
-    Room.objects.filter(meeting_id=participation.meeting_id, spotlight=participation).update(
-        spotlight=None
-    )
-    audit.record(action, participation, actor=actor, before=before, after=snapshot(participation))
-    broadcast.meeting_changed(participation.meeting_id)
-    broadcast.tell_participant(participation.pk, "closed", reason=reason)
-
-
-def _kick_quietly(participation: Participation) -> None:
-    """Remove a replaced connection from Janus and withdraw its token."""
-    kick_from_janus(participation)
-    withdraw_janus_token(participation.node, participation.janus_token_secret)
-
-
-def kick_from_janus(participation: Participation) -> None:
-    """Drop a closed participation's feed from Janus, if it is still there (a page that
-    closed its socket may still send media until its Janus session times out)."""
-    room = Room.objects.select_related("node").filter(
-        meeting_id=participation.meeting_id, destroyed_at__isnull=True
-    ).first()
-    if room is None:
-        return
-    try:
-        with videoroom(room.node) as handle:
-            handle.kick(room.janus_room_id, secret=room.room_secret,
-                        participant=participation.janus_id)
-    except (JanusError, JanusUnavailable):
-        pass  # not there any more, or the node is down: nothing left to drop
-    end_janus_session(participation)
-
-
-def end_janus_session(participation: Participation) -> None:
-    """Destroy the participant's whole Janus session: a kick drops only its published feed,
-    and without this its subscriptions would go on showing the meeting until the session
-    timed out. The backend may do it with its api_secret, as it sends the joins."""
-    if not participation.janus_session_id:
-        return
-    # It may be gone already (the page closed it, or Janus restarted).
-    with contextlib.suppress(JanusError, JanusUnavailable):
-        JanusClient(participation.node.access()).destroy_session(participation.janus_session_id)
-
-
-def report_attendees(participation: Participation, count: int, *,
-                     actor: User | None = None) -> Participation:
-    """R18 (ĐN Đ12.4, KH Đ14.4): each endpoint gives the host its attendee count."""
-    if count < 0 or count > 10000:
-        raise InvalidInput({"attendee_count": [_("Enter the number of people in the room.")]})
-    with transaction.atomic():
-        current = Participation.objects.select_for_update().get(pk=participation.pk)
-        if current.left_at is not None:
-            raise InvalidTransition(_("This connection is no longer valid. Join again."))
-        before = snapshot(current)
-        current.attendee_count, current.attendee_count_at = count, timezone.now()
-        current.save(update_fields=["attendee_count", "attendee_count_at"])
-        audit.record("live.attendees", current, actor=actor, before=before,
-                     after=snapshot(current))
-        broadcast.meeting_changed(current.meeting_id)
-    return current
-
-
-# Round-trip time and loss that make a line fair or poor for a video conference.
-FAIR_RTT_MS, POOR_RTT_MS = 250, 500
-FAIR_LOSS, POOR_LOSS = 2.0, 8.0
-
-
-def quality_level(rtt_ms: int | None, loss_percent: float | None) -> str:
-    rtt, loss = rtt_ms or 0, loss_percent or 0.0
-    if rtt >= POOR_RTT_MS or loss >= POOR_LOSS:
-        return Quality.POOR
-    if rtt >= FAIR_RTT_MS or loss >= FAIR_LOSS:
-        return Quality.FAIR
-    return Quality.GOOD
-
-
-def report_quality(
-    participation: Participation,
-    *,
-    rtt_ms: int | None,
-    loss_percent: float | None,
-    bitrate_kbps: int | None,
-) -> Participation:
-    """The endpoint's own connection measurements, every few seconds. Not an audited change:
-    it is telemetry; only a change of level is written to the audit log, so an auditor sees
-    when a line became poor without thousands of samples."""
-    level = quality_level(rtt_ms, loss_percent)
-    with transaction.atomic():
-        current = Participation.objects.select_for_update().get(pk=participation.pk)
-        if current.left_at is not None:
-            return current
-        changed = current.quality != level
-        before = audit.snapshot(current, ["quality"])
-        current.rtt_ms = None if rtt_ms is None else max(0, int(rtt_ms))
-        current.loss_percent = None if loss_percent is None else max(0.0, float(loss_percent))
-        current.bitrate_kbps = None if bitrate_kbps is None else max(0, int(bitrate_kbps))
-        current.quality, current.quality_at = level, timezone.now()
-        current.save(update_fields=["rtt_ms", "loss_percent", "bitrate_kbps", "quality",
-                                    "quality_at"])
-        if changed:
-            audit.record("live.quality", current, actor=None, before=before,
-                         after=audit.snapshot(current, ["quality", "rtt_ms", "loss_percent"]))
-        broadcast.meeting_changed(current.meeting_id, participants=False)
-    return current
