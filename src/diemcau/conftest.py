@@ -113,3 +113,25 @@ def kh_tree(db: None) -> SimpleNamespace:
         other_district=other_district,
         other_commune=other_commune,
     )
+
+
+@pytest.fixture
+def kh_world(kh_tree: SimpleNamespace, use_rulebook: Any) -> SimpleNamespace:
+    """`kh_tree` under the Khánh Hòa rulebook with an operator, offices, one approved
+    endpoint per agency and one MCU node of 5 meetings and 100 endpoints."""
+    from diemcau.core.roles import Role
+    from diemcau.testing.factories import ApprovedEndpointFactory, McuNodeFactory, UserFactory
+
+    use_rulebook("khanh-hoa-2023")
+    t = kh_tree
+    t.operator = UserFactory(role=Role.OPERATOR, agency=t.department)
+    t.province_office = UserFactory(role=Role.OFFICE, agency=t.province)
+    t.district_office = UserFactory(role=Role.OFFICE, agency=t.district)
+    t.other_office = UserFactory(role=Role.OFFICE, agency=t.other_district)
+    t.ep_province = ApprovedEndpointFactory(agency=t.province, name="UBND.Khanh Hoa")
+    t.ep_district = ApprovedEndpointFactory(agency=t.district, name="UBND.Nha Trang")
+    t.ep_commune = ApprovedEndpointFactory(agency=t.commune, name="NT.XuongHuan")
+    t.ep_other = ApprovedEndpointFactory(agency=t.other_district, name="UBND.Cam Ranh")
+    t.ep_other_commune = ApprovedEndpointFactory(agency=t.other_commune, name="CR.CamNghia")
+    t.node = McuNodeFactory(name="mcu-1", max_meetings=5, max_endpoints=100)
+    return t

@@ -165,7 +165,7 @@ def test_operator_console_and_a_foreign_origin(setup):
 def test_a_burst_of_changes_reaches_a_console_as_few_states(setup):
     from channels.db import database_sync_to_async
 
-    grants = [
+    given = [
         grants.grant_by_login(setup.meeting, endpoint, actor=setup.users["operator"])
         for endpoint in [setup.host_endpoint, *setup.participants]
     ]
@@ -176,20 +176,20 @@ def test_a_burst_of_changes_reaches_a_console_as_few_states(setup):
         await receive_type(console, "state")
         watcher = communicator("/ws/live/participant/")
         await watcher.connect()
-        await watcher.send_json_to({"action": "hello", "key": grants[0].key})
+        await watcher.send_json_to({"action": "hello", "key": given[0].key})
         await receive_type(watcher, "state")
 
         report = database_sync_to_async(telemetry.report_quality, thread_sensitive=False)
         for rtt in range(100, 1100, 100):  # ten reports, the last one poor
-            await report(grants[1].participation, rtt_ms=rtt, loss_percent=0.0,
+            await report(given[1].participation, rtt_ms=rtt, loss_percent=0.0,
                          bitrate_kbps=800)
         states = []
         while not await console.receive_nothing(timeout=1.5):
             states.append(await console.receive_json_from())
         assert 1 <= len(states) < 10
         last = {row["id"]: row for row in states[-1]["participants"]}
-        assert last[grants[1].participation.pk]["rtt_ms"] == 1000
-        assert last[grants[1].participation.pk]["quality"] == "poor"
+        assert last[given[1].participation.pk]["rtt_ms"] == 1000
+        assert last[given[1].participation.pk]["quality"] == "poor"
         # Another endpoint's line quality is not news for a participant's page.
         assert await watcher.receive_nothing(timeout=1.0)
         await watcher.disconnect()

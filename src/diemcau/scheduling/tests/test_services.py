@@ -36,20 +36,8 @@ def working_day_at(days_ahead: int, hour: int) -> dt.datetime:
 
 
 @pytest.fixture
-def setup(kh_tree, use_rulebook):
-    use_rulebook("khanh-hoa-2023")
-    t = kh_tree
-    t.operator = UserFactory(role=Role.OPERATOR, agency=t.department)
-    t.province_office = UserFactory(role=Role.OFFICE, agency=t.province)
-    t.district_office = UserFactory(role=Role.OFFICE, agency=t.district)
-    t.other_office = UserFactory(role=Role.OFFICE, agency=t.other_district)
-    t.ep_province = ApprovedEndpointFactory(agency=t.province, name="UBND.Khanh Hoa")
-    t.ep_district = ApprovedEndpointFactory(agency=t.district, name="UBND.Nha Trang")
-    t.ep_commune = ApprovedEndpointFactory(agency=t.commune, name="NT.XuongHuan")
-    t.ep_other = ApprovedEndpointFactory(agency=t.other_district, name="UBND.Cam Ranh")
-    t.ep_other_commune = ApprovedEndpointFactory(agency=t.other_commune, name="CR.CamNghia")
-    t.node = McuNodeFactory(name="mcu-1", max_meetings=5, max_endpoints=100)
-    return t
+def setup(kh_world):
+    return kh_world
 
 
 def meeting_input(host_agency, host_endpoint, participants, start, hours=2, **extra):
