@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,12 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # The language of the messages the system sends this person (e-mail, webhook), chosen on
+    # the notification settings page; pages follow the language switcher.
+    language = models.CharField(
+        _("language of messages"), max_length=8, choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
 
     class Meta:
         verbose_name = _("user")

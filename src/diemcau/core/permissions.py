@@ -118,6 +118,25 @@ def role_allows(user: User | Any, action: Action) -> bool:
     return action in ROLE_ACTIONS[role]
 
 
+def users_who_may(action: Action) -> QuerySet[Any]:
+    """Active users allowed `action` by their role, and active superusers (who may do
+    everything): the inverse of `role_allows`, in one query."""
+    from .models import User
+
+    roles = [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+    return User.objects.filter(Q(role__in=roles) | Q(is_superuser=True), is_active=True)
+
+
+def operators() -> QuerySet[Any]:
+    """The MCU operators, one meaning everywhere (R16: the operator on duty decides bookings,
+    monitors the nodes, receives escalations): whoever may manage the MCU."""
+    return users_who_may(Action.MANAGE_MCU)
+
+
+def is_operator(user: User | Any) -> bool:
+    return role_allows(user, Action.MANAGE_MCU)
+
+
 def sees_whole_province(user: User) -> bool:
     return bool(user.is_superuser or user.is_province_wide)
 

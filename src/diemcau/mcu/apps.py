@@ -9,3 +9,11 @@ class McuConfig(AppConfig):
     name = "diemcau.mcu"
     label = "mcu"
     verbose_name = _("MCU nodes")
+
+    def ready(self) -> None:
+        from diemcau.notifications import kinds
+
+        from .services import render_node_health
+
+        kinds.register("mcu.node_down", render_node_health)
+        kinds.register("mcu.node_up", render_node_health)

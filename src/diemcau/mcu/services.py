@@ -12,14 +12,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
 from diemcau.core.errors import InvalidInput
 from diemcau.core.models import User
-from diemcau.core.permissions import ROLE_ACTIONS, Action, require
+from diemcau.core.permissions import Action, operators, require
+from diemcau.notifications.kinds import Text
 
 from .janus_client import AdminClient, JanusClient, JanusError, JanusUnavailable
 from .models import McuNode, NodeHealth
@@ -160,12 +160,6 @@ def poll_health(node: McuNode) -> bool:
     return _record_health(node.pk, probe(node))
 
 
-def mcu_operators() -> list[User]:
-    """Who is told when a node goes down: the active users who manage the MCU."""
-    roles = [role for role, actions in ROLE_ACTIONS.items() if Action.MANAGE_MCU in actions]
-    return list(User.objects.filter(Q(role__in=roles) | Q(is_superuser=True), is_active=True))
-
-
 @transaction.atomic
 def _record_health(node_id: int, error: str) -> bool:
     node = McuNode.objects.select_for_update().get(pk=node_id)
@@ -187,25 +181,38 @@ def _record_health(node_id: int, error: str) -> bool:
             after={"health": node.health, "error": node.last_error},
         )
         if error:
-            _tell_operators(node, "mcu.node_down", _("MCU node %(name)s is not answering")
-                            % {"name": node.name}, error)
+            _tell_operators(node, "mcu.node_down", error)
         elif previous == NodeHealth.DOWN:
-            _tell_operators(node, "mcu.node_up", _("MCU node %(name)s answers again")
-                            % {"name": node.name}, "")
+            _tell_operators(node, "mcu.node_up", "")
     return not error
 
 
-def _tell_operators(node: McuNode, kind: str, subject: str, error: str) -> None:
+def _tell_operators(node: McuNode, kind: str, error: str) -> None:
+    """Written with the health change (the outbox commits with it); rendered in each
+    operator's language by `render_node_health`."""
     from diemcau.notifications.services import notify
 
-    body = subject + "."
-    if error:
-        body += "\n" + _("Last error: %(error)s") % {"error": error}
-    if node.last_seen_at:
-        seen = timezone.localtime(node.last_seen_at).strftime("%d/%m/%Y %H:%M:%S")
-        body += "\n" + _("Last answered at %(time)s.") % {"time": seen}
+    notify(operators(), kind=kind, params={
+        "node": node.name,
+        "error": error,
+        "last_seen": node.last_seen_at.isoformat() if node.last_seen_at else "",
+    })
 
-    # On commit: nobody hears of a change that was rolled back.
-    transaction.on_commit(
-        lambda: notify(mcu_operators(), kind=kind, subject=subject, body=body)
-    )
+
+def render_node_health(params: Mapping[str, Any], outside: bool) -> Text:
+    """mcu.node_down / mcu.node_up: which node, its last error and when it last answered."""
+    from django.utils.dateparse import parse_datetime
+
+    name = params.get("node", "")
+    if params.get("error"):
+        subject = _("MCU node %(name)s is not answering") % {"name": name}
+    else:
+        subject = _("MCU node %(name)s answers again") % {"name": name}
+    body = subject + "."
+    if params.get("error"):
+        body += "\n" + _("Last error: %(error)s") % {"error": params["error"]}
+    seen = parse_datetime(params.get("last_seen") or "")
+    if seen is not None:
+        body += "\n" + _("Last answered at %(time)s.") % {
+            "time": timezone.localtime(seen).strftime("%d/%m/%Y %H:%M:%S")}
+    return Text(subject, body)

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .kinds import Text
 from .models import Channel, DeliveryStatus, Notification
 
 logger = logging.getLogger(__name__)
@@ -79,11 +80,14 @@ def deliver(notification_id: int) -> str | None:
         return None
     sender = SENDERS[row.channel]
     try:
-        with translation.override(settings.LANGUAGE_CODE):
-            sender(row)
+        # Rendered now, in the recipient's language, as it leaves the system: no state secret
+        # goes out (R20); the recipient opens the system to read it.
+        with translation.override(row.user.language or settings.LANGUAGE_CODE):
+            text = row.text(outside=True)
+            sender(row, text)
     except Exception as exc:  # any failure of a channel is retried, never lost
         return _record_failure(row, exc)
-    return _record_success(row)
+    return _record_success(row, text)
 
 
 def _claim(notification_id: int) -> Notification | None:
@@ -105,10 +109,12 @@ def _claim(notification_id: int) -> Notification | None:
         return row
 
 
-def _record_success(row: Notification) -> str:
+def _record_success(row: Notification, text: Text) -> str:
     now = timezone.now()
+    # Keep what was sent, as it was sent.
     Notification.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENT, sent_at=now, next_attempt_at=None, last_error=""
+        status=DeliveryStatus.SENT, sent_at=now, next_attempt_at=None, last_error="",
+        subject=text.subject, body=text.body,
     )
     logger.info("notification %s sent by %s (attempt %s)", row.pk, row.channel, row.attempts)
     return DeliveryStatus.SENT
@@ -161,8 +167,8 @@ def due_ids(now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
 # ---------------------------------------------------------------- e-mail
 
 
-def _email_text(row: Notification) -> str:
-    parts = [row.body]
+def _email_text(row: Notification, text: Text) -> str:
+    parts = [text.body]
     if row.link:
         parts.append(_("Open: %(url)s") % {"url": absolute_url(row.link)})
     parts.append(
@@ -173,45 +179,26 @@ def _email_text(row: Notification) -> str:
     return "\n\n".join(parts)
 
 
-def _meeting_ics(meeting_id: int) -> bytes | None:
-    """The meeting as an ICS file, or None. A calendar file that cannot be built must not
-    stop the message itself: it is logged and the e-mail goes without it."""
-    from diemcau.scheduling.models import Meeting
-
-    meeting = Meeting.objects.filter(pk=meeting_id).first()
-    if meeting is None:
-        return None
-    try:
-        from diemcau.scheduling.ics import meeting_ics
-
-        return meeting_ics(meeting)
-    except Exception:
-        logger.exception("no ICS attached for meeting %s", meeting_id)
-        return None
-
-
-def send_email(row: Notification) -> None:
+def send_email(row: Notification, text: Text) -> None:
     address = row.user.email.strip()
     if not address:
         raise Undeliverable(_("The user has no e-mail address."))
-    message = EmailMessage(subject=row.subject, body=_email_text(row), to=[address])
-    if row.meeting_id is not None:
-        ics = _meeting_ics(row.meeting_id)
-        if ics:
-            message.attach(f"meeting-{row.meeting_id}.ics", ics, "text/calendar")
+    message = EmailMessage(subject=text.subject, body=_email_text(row, text), to=[address])
+    for attachment in row.attachments.all():
+        message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
     message.send(fail_silently=False)
 
 
 # ---------------------------------------------------------------- webhook
 
 
-def webhook_payload(row: Notification, sent_at: datetime) -> dict[str, Any]:
+def webhook_payload(row: Notification, sent_at: datetime, text: Text) -> dict[str, Any]:
     user = row.user
     return {
         "id": row.pk,
         "kind": row.kind,
-        "subject": row.subject,
-        "body": row.body,
+        "subject": text.subject,
+        "body": text.body,
         "link": absolute_url(row.link),
         "meeting_id": row.meeting_id,
         "user": {
@@ -236,14 +223,14 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def send_webhook(row: Notification) -> None:
+def send_webhook(row: Notification, text: Text) -> None:
     url = settings.WEBHOOK_URL
     if not url:
         raise DeliveryFailed("no webhook is configured (DIEMCAU_WEBHOOK_URL)")
     if urlsplit(url).scheme not in ("http", "https"):
         raise DeliveryFailed("DIEMCAU_WEBHOOK_URL must be an http:// or https:// address")
     body = json.dumps(
-        webhook_payload(row, timezone.now()), ensure_ascii=False, separators=(",", ":")
+        webhook_payload(row, timezone.now(), text), ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -267,7 +254,7 @@ def send_webhook(row: Notification) -> None:
         raise DeliveryFailed(f"HTTP {status}")
 
 
-SENDERS: dict[str, Callable[[Notification], None]] = {
+SENDERS: dict[str, Callable[[Notification, Text], None]] = {
     Channel.EMAIL: send_email,
     Channel.WEBHOOK: send_webhook,
 }

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -65,8 +67,12 @@ class Notification(models.Model):
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.IN_APP)
     kind = models.CharField(max_length=60, db_index=True)
+    # The text as last rendered: in the default language when queued, then as sent to the
+    # person (their language, without secrets when it leaves the system). Shown again, the
+    # text is rendered anew from `kind` and `params` (`kinds.render`).
     subject = models.CharField(max_length=250)
     body = models.TextField()
+    params = models.JSONField(default=dict, blank=True)
     link = models.CharField(max_length=250, blank=True)
     meeting_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -92,6 +98,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.channel} {self.kind}"
+
+    def text(self, *, outside: bool) -> Any:
+        """The message rendered now, in the active language (see `kinds.render`)."""
+        from .kinds import Text, render
+
+        return render(self.kind, self.params, outside=outside,
+                      fallback=Text(self.subject, self.body))
+
+
+class NotificationAttachment(models.Model):
+    """A file sent with an e-mail (a meeting's ICS), handed over by the app that sends the
+    message: this app knows nothing of what it contains."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class NotificationPreference(models.Model):

@@ -9,19 +9,20 @@ and `tasks.py`; nothing here talks to the network.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
 from diemcau.core.errors import InvalidInput, PermissionDenied
 from diemcau.core.models import User
 
-from . import selectors
+from . import kinds, selectors
 from .models import (
     DEFAULT_EMAIL,
     DEFAULT_WEBHOOK,
@@ -29,6 +30,7 @@ from .models import (
     DeliveryStatus,
     KindGroup,
     Notification,
+    NotificationAttachment,
     NotificationPreference,
     group_of,
 )
@@ -109,16 +111,32 @@ def _chosen_channels(users: Sequence[User], group: KindGroup) -> dict[int, Chann
     return {user.pk: stored.get(user.pk, default) for user in users}
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file for the e-mail of a message (e.g. a meeting's ICS)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
 def notify(
-    users: Sequence[User],
+    users: Iterable[User],
     *,
     kind: str,
-    subject: str,
-    body: str,
+    params: Mapping[str, Any] | None = None,
+    subject: str = "",
+    body: str = "",
     link: str = "",
     meeting_id: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> list[Notification]:
-    """Queue one message per user and channel, in the caller's transaction.
+    """Queue one message per user and channel, in the caller's transaction: the outbox commits
+    or rolls back with the change it tells of, so a crash after the commit loses nothing.
+
+    The message is its `kind` and `params` (JSON); its text is rendered by the kind's
+    registered renderer when shown or sent (`kinds`), in the reader's language. `subject` and
+    `body` are the text of a kind that no app renders.
 
     In-app messages are delivered by being stored. E-mail and webhook rows are written as
     pending according to each person's preferences (no e-mail row for someone without an
@@ -130,28 +148,25 @@ def notify(
         return []
     group = group_of(kind)
     now = timezone.now()
-    common = {
-        "kind": kind,
-        # E-mail headers must be one line; the outbox keeps at most 250 characters.
-        "subject": " ".join(subject.split())[:250],
-        "body": body,
-        "link": link[:250],
-        "meeting_id": meeting_id,
-    }
+    params = dict(params or {})
+    fallback = kinds.Text(subject, body)
+    with translation.override(settings.LANGUAGE_CODE):
+        inside = kinds.render(kind, params, outside=False, fallback=fallback)
+        outside_text = kinds.render(kind, params, outside=True, fallback=fallback)
+
+    def row(user: User, channel: str, text: kinds.Text, **extra: Any) -> Notification:
+        return Notification(
+            user=user, channel=channel, kind=kind, params=params,
+            subject=" ".join(text.subject.split())[:250], body=text.body,
+            link=link[:250], meeting_id=meeting_id, **extra,
+        )
+
     with transaction.atomic():
         chosen = _chosen_channels(recipients, group)
         webhook_on = webhook_configured()
         rows: list[Notification] = []
         for user in recipients:
-            rows.append(
-                Notification(
-                    user=user,
-                    channel=Channel.IN_APP,
-                    status=DeliveryStatus.SENT,
-                    sent_at=now,
-                    **common,
-                )
-            )
+            rows.append(row(user, Channel.IN_APP, inside, status=DeliveryStatus.SENT, sent_at=now))
             if not user.is_active:
                 continue
             outside = []
@@ -160,16 +175,18 @@ def notify(
             if chosen[user.pk].webhook and webhook_on:
                 outside.append(Channel.WEBHOOK)
             rows.extend(
-                Notification(
-                    user=user,
-                    channel=channel,
-                    status=DeliveryStatus.PENDING,
-                    next_attempt_at=now,
-                    **common,
-                )
+                row(user, channel, outside_text, status=DeliveryStatus.PENDING,
+                    next_attempt_at=now)
                 for channel in outside
             )
         created = Notification.objects.bulk_create(rows)
+        if attachments:
+            NotificationAttachment.objects.bulk_create(
+                NotificationAttachment(notification=r, filename=a.filename,
+                                       content_type=a.content_type, content=a.content)
+                for r in created if r.channel == Channel.EMAIL
+                for a in attachments
+            )
         pending = [r.pk for r in created if r.status == DeliveryStatus.PENDING and r.pk]
         if pending:
             transaction.on_commit(functools.partial(_hand_over, pending), robust=True)

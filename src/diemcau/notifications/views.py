@@ -31,6 +31,8 @@ def _user(request: HttpRequest) -> User:
 def notification_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     context = paginate(request, selectors.inbox(user), PER_PAGE)
+    for note in context["page_obj"]:
+        note.shown = note.text(outside=False)  # in the page's language
     context["unread"] = selectors.unread_count(user)
     return render(request, "notifications/list.html", context)
 

@@ -1,35 +1,46 @@
-"""What people are told about meetings, and whom. Each function is called inside a service's
-transaction; the messages are handed to the notifications outbox on commit, so nobody hears
-of a change that was rolled back, and a channel that is down loses nothing.
+"""What people are told about meetings, and whom (R9, R12, R15).
 
-Texts are built in the recipient-neutral default language (Vietnamese) with gettext.
+Each function is called inside a service's transaction and writes the outbox there
+(`notifications.notify`): the message commits or rolls back with the change it tells of, and
+a crash right after the commit loses nothing (the worker's sweep sends what is pending).
+
+A message is stored as its kind and parameters; the `render_*` functions below make its text
+in the reader's language, when it is shown or sent (registered in `apps.py`). What leaves the
+system (e-mail, webhook) never carries the title, reason or description of a state-secret
+meeting (R20; ĐN Đ8, KH Đ7): the recipient opens the system to read them. The ICS attached to
+an acceptance names such a meeting only "Phiên họp".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from diemcau.core.models import User
-from diemcau.core.permissions import ROLE_ACTIONS, Action, covering_users_filter
+from diemcau.core.permissions import covering_users_filter, operators
 from diemcau.core.roles import Role
 from diemcau.directory.models import Agency
+from diemcau.notifications.kinds import Text
+from diemcau.notifications.services import Attachment, notify
 from diemcau.rulebooks import active_rulebook
 
-from .models import Meeting
+from .feeds import SECRET_TITLE, is_state_secret, public_title
+from .models import Incident, Meeting
 
 
-def _local(moment) -> str:  # type: ignore[no-untyped-def]
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
+def _iso(moment: dt.datetime | None) -> str:
+    return moment.isoformat() if moment else ""
 
 
-def _operators() -> list[User]:
-    roles = [role for role, actions in ROLE_ACTIONS.items() if Action.DECIDE_MEETING in actions]
-    return list(User.objects.filter(is_active=True, role__in=roles))
+def _local(value: str) -> str:
+    moment = parse_datetime(value) if value else None
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 
 def _local_people(agencies: list[Agency]) -> list[User]:
@@ -51,133 +62,175 @@ def _participant_people(meeting: Meeting) -> list[User]:
     return _local_people(agencies) if agencies else []
 
 
-def _send(
-    users: Iterable[User],
-    *,
-    kind: str,
-    meeting: Meeting,
-    subject: str,
-    body: str,
-    with_ics: bool = False,
-) -> None:
-    from diemcau.notifications.services import notify
+def _send(users: Iterable[User], *, kind: str, meeting: Meeting, attach_ics: bool = False,
+          **params: Any) -> None:
+    attachments = []
+    if attach_ics:
+        from .ics import meeting_ics
 
-    recipients = {u.pk: u for u in users}
-    link = reverse("scheduling:meeting_detail", args=[meeting.pk])
-    transaction.on_commit(
-        lambda: notify(
-            list(recipients.values()),
-            kind=kind,
-            subject=subject,
-            body=body,
-            link=link,
-            meeting_id=meeting.pk if with_ics else None,
-        )
+        attachments.append(Attachment(f"meeting-{meeting.pk}.ics", "text/calendar",
+                                      meeting_ics(meeting)))
+    notify(
+        list(users),
+        kind=kind,
+        params={
+            "meeting_id": meeting.pk,
+            "title": meeting.title,
+            "secret": is_state_secret(meeting),
+            "start": _iso(meeting.starts_at),
+            **params,
+        },
+        link=reverse("scheduling:meeting_detail", args=[meeting.pk]),
+        meeting_id=meeting.pk,
+        attachments=attachments,
     )
+
+
+# ---------------------------------------------------------------- who is told what
 
 
 def submitted(meeting: Meeting) -> None:
-    _send(
-        _operators(),
-        kind="meeting.submitted",
-        meeting=meeting,
-        subject=_("New meeting registration: %(title)s") % {"title": meeting.title},
-        body=_("%(host)s registered “%(title)s” for %(start)s. Reply by %(due)s.")
-        % {
-            "host": meeting.host_agency.name,
-            "title": meeting.title,
-            "start": _local(meeting.starts_at),
-            "due": _local(meeting.reply_due_at),
-        },
-    )
+    _send(operators(), kind="meeting.submitted", meeting=meeting,
+          host=meeting.host_agency.name, due=_iso(meeting.reply_due_at))
 
 
 def accepted(meeting: Meeting) -> None:
-    body = _("“%(title)s” on %(start)s is accepted. Technical checks are due from %(check)s.") % {
-        "title": meeting.title,
-        "start": _local(meeting.starts_at),
-        "check": _local(
-            meeting.checks.order_by("due_at").values_list("due_at", flat=True).first()
-            or meeting.starts_at
-        ),
-    }
-    _send(
-        [*_host_people(meeting), *_participant_people(meeting)],
-        kind="meeting.accepted",
-        meeting=meeting,
-        subject=_("Meeting accepted: %(title)s") % {"title": meeting.title},
-        body=body,
-        with_ics=True,
-    )
+    first_check = meeting.checks.order_by("due_at").values_list("due_at", flat=True).first()
+    _send([*_host_people(meeting), *_participant_people(meeting)], kind="meeting.accepted",
+          meeting=meeting, attach_ics=True, check=_iso(first_check or meeting.starts_at))
 
 
 def refused(meeting: Meeting) -> None:
-    _send(
-        _host_people(meeting),
-        kind="meeting.refused",
-        meeting=meeting,
-        subject=_("Meeting refused: %(title)s") % {"title": meeting.title},
-        body=_("Reason: %(reason)s") % {"reason": meeting.decision_reason},
-    )
+    _send(_host_people(meeting), kind="meeting.refused", meeting=meeting,
+          reason=meeting.decision_reason)
 
 
 def cancelled(meeting: Meeting) -> None:
-    _send(
-        [*_host_people(meeting), *_participant_people(meeting), *_operators()],
-        kind="meeting.cancelled",
-        meeting=meeting,
-        subject=_("Meeting cancelled: %(title)s") % {"title": meeting.title},
-        body=_("Reason: %(reason)s") % {"reason": meeting.decision_reason},
-    )
+    _send([*_host_people(meeting), *_participant_people(meeting), *operators()],
+          kind="meeting.cancelled", meeting=meeting, reason=meeting.decision_reason)
 
 
 def revoked(meeting: Meeting, winner: Meeting) -> None:
     """KH Đ12.4b: the revoked host is told at once, with the reason and free slots."""
     from .selectors import free_slots
 
-    slots = free_slots(meeting, count=3)
-    slot_text = "; ".join(_local(s) for s in slots) or _("none found in the next 7 days")
     rulebook = active_rulebook()
-    _send(
-        [*_host_people(meeting), *_participant_people(meeting)],
-        kind="meeting.revoked",
-        meeting=meeting,
-        subject=_("Meeting code revoked: %(title)s") % {"title": meeting.title},
-        body=_("%(reason)s Article: %(article)s. Free times you could move to: %(slots)s.")
-        % {
-            "reason": meeting.decision_reason,
-            "article": rulebook.cite(rulebook.priority.article),
-            "slots": slot_text,
-        },
-    )
+    _send([*_host_people(meeting), *_participant_people(meeting)], kind="meeting.revoked",
+          meeting=meeting, winner=public_title(winner),
+          article=rulebook.cite(rulebook.priority.article),
+          slots=[_iso(slot) for slot in free_slots(meeting, count=3)])
 
 
 def reply_due_soon(meeting: Meeting) -> None:
-    _send(
-        _operators(),
-        kind="meeting.reply_due_soon",
-        meeting=meeting,
-        subject=_("Reply due soon: %(title)s") % {"title": meeting.title},
-        body=_("Reply to the registration by %(due)s.") % {"due": _local(meeting.reply_due_at)},
-    )
+    _send(operators(), kind="meeting.reply_due_soon", meeting=meeting,
+          due=_iso(meeting.reply_due_at))
 
 
 def reply_overdue(meeting: Meeting) -> None:
-    _send(
-        _operators(),
-        kind="meeting.reply_overdue",
-        meeting=meeting,
-        subject=_("Reply overdue: %(title)s") % {"title": meeting.title},
-        body=_("The reply deadline %(due)s has passed.") % {"due": _local(meeting.reply_due_at)},
+    _send(operators(), kind="meeting.reply_overdue", meeting=meeting,
+          due=_iso(meeting.reply_due_at))
+
+
+def incident_opened(incident: Incident) -> None:
+    _send(operators(), kind="incident.opened", meeting=incident.meeting,
+          description=incident.description)
+
+
+# ---------------------------------------------------------------- how each reads
+
+
+def _title(params: Mapping[str, Any], outside: bool) -> str:
+    if params.get("secret") and outside:
+        return str(SECRET_TITLE)
+    return str(params.get("title", ""))
+
+
+def _withheld(params: Mapping[str, Any], outside: bool) -> bool:
+    """Whether the details stay inside the system (a state-secret meeting, sent outside)."""
+    return bool(params.get("secret") and outside)
+
+
+def _open_to_read() -> str:
+    return _("Open the meeting in the system to read the details.")
+
+
+def render_submitted(params: Mapping[str, Any], outside: bool) -> Text:
+    title = _title(params, outside)
+    return Text(
+        _("New meeting registration: %(title)s") % {"title": title},
+        _("%(host)s registered “%(title)s” for %(start)s. Reply by %(due)s.")
+        % {"host": params.get("host", ""), "title": title, "start": _local(params["start"]),
+           "due": _local(params.get("due", ""))},
     )
 
 
-def incident_opened(incident) -> None:  # type: ignore[no-untyped-def]
-    meeting = incident.meeting
-    _send(
-        _operators(),
-        kind="incident.opened",
-        meeting=meeting,
-        subject=_("Incident in %(title)s") % {"title": meeting.title},
-        body=incident.description,
+def render_accepted(params: Mapping[str, Any], outside: bool) -> Text:
+    title = _title(params, outside)
+    return Text(
+        _("Meeting accepted: %(title)s") % {"title": title},
+        _("“%(title)s” on %(start)s is accepted. Technical checks are due from %(check)s.")
+        % {"title": title, "start": _local(params["start"]),
+           "check": _local(params.get("check", ""))},
     )
+
+
+def _with_reason(subject: str, params: Mapping[str, Any], outside: bool) -> Text:
+    if _withheld(params, outside):
+        return Text(subject, _open_to_read())
+    return Text(subject, _("Reason: %(reason)s") % {"reason": params.get("reason", "")})
+
+
+def render_refused(params: Mapping[str, Any], outside: bool) -> Text:
+    return _with_reason(_("Meeting refused: %(title)s") % {"title": _title(params, outside)},
+                        params, outside)
+
+
+def render_cancelled(params: Mapping[str, Any], outside: bool) -> Text:
+    return _with_reason(_("Meeting cancelled: %(title)s") % {"title": _title(params, outside)},
+                        params, outside)
+
+
+def render_revoked(params: Mapping[str, Any], outside: bool) -> Text:
+    slots = "; ".join(_local(slot) for slot in params.get("slots", []))
+    reason = _(
+        "Code revoked to serve a meeting of a higher-level body: %(title)s (%(article)s)."
+    ) % {"title": params.get("winner", ""), "article": params.get("article", "")}
+    return Text(
+        _("Meeting code revoked: %(title)s") % {"title": _title(params, outside)},
+        _("%(reason)s Article: %(article)s. Free times you could move to: %(slots)s.")
+        % {"reason": reason, "article": params.get("article", ""),
+           "slots": slots or _("none found in the next 7 days")},
+    )
+
+
+def render_reply_due_soon(params: Mapping[str, Any], outside: bool) -> Text:
+    return Text(
+        _("Reply due soon: %(title)s") % {"title": _title(params, outside)},
+        _("Reply to the registration by %(due)s.") % {"due": _local(params.get("due", ""))},
+    )
+
+
+def render_reply_overdue(params: Mapping[str, Any], outside: bool) -> Text:
+    return Text(
+        _("Reply overdue: %(title)s") % {"title": _title(params, outside)},
+        _("The reply deadline %(due)s has passed.") % {"due": _local(params.get("due", ""))},
+    )
+
+
+def render_incident_opened(params: Mapping[str, Any], outside: bool) -> Text:
+    subject = _("Incident in %(title)s") % {"title": _title(params, outside)}
+    if _withheld(params, outside):
+        return Text(subject, _open_to_read())
+    return Text(subject, str(params.get("description", "")))
+
+
+RENDERERS = {
+    "meeting.submitted": render_submitted,
+    "meeting.accepted": render_accepted,
+    "meeting.refused": render_refused,
+    "meeting.cancelled": render_cancelled,
+    "meeting.revoked": render_revoked,
+    "meeting.reply_due_soon": render_reply_due_soon,
+    "meeting.reply_overdue": render_reply_overdue,
+    "incident.opened": render_incident_opened,
+}

@@ -19,6 +19,7 @@ from diemcau.core.permissions import (
     agency_scope_filter,
     can,
     in_scope,
+    is_operator,
     restrict,
     role_allows,
     sees_whole_province,
@@ -95,11 +96,6 @@ def _host_and_ancestors(host: Agency) -> list[Agency]:
     by_id = Agency.objects.in_bulk(ids)
     ancestors = [by_id[pk] for pk in reversed(ids) if pk in by_id and pk != host.pk]
     return [host, *ancestors]
-
-
-def is_operator(user: User) -> bool:
-    """MCU operators (and administrators) act on every meeting (R16)."""
-    return role_allows(user, Action.MANAGE_MCU)
 
 
 def can_control(user: User, meeting: Meeting) -> bool:

@@ -39,6 +39,7 @@ from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import notices, planning
 from ..choices import HOLDING_STATUSES, MeetingStatus
+from ..feeds import public_title
 from ..models import Meeting
 from ..permissions import can_control, can_manage_meeting
 from . import holdings
@@ -269,7 +270,7 @@ def _revoke(victim: Meeting, winner: Meeting, actor: User, rulebook: Rulebook) -
     victim.code = None
     victim.decision_reason = _(
         "Code revoked to serve a meeting of a higher-level body: %(title)s (%(article)s)."
-    ) % {"title": winner.title, "article": rulebook.cite(rulebook.priority.article)}
+    ) % {"title": public_title(winner), "article": rulebook.cite(rulebook.priority.article)}
     victim.decided_at, victim.decided_by = timezone.now(), actor
     victim.save()
     _record(victim, Transition.REVOKE, previous, actor=actor, before=before)
