@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from .models import KindGroup
 from .services import Channels
@@ -20,14 +22,22 @@ class PreferenceRow:
 class PreferencesForm(forms.Form):
     """One e-mail and one webhook checkbox per group of messages."""
 
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of e-mails and webhook messages"),
+        choices=settings.LANGUAGES,
+        required=False,  # left out: unchanged
+    )
+
     def __init__(
         self,
         *args: Any,
         current: dict[KindGroup, Channels],
         webhook_available: bool,
+        language: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["language"].initial = language or settings.LANGUAGE_CODE
         for group in KindGroup:
             self.fields[f"email_{group.value}"] = forms.BooleanField(
                 required=False, initial=current[group].email, label=group.label

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from diemcau.core.models import User
+from diemcau.core.services.users import set_message_language
 from diemcau.ui.pagination import paginate
 from diemcau.ui.service_calls import call_service
 
@@ -66,6 +68,12 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     return redirect("notifications:list")
 
 
+@transaction.atomic
+def _save_preferences(user: User, form: PreferencesForm) -> None:
+    services.set_preferences(user, form.choices(), actor=user)
+    set_message_language(user, form.cleaned_data["language"] or user.language, actor=user)
+
+
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -74,10 +82,11 @@ def preferences(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         current=services.preferences_of(user),
         webhook_available=webhook_available,
+        language=user.language,
     )
     if request.method == "POST" and form.is_valid():
         outcome = call_service(
-            request, form, lambda: services.set_preferences(user, form.choices(), actor=user)
+            request, form, lambda: _save_preferences(user, form)
         )
         if outcome.ok:
             messages.success(request, _("Your notification settings are saved."))

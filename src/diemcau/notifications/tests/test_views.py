@@ -127,3 +127,17 @@ def test_bell_shows_unread_count():
     for i in range(100):
         note(user, f"m{i}")
     assert "99+" in render_to_string("notifications/_bell.html", request=request)
+
+
+def test_preferences_page_sets_the_language_of_messages(client):
+    user = UserFactory(email="lan@khanhhoa.gov.vn")
+    client.force_login(user)
+    response = client.post(reverse("notifications:preferences"), {"language": "en"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"
+    assert AuditEvent.objects.filter(action="user.language", object_id=str(user.pk)).exists()
+    refused = client.post(reverse("notifications:preferences"), {"language": "fr"})
+    assert refused.status_code == 200 and refused.context["form"].errors["language"]
+    user.refresh_from_db()
+    assert user.language == "en"
