@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core import audit
+from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
@@ -55,6 +55,7 @@ def _validate(data: ContactInput) -> None:
             errors["email"] = [_("Enter a valid email address.")]
     if data.trained_on and data.trained_on > timezone.localdate():
         errors["trained_on"] = [_("The training date cannot be in the future.")]
+    errors.update(date_bounds.window_errors(trained_on=data.trained_on))
     if errors:
         raise InvalidInput(errors)
 

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core import audit
+from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
@@ -412,6 +412,7 @@ def record_security_check(
         errors["result"] = [_("Choose a valid result.")]
     if data.checked_on > timezone.localdate():
         errors["checked_on"] = [_("The check date cannot be in the future.")]
+    errors.update(date_bounds.window_errors(checked_on=data.checked_on))
     if errors:
         raise InvalidInput(errors)
     check = SecurityCheck.objects.create(
@@ -458,6 +459,9 @@ def record_quota_exception(
         errors["extra_endpoints"] = [_("At least 1.")]
     if not decision_reference.strip():
         errors["decision_reference"] = [_("Give the number of the approving decision.")]
+    if decided_on > timezone.localdate():
+        errors["decided_on"] = [_("The decision date cannot be in the future.")]
+    errors.update(date_bounds.window_errors(decided_on=decided_on))
     if errors:
         raise InvalidInput(errors)
     exception = QuotaException.objects.create(

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core import audit
+from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied
 from diemcau.core.models import User
 from diemcau.core.permissions import Action
@@ -47,6 +47,11 @@ def issue_join_link(
         meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
         _require_may_connect(actor, meeting, endpoint)
         latest = meeting.ends_at + LINK_GRACE_AFTER_END
+        if valid_until is not None:
+            valid_until = date_bounds.aware(valid_until)
+            errors = date_bounds.window_errors(valid_until=valid_until)
+            if errors:
+                raise InvalidInput(errors)
         expires = min(valid_until, latest) if valid_until else latest
         if expires <= timezone.now():
             raise InvalidInput({"valid_until": [_("The link would already have expired.")]})

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core import audit
+from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
@@ -58,7 +58,16 @@ class MeetingInput:
 
 
 def _check_shape(data: MeetingInput) -> None:
-    errors: dict[str, list[str]] = {}
+    for name in ("starts_at", "ends_at", "rehearsal_starts_at", "rehearsal_ends_at"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(data, name, date_bounds.aware(value))
+    errors = date_bounds.window_errors(
+        starts_at=data.starts_at, ends_at=data.ends_at,
+        rehearsal_starts_at=data.rehearsal_starts_at, rehearsal_ends_at=data.rehearsal_ends_at,
+    )
+    if errors:  # nothing below is meaningful for a date outside the window
+        raise InvalidInput(errors)
     for name in ("title", "place", "contact_name"):
         if not getattr(data, name).strip():
             errors[name] = [_("This field is required.")]
@@ -225,25 +234,32 @@ def update_draft(meeting: Meeting, data: MeetingInput, *, actor: User) -> Meetin
 
 def occurrence_starts(first: dt.datetime, recurrence: str, until: dt.date) -> list[dt.datetime]:
     """Start times of a series: the same weekday each week, or the same day each month
-    (skipped in months without that day), in local time, up to `until`."""
+    (skipped in months without that day), in local time, up to `until` — at most one more
+    than MAX_OCCURRENCES, so the caller can tell a series that is too long.
+
+    The scan is bounded by a number of steps, not by reaching `until`: a month without the
+    day, or a year past the calendar's end, can never make it loop."""
     local = timezone.localtime(first)
     starts: list[dt.datetime] = []
-    index = 0
-    while len(starts) <= MAX_OCCURRENCES:
+    # Months without the 29th–31st: at most 5 in 12, so this many steps find every start.
+    for index in range(3 * (MAX_OCCURRENCES + 1)):
         if recurrence == Recurrence.WEEKLY:
-            candidate = local + dt.timedelta(weeks=index)
+            try:
+                candidate = local + dt.timedelta(weeks=index)
+            except OverflowError:
+                break
         else:
             month = local.month - 1 + index
             year, month = local.year + month // 12, month % 12 + 1
+            if year > dt.MAXYEAR:
+                break
             try:
                 candidate = local.replace(year=year, month=month)
             except ValueError:
-                index += 1
-                continue
-        if candidate.date() > until:
+                continue  # this month has no such day
+        if candidate.date() > until or len(starts) > MAX_OCCURRENCES:
             break
         starts.append(candidate)
-        index += 1
     return starts
 
 
@@ -254,6 +270,9 @@ def create_series(
     """Register a recurring meeting: every occurrence is submitted and decided on its own."""
     if recurrence not in Recurrence.values:
         raise InvalidInput({"recurrence": [_("Choose weekly or monthly.")]})
+    errors = date_bounds.window_errors(starts_at=data.starts_at, until=until)
+    if errors:
+        raise InvalidInput(errors)
     starts = occurrence_starts(data.starts_at, recurrence, until)
     if not starts:
         raise InvalidInput({"until": [_("The series ends before its first meeting.")]})

@@ -25,7 +25,7 @@ from diemcau.directory.choices import AgencyKind
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import MeetingStatus, Urgency
-from diemcau.scheduling.models import Booking, Meeting
+from diemcau.scheduling.models import Booking, Meeting, MeetingSeries
 from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import (
     AgencyFactory,
@@ -686,3 +686,31 @@ def test_openapi_lists_the_scheduling_paths(client: Client) -> None:
     assert "code" not in components["MeetingOut"]["properties"]
     # The directory's paths are still there.
     assert "/api/v1/endpoints/{endpoint_id}" in paths
+
+
+# ---------------------------------------------------------------- dates outside the window
+
+
+@pytest.mark.django_db
+def test_a_series_in_year_9999_is_refused_at_once_and_writes_still_work(world: SimpleNamespace):
+    start = timezone.make_aware(dt.datetime(9999, 1, 31, 9, 0))
+    body = meeting_body(world.district, world.ep_district, [], start,
+                        repeat={"recurrence": "monthly", "until": "9999-12-31"})
+    refused = world.district_office.post("/meetings", body)
+    assert 400 <= refused.status_code < 500, refused.content
+    text = refused.content.decode()
+    assert "01/01/2020" in text or "2020" in text  # the window is named
+    assert not Meeting.objects.exists() and not MeetingSeries.objects.exists()
+    # The database is not left locked: the next registration goes through.
+    ok = meeting_body(world.district, world.ep_district, [], working_day_at(5, 9))
+    created(world.district_office.post("/meetings", ok))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("year", [1, 1999, 9999])
+def test_a_meeting_outside_the_window_is_refused_with_the_field(world: SimpleNamespace, year):
+    start = timezone.make_aware(dt.datetime(year, 6, 1, 9, 0))
+    body = meeting_body(world.district, world.ep_district, [], start)
+    refused = world.district_office.post("/meetings", body)
+    assert 400 <= refused.status_code < 500, refused.content
+    assert "starts_at" in refused.content.decode()
