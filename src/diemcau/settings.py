@@ -4,12 +4,15 @@
 |-----------------------|------------------------------------------|---------|
 | DIEMCAU_SECRET_KEY    | a development key (refused when DEBUG=0)  | Django secret key |
 | DIEMCAU_DEBUG         | 1                                        | debug pages and relaxed cookies |
-| DIEMCAU_ALLOWED_HOSTS | 127.0.0.1,localhost                      | comma-separated host names |
+| DIEMCAU_ALLOWED_HOSTS | 127.0.0.1,localhost,testserver           | comma-separated host names |
+| DIEMCAU_CSRF_TRUSTED_ORIGINS | (empty)                           | origins trusted for CSRF behind a reverse proxy (https://…) |
 | DATABASE_URL          | sqlite:///<DIEMCAU_VAR_DIR>/diemcau.sqlite3 | database (postgres://… in production) |
+| DIEMCAU_DB_CONN_MAX_AGE | 0                                      | seconds a database connection is kept (0: one per request) |
 | DIEMCAU_VAR_DIR       | ./var                                    | data folder: database, uploads, recordings |
 | DIEMCAU_RULEBOOK      | khanh-hoa-2023                           | the province's rulebook (see `diemcau rulebook show`) |
 | DIEMCAU_REDIS_URL     | (empty: in-process channel layer, SQLite task queue) | Redis for Channels and Huey |
 | DIEMCAU_TIME_ZONE     | Asia/Ho_Chi_Minh                         | time zone shown to users |
+| DIEMCAU_LOG_LEVEL     | INFO                                     | log level of the root logger |
 | DIEMCAU_HUEY_IMMEDIATE | 0                                       | 1: run background tasks at once in the calling process (no worker; debugging) |
 | DIEMCAU_BASE_URL      | http://127.0.0.1:8000                    | public address of the site, for links in e-mails and webhooks |
 | DIEMCAU_EMAIL_BACKEND | console                                  | `console` (print e-mails), `smtp`, or a Django e-mail backend path |
@@ -18,7 +21,7 @@
 | DIEMCAU_SMTP_PORT     | 587                                      | SMTP port |
 | DIEMCAU_SMTP_USER     | (empty)                                  | SMTP login |
 | DIEMCAU_SMTP_PASSWORD | (empty)                                  | SMTP password |
-| DIEMCAU_SMTP_TLS      | 1                                        | STARTTLS on the SMTP connection |
+| DIEMCAU_SMTP_TLS      | 1 (0 when DIEMCAU_SMTP_SSL=1)            | STARTTLS on the SMTP connection |
 | DIEMCAU_SMTP_SSL      | 0                                        | implicit TLS (port 465); not together with DIEMCAU_SMTP_TLS |
 | DIEMCAU_SMTP_TIMEOUT  | 30                                       | seconds before an SMTP connection is given up (then retried) |
 | DIEMCAU_WEBHOOK_URL   | (empty: no webhook channel)              | http(s) address that receives notifications as JSON POSTs (Zalo/Telegram bridge) |
