@@ -4,12 +4,19 @@ its article) or None."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core.errors import RuleViolation
 from diemcau.directory.choices import Network, TerminalKind
 from diemcau.directory.models import Endpoint
-from diemcau.rulebooks import active_rulebook
+from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .choices import Classification
 from .models import Meeting
@@ -58,3 +65,69 @@ def recording_refusal(meeting: Meeting) -> RuleViolation | None:
             message=_("A meeting with state secrets is not recorded."),
         )
     return None
+
+
+# ---------------------------------------------------------------- the operator's reply (R9)
+
+
+class ReplyState(StrEnum):
+    """Where a registration stands against the operator's reply deadline. The values are
+    what the countdown badge and scheduling.js use."""
+
+    DUE = "ok"
+    DUE_SOON = "warn"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class ReplyDeadline:
+    due: dt.datetime
+    warn_at: dt.datetime
+    answered: bool
+    state: ReplyState
+    article: str
+    now: dt.datetime
+
+    @property
+    def missed(self) -> bool:
+        """The deadline passed unanswered, or the answer came after it."""
+        return self.state == ReplyState.OVERDUE
+
+    @property
+    def seconds_left(self) -> int:
+        """Until the deadline; negative once it has passed."""
+        return math.floor((self.due - self.now).total_seconds())
+
+
+def reply_deadline(meeting: Meeting, rulebook: Rulebook | None = None,
+                   now: dt.datetime | None = None) -> ReplyDeadline | None:
+    """The operator's reply deadline and where the meeting stands against it (ĐN Đ11.2b,
+    KH Đ13.2b): due; due soon from the rulebook's warning time; overdue once it has passed
+    unanswered, was answered late, or the worker recorded the breach. None before the
+    meeting is submitted. The pages, the API's queue and the worker's warning all ask this."""
+    due = meeting.reply_due_at
+    if due is None:
+        return None
+    rulebook = rulebook or active_rulebook()
+    now = now or timezone.now()
+    # The warning time of the receipt (`calendar.reply_warning_time`), taken from the stored
+    # deadline so that a deadline moved by hand (or by a later rulebook change) still warns.
+    warn_at = due - dt.timedelta(minutes=rulebook.reply_sla.warn_before_minutes)
+    answered = meeting.decided_at is not None
+    moment = meeting.decided_at if meeting.decided_at is not None else now
+    if meeting.sla_breached_at is not None or moment > due:
+        state = ReplyState.OVERDUE
+    elif not answered and now >= warn_at:
+        state = ReplyState.DUE_SOON
+    else:
+        state = ReplyState.DUE
+    return ReplyDeadline(due, warn_at, answered, state, rulebook.cite(rulebook.reply_sla.article),
+                         now)
+
+
+def overdue_count(meetings: Iterable[Meeting], now: dt.datetime | None = None) -> int:
+    """How many of `meetings` missed their reply deadline (the badges and the dashboard)."""
+    rulebook = active_rulebook()
+    now = now or timezone.now()
+    deadlines = (reply_deadline(meeting, rulebook, now) for meeting in meetings)
+    return sum(1 for deadline in deadlines if deadline is not None and deadline.missed)

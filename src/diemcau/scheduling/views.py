@@ -61,6 +61,7 @@ from .permissions import (
     meetings_visible_to,
 )
 from .presenters import history, ids_of, readiness, reply_state, rules_panel_context
+from .rules import overdue_count
 from .services import checks, lifecycle, registration
 
 MEETINGS_PER_PAGE = 25
@@ -519,7 +520,7 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     ]
     context: dict[str, Any] = {
         "rows": rows,
-        "overdue_count": sum(1 for r in rows if r.reply and r.reply["state"] == "overdue"),
+        "overdue_count": overdue_count(row.meeting for row in rows),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "capacity_article": rulebook.cite(rulebook.capacity.article),
         "priority_article": rulebook.cite(rulebook.priority.article),
@@ -552,7 +553,7 @@ def queue_count(request: HttpRequest) -> HttpResponse:
         "scheduling/_queue_count.html",
         {
             "count": pending.count(),
-            "overdue": pending.filter(reply_due_at__lt=timezone.now()).count(),
+            "overdue": overdue_count(pending),
         },
     )
 

@@ -18,6 +18,7 @@ from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import HOLDING_STATUSES, CheckStatus, MeetingStatus
 from diemcau.scheduling.models import TechnicalCheck
 from diemcau.scheduling.permissions import checks_visible_to, meetings_visible_to
+from diemcau.scheduling.rules import overdue_count
 from diemcau.scheduling.selectors import operator_queue
 from diemcau.ui import status as statuses
 
@@ -112,7 +113,7 @@ def meeting_overview(user: User) -> dict[str, Any]:
     if overview["is_meeting_operator"]:
         pending = operator_queue(meetings_visible_to(user))
         overview["decisions_pending"] = pending.count()
-        overview["decisions_overdue"] = pending.filter(reply_due_at__lt=now).count()
+        overview["decisions_overdue"] = overdue_count(pending, now)
         overview["decisions_next"] = list(pending[:3])
     if role_allows(user, Action.RECORD_CHECK):
         due: QuerySet[TechnicalCheck] = (

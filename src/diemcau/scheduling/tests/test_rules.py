@@ -1,0 +1,128 @@
+"""One predicate per rule: the pages, the API and the services give the same answer — the
+reply-deadline state (R9), the incident rules (R15, R16) and the endpoint readiness a
+registration asks for (R5, R20)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from diemcau.core.roles import Role
+from diemcau.scheduling.models import Meeting
+from diemcau.scheduling.rules import ReplyState, reply_deadline
+from diemcau.scheduling.services import approval, lifecycle, registration
+from diemcau.scheduling.tests.test_api import Caller, caller, working_day_at
+from diemcau.testing.factories import ApprovedEndpointFactory, McuNodeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(kh_tree: SimpleNamespace, use_rulebook: Any) -> SimpleNamespace:
+    use_rulebook("khanh-hoa-2023")
+    w = kh_tree
+    w.operator = caller(Role.OPERATOR, w.department)
+    w.district_office = caller(Role.OFFICE, w.district)
+    w.commune_tech = caller(Role.TECHNICIAN, w.commune)
+    w.ep_district = ApprovedEndpointFactory(agency=w.district, name="UBND.Nha Trang")
+    w.ep_commune = ApprovedEndpointFactory(agency=w.commune, name="NT.XuongHuan")
+    w.node = McuNodeFactory(name="mcu-1", max_meetings=5, max_endpoints=100)
+    return w
+
+
+def page_client(who: Caller) -> Client:
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(who.user)
+    return client
+
+
+def register(w: SimpleNamespace, start: dt.datetime, *, submit: bool = True,
+             participants: list[Any] | None = None, **extra: Any) -> Meeting:
+    data = registration.MeetingInput(
+        title=f"Giao ban {start:%d/%m %H:%M}",
+        host_agency=w.district,
+        host_endpoint=w.ep_district,
+        participants=participants if participants is not None else [w.ep_commune],
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        place="Phòng họp trực tuyến",
+        contact_name="Nguyễn Văn A",
+        contact_phone="0912345678",
+        **extra,
+    )
+    return registration.create_meeting(data, actor=w.district_office.user, submit=submit)
+
+
+# ---------------------------------------------------------------- the reply deadline (R9)
+
+
+def test_reply_state_is_the_same_on_the_pages_in_the_api_and_for_the_worker(world):
+    """KH Đ13.2b: one meeting due, one due soon (the rulebook's warning time), one overdue —
+    the queue page's countdown, the meeting page, the API's queue and detail, the badges and
+    the worker's warning and breach all say the same."""
+    now = timezone.now()
+    due = register(world, working_day_at(5, 9))
+    soon = register(world, working_day_at(6, 9))
+    late = register(world, working_day_at(7, 9))
+    Meeting.objects.filter(pk=soon.pk).update(reply_due_at=now + dt.timedelta(minutes=10))
+    Meeting.objects.filter(pk=late.pk).update(reply_due_at=now - dt.timedelta(minutes=5))
+    expected = {due.pk: "ok", soon.pk: "warn", late.pk: "overdue"}
+    for meeting in Meeting.objects.filter(pk__in=expected):
+        deadline = reply_deadline(meeting)
+        assert deadline is not None and deadline.state == expected[meeting.pk]
+        assert deadline.article == "Điều 13.2b Quy chế KH"
+
+    pages = page_client(world.operator)
+    queue = pages.get(reverse("scheduling:operator_queue")).content.decode()
+    shown = dict(
+        re.findall(r'data-meeting="(\d+)".*?data-countdown[^>]*data-state="(\w+)"', queue, re.S)
+    )
+    assert {int(pk): state for pk, state in shown.items()} == expected
+    for pk, state in expected.items():
+        page = pages.get(reverse("scheduling:meeting_detail", args=[pk]))
+        assert page.context["reply"]["state"] == state
+    count = pages.get(reverse("scheduling:queue_count")).content.decode()
+    assert 'data-queue-count="3"' in count and "1 overdue" in count
+    assert pages.get(reverse("dashboard")).context["decisions_overdue"] == 1
+
+    items = {i["id"]: i for i in world.operator.get("/operator/queue").json()["items"]}
+    assert {pk: items[pk]["reply_state"] for pk in expected} == expected
+    assert [pk for pk in expected if items[pk]["warning"]] == [soon.pk]
+    assert [pk for pk in expected if items[pk]["breached"]] == [late.pk]
+    for pk, state in expected.items():
+        reply = world.operator.get(f"/meetings/{pk}").json()["reply"]
+        assert reply["state"] == state and reply["article"] == "Điều 13.2b Quy chế KH"
+
+    assert approval.warn_replies_due_soon() == 1
+    assert approval.record_reply_breaches() == 1
+    warned = Meeting.objects.filter(reply_warned_at__isnull=False).values_list("pk", flat=True)
+    breached = Meeting.objects.filter(sla_breached_at__isnull=False).values_list("pk", flat=True)
+    assert list(warned) == [soon.pk] and list(breached) == [late.pk]
+
+
+def test_an_answer_after_the_deadline_stays_overdue_and_a_draft_has_none(world):
+    late = register(world, working_day_at(5, 9))
+    Meeting.objects.filter(pk=late.pk).update(
+        reply_due_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    accepted = lifecycle.accept_meeting(Meeting.objects.get(pk=late.pk),
+                                        actor=world.operator.user)
+    deadline = reply_deadline(accepted)
+    assert deadline is not None and deadline.answered and deadline.state == ReplyState.OVERDUE
+    page = page_client(world.operator).get(reverse("scheduling:meeting_detail",
+                                                   args=[late.pk]))
+    assert page.context["reply"]["state"] == "overdue" and "answered late" in page.content.decode()
+    assert world.operator.get(f"/meetings/{late.pk}").json()["reply"]["state"] == "overdue"
+
+    draft = register(world, working_day_at(6, 9), submit=False)
+    assert reply_deadline(draft) is None
+    assert world.district_office.get(f"/meetings/{draft.pk}").json()["reply"] is None
