@@ -13,13 +13,15 @@ from enum import StrEnum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core.errors import RuleViolation
+from diemcau.core.errors import InvalidTransition, RuleViolation
+from diemcau.core.models import User
+from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import Network, TerminalKind
 from diemcau.directory.models import Endpoint
 from diemcau.rulebooks import Rulebook, active_rulebook
 
-from .choices import Classification
-from .models import Meeting
+from .choices import Classification, IncidentStatus, MeetingStatus
+from .models import Incident, Meeting
 
 
 def personal_internet_refusal(classification: str, endpoint: Endpoint, *,
@@ -131,3 +133,41 @@ def overdue_count(meetings: Iterable[Meeting], now: dt.datetime | None = None) -
     now = now or timezone.now()
     deadlines = (reply_deadline(meeting, rulebook, now) for meeting in meetings)
     return sum(1 for deadline in deadlines if deadline is not None and deadline.missed)
+
+
+# ---------------------------------------------------------------- incidents (R15, R16)
+
+# ĐN Đ12.4c, KH Đ14.4c: an endpoint reports what it cannot fix itself to the operator, from
+# the technical checks of an accepted meeting through the session, and after its end for the
+# operator to follow up. A draft, a registration still waiting, or a meeting that no longer
+# holds (refused, cancelled, revoked) has no session to report on.
+INCIDENT_STATUSES = frozenset({MeetingStatus.ACCEPTED, MeetingStatus.LIVE, MeetingStatus.ENDED})
+
+
+def may_report_incident(user: User, meeting: Meeting, endpoint: Endpoint | None = None) -> bool:
+    """Who reports: the scope of the endpoint concerned, or for the whole meeting the host's."""
+    agency = endpoint.agency if endpoint is not None else meeting.host_agency
+    return can(user, Action.REPORT_INCIDENT, agency)
+
+
+def incident_refusal(meeting: Meeting) -> InvalidTransition | None:
+    """Why no incident may be reported on `meeting` now, if none may (see INCIDENT_STATUSES)."""
+    if meeting.status in INCIDENT_STATUSES:
+        return None
+    return InvalidTransition(
+        _("Incidents are reported on an accepted, live or ended meeting; this one is "
+          "“%(status)s”.") % {"status": meeting.get_status_display()}
+    )
+
+
+def may_manage_incidents(user: User) -> bool:
+    """The operator tracks incidents to closure (ĐN Đ12.4c, KH Đ14.4c)."""
+    return can(user, Action.MANAGE_INCIDENT)
+
+
+def incident_update_refusal(incident: Incident) -> InvalidTransition | None:
+    """A closed incident is final: its resolution is the record."""
+    if incident.status == IncidentStatus.CLOSED:
+        return InvalidTransition(_("This incident is closed."))
+    return None
+

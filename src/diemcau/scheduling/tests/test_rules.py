@@ -13,12 +13,18 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from diemcau.core.errors import InvalidTransition, PermissionDenied
 from diemcau.core.roles import Role
-from diemcau.scheduling.models import Meeting
-from diemcau.scheduling.rules import ReplyState, reply_deadline
-from diemcau.scheduling.services import approval, lifecycle, registration
+from diemcau.scheduling.models import Incident, Meeting
+from diemcau.scheduling.rules import (
+    ReplyState,
+    incident_refusal,
+    incident_update_refusal,
+    reply_deadline,
+)
+from diemcau.scheduling.services import approval, checks, lifecycle, registration
 from diemcau.scheduling.tests.test_api import Caller, caller, working_day_at
 from diemcau.testing.factories import ApprovedEndpointFactory, McuNodeFactory
 
@@ -126,3 +132,81 @@ def test_an_answer_after_the_deadline_stays_overdue_and_a_draft_has_none(world):
     draft = register(world, working_day_at(6, 9), submit=False)
     assert reply_deadline(draft) is None
     assert world.district_office.get(f"/meetings/{draft.pk}").json()["reply"] is None
+
+
+# ---------------------------------------------------------------- incidents (R15, R16)
+
+EN = {"Accept-Language": "en"}
+
+
+def test_no_incident_on_a_draft_or_a_waiting_registration_anywhere(world):
+    """ĐN Đ12.4c, KH Đ14.4c: the API, the page and the service refuse alike (409, the same
+    message); nothing is recorded."""
+    draft = register(world, working_day_at(5, 9), submit=False)
+    waiting = register(world, working_day_at(6, 9))
+    pages = page_client(world.district_office)
+    for meeting in (draft, waiting):
+        with translation.override("en"):
+            refusal = incident_refusal(meeting)
+            assert refusal is not None
+            with pytest.raises(InvalidTransition) as refused:
+                checks.report_incident(meeting, description="Mất tiếng",
+                                       actor=world.district_office.user)
+            message = str(refusal)
+            assert str(refused.value) == message and meeting.get_status_display() in message
+
+        response = world.district_office.post(
+            f"/meetings/{meeting.pk}/incidents", {"description": "Mất tiếng"}, **EN
+        )
+        assert response.status_code == 409 and response.json() == {"detail": message}
+
+        url = reverse("scheduling:incident_report", args=[meeting.pk])
+        posted = pages.post(url, {"description": "Mất tiếng"}, follow=True)
+        assert posted.redirect_chain[-1][0] == reverse("scheduling:meeting_detail",
+                                                       args=[meeting.pk])
+        assert message in [str(m) for m in posted.context["messages"]]
+        assert posted.context["actions"]["report"] is False
+    assert not Incident.objects.exists()
+
+
+def test_incidents_on_an_accepted_meeting_and_who_tracks_them(world):
+    meeting = lifecycle.accept_meeting(register(world, working_day_at(5, 9)),
+                                       actor=world.operator.user)
+    assert incident_refusal(meeting) is None
+    by_service = checks.report_incident(meeting, description="Mất hình",
+                                        actor=world.commune_tech.user,
+                                        endpoint_id=world.ep_commune.pk)
+    by_api = world.commune_tech.post(f"/meetings/{meeting.pk}/incidents",
+                                     {"description": "Mất tiếng", "endpoint": world.ep_commune.pk})
+    assert by_api.status_code == 201, by_api.content
+    pages = page_client(world.commune_tech)
+    assert pages.get(reverse("scheduling:meeting_detail", args=[meeting.pk])
+                     ).context["actions"]["report"] is True
+    by_page = pages.post(reverse("scheduling:incident_report", args=[meeting.pk]),
+                         {"endpoint": world.ep_commune.pk, "description": "Mất điện"})
+    assert by_page.status_code == 302 and Incident.objects.count() == 3
+
+    # Only the operator tracks them (403 for the technician everywhere) ...
+    change = {"status": "closed", "resolution": "Đã thay cáp"}
+    assert world.commune_tech.post(f"/incidents/{by_service.pk}", change).status_code == 403
+    update_url = reverse("scheduling:incident_update", args=[by_service.pk])
+    assert pages.post(update_url, change).status_code == 403
+    with pytest.raises(PermissionDenied):
+        checks.update_incident(by_service, actor=world.commune_tech.user, **change)
+    # ... and a closed incident is final, for the API, the page and the service alike.
+    closed = world.operator.post(f"/incidents/{by_service.pk}", change, **EN)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    with translation.override("en"):
+        refusal = incident_update_refusal(Incident.objects.get(pk=by_service.pk))
+        assert refusal is not None
+        message = str(refusal)
+        with pytest.raises(InvalidTransition, match=message):
+            checks.update_incident(by_service, actor=world.operator.user, **change)
+    again = world.operator.post(f"/incidents/{by_service.pk}", change, **EN)
+    assert again.status_code == 409 and again.json() == {"detail": message}
+    operator_pages = page_client(world.operator)
+    posted = operator_pages.post(update_url, change, follow=True)
+    assert message in [str(m) for m in posted.context["messages"]]
+    detail = operator_pages.get(reverse("scheduling:meeting_detail", args=[meeting.pk]))
+    may_update = {incident.pk: allowed for incident, allowed in detail.context["incidents"]}
+    assert may_update[by_service.pk] is False and may_update[by_api.json()["id"]] is True
