@@ -18,6 +18,7 @@ from diemcau.core.models import AuditEvent, User
 from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Endpoint
+from diemcau.directory.rules import Stage, unmet
 from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui import status
 
@@ -236,6 +237,12 @@ def rules_panel_context(
         for endpoint in endpoints
         if endpoint.pk in busy
     ]
+    # What the registration will refuse them for (R5; ĐN Đ8.3c), said before submitting.
+    not_ready = [
+        {"endpoint": endpoint, "unmet": missing}
+        for endpoint in endpoints
+        if (missing := unmet(endpoint, Stage.USE, rulebook))
+    ]
     earliest = _ceil_minute(calendar.earliest_start(rulebook, urgency, now))
     return {
         "panel_urgency": Urgency(urgency),
@@ -253,4 +260,5 @@ def rules_panel_context(
         "windows_chosen": bool(windows),
         "endpoints_chosen": len(endpoints),
         "busy_rows": busy_rows,
+        "not_ready": not_ready,
     }

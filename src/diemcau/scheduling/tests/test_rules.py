@@ -15,8 +15,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from diemcau.core.errors import InvalidTransition, PermissionDenied
+from diemcau.core.errors import InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.roles import Role
+from diemcau.directory.choices import EndpointStatus
+from diemcau.directory.rules import Stage, readiness_refusal
 from diemcau.scheduling.models import Incident, Meeting
 from diemcau.scheduling.rules import (
     ReplyState,
@@ -25,7 +27,14 @@ from diemcau.scheduling.rules import (
     reply_deadline,
 )
 from diemcau.scheduling.services import approval, checks, lifecycle, registration
-from diemcau.scheduling.tests.test_api import Caller, caller, working_day_at
+from diemcau.scheduling.tests.test_api import (
+    Caller,
+    caller,
+    detail,
+    meeting_body,
+    working_day_at,
+)
+from diemcau.scheduling.tests.test_views import form_data, local_input
 from diemcau.testing.factories import ApprovedEndpointFactory, McuNodeFactory
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +219,69 @@ def test_incidents_on_an_accepted_meeting_and_who_tracks_them(world):
     detail = operator_pages.get(reverse("scheduling:meeting_detail", args=[meeting.pk]))
     may_update = {incident.pk: allowed for incident, allowed in detail.context["incidents"]}
     assert may_update[by_service.pk] is False and may_update[by_api.json()["id"]] is True
+
+
+# ---------------------------------------------------------------- endpoint readiness (R5)
+
+
+def test_registration_refuses_an_endpoint_not_ready_as_the_panel_and_the_api_say(
+    world, use_rulebook
+):
+    """ĐN Đ8.3c, Đ16.5: a repaired device waits for its police check. The registration
+    form's panel says so before submitting; the form, the API and the service refuse with the
+    same code, article and message (`directory.rules`, stage "use")."""
+    use_rulebook("dong-nai-2025")
+    world.ep_commune.security_check_due = True
+    world.ep_commune.save()
+    start = working_day_at(5, 9)
+    with translation.override("en"):
+        refusal = readiness_refusal(world.ep_commune, Stage.USE, field="participants")
+        assert refusal is not None
+        with pytest.raises(RuleViolation) as refused:
+            register(world, start)
+        text = str(refusal)
+    assert refused.value == refusal
+    assert (refusal.code, refusal.article) == (
+        "endpoint_security_check_due", "Điều 8.3c, Điều 16.5 Quy chế ĐN")
+
+    pages = page_client(world.district_office)
+    panel = pages.get(reverse("scheduling:rules_panel"), {
+        "urgency": "normal",
+        "starts_at": local_input(start),
+        "ends_at": local_input(start + dt.timedelta(hours=2)),
+        "host_endpoint": world.ep_district.pk,
+        "participants": world.ep_commune.pk,
+    }).content.decode()
+    shown = re.findall(r'data-not-ready-endpoint="(\d+)" data-code="(\w+)">([^<]*)<span[^>]*>'
+                       r'([^<]*)</span>', panel)
+    assert [(int(pk), code, message.strip(), article) for pk, code, message, article in shown
+            ] == [(world.ep_commune.pk, refusal.code, refusal.message, refusal.article)]
+    posted = pages.post(reverse("scheduling:meeting_create"), form_data(world, start))
+    assert posted.status_code == 200 and posted.context["form"].errors["participants"] == [text]
+
+    body = meeting_body(world.district, world.ep_district, [world.ep_commune], start)
+    [item] = detail(world.district_office.post("/meetings", body, **EN))
+    assert (item["code"], item["article"], item["msg"], item["loc"]) == (
+        refusal.code, refusal.article, text, ["body", "participants"])
+    use = world.operator.get(f"/endpoints/{world.ep_commune.pk}", **EN).json()
+    assert [(i["code"], i["article"], i["message"]) for i in use["readiness"]["use"]] == [
+        (refusal.code, refusal.article, refusal.message)]
+    assert not Meeting.objects.exists()
+
+
+def test_a_suspended_endpoint_is_refused_with_the_admission_article(world):
+    """R5 (KH Đ9.3): only admitted endpoints are named; the host's is refused on its field."""
+    world.ep_district.status = EndpointStatus.SUSPENDED
+    world.ep_district.save()
+    start = working_day_at(5, 9)
+    with translation.override("en"):
+        refusal = readiness_refusal(world.ep_district, Stage.USE, field="host_endpoint")
+        assert refusal is not None and refusal.code == "endpoint_not_admitted"
+        with pytest.raises(RuleViolation) as refused:
+            register(world, start)
+    assert refused.value == refusal and refusal.article == "Điều 9.3 Quy chế KH"
+    body = meeting_body(world.district, world.ep_district, [world.ep_commune], start)
+    [item] = detail(world.district_office.post("/meetings", body, **EN))
+    assert (item["code"], item["article"], item["loc"]) == (
+        refusal.code, refusal.article, ["body", "host_endpoint"])
+    assert not Meeting.objects.exists()
