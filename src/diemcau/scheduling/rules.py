@@ -1,6 +1,7 @@
 """Rules of a meeting that several places must apply alike: one predicate each, asked by the
-services, the pages and the API, so they can never disagree. Each returns the refusal (with
-its article) or None."""
+services, the pages and the API, so they can never disagree. A refusal is returned (with its
+article where the rulebook gives one), or None; `may_*` say who may; `reply_deadline` says
+where a registration stands against the operator's reply deadline."""
 
 from __future__ import annotations
 
@@ -170,4 +171,3 @@ def incident_update_refusal(incident: Incident) -> InvalidTransition | None:
     if incident.status == IncidentStatus.CLOSED:
         return InvalidTransition(_("This incident is closed."))
     return None
-
