@@ -193,11 +193,17 @@ def can(user: User, action: Action, agency: Agency | None = None) -> bool:
 
 def require(user: User, action: Action, agency: Agency | None = None) -> None:
     if not can(user, action, agency):
-        raise PermissionDenied(
-            action=str(action),
-            message=_("You are not allowed to do this (%(action)s) for this agency.")
-            % {"action": action},
-        )
+        raise denied(action)
+
+
+def denied(action: Action) -> PermissionDenied:
+    """The refusal of `action` to a user without the right (a service raises it when a
+    permission predicate says no)."""
+    return PermissionDenied(
+        action=str(action),
+        message=_("You are not allowed to do this (%(action)s) for this agency.")
+        % {"action": action},
+    )
 
 
 def restrict(

@@ -28,6 +28,7 @@ from .choices import (
 )
 from .models import Agency, Contact, Endpoint
 from .permissions import endpoints_visible_to
+from .rules import Stage, unmet
 from .services.endpoints import allowed_endpoint_count, counted_endpoints
 
 Bandwidth = Annotated[Decimal, Field(gt=0, max_digits=7, decimal_places=1)]
@@ -207,9 +208,41 @@ class SecurityCheckOut(Schema):
         return str(obj.recorded_by.get_username())
 
 
+class UnmetOut(Schema):
+    code: str = Field(description="The refusal's code while it is not met")
+    label: str = Field(description="The checklist's line")
+    article: str
+    message: str = Field(description="What the refusal says")
+
+
+class ReadinessOut(Schema):
+    """The endpoint readiness checklist (`directory.rules`): what the services refuse by,
+    the same lines the approval page shows."""
+
+    admission: list[UnmetOut] = Field(
+        description="What the operator's approval or reinstatement still waits for (R5, R6)"
+    )
+    use: list[UnmetOut] = Field(
+        description="What keeps the endpoint out of a meeting's registration (R5)"
+    )
+
+
+def _unmet_out(endpoint: Endpoint, stage: Stage) -> list[UnmetOut]:
+    return [
+        UnmetOut(code=c.code, label=c.label, article=c.article, message=c.message)
+        for c in unmet(endpoint, stage)
+    ]
+
+
 class EndpointDetailOut(EndpointOut):
     evaluations: list[EvaluationOut]
     security_checks: list[SecurityCheckOut]
+    readiness: ReadinessOut
+
+    @staticmethod
+    def resolve_readiness(obj: Endpoint) -> ReadinessOut:
+        return ReadinessOut(admission=_unmet_out(obj, Stage.ADMISSION),
+                            use=_unmet_out(obj, Stage.USE))
 
     @staticmethod
     def resolve_evaluations(obj: Endpoint) -> list[Any]:

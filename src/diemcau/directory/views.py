@@ -49,6 +49,7 @@ from .permissions import (
     contacts_visible_to,
     endpoints_visible_to,
 )
+from .rules import Stage, checklist
 from .selectors import suggested_endpoint_name
 from .services.endpoints import allowed_endpoint_count, counted_endpoints
 
@@ -346,8 +347,8 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         contacts_visible_to(user).filter(endpoint=endpoint).order_by("role", "-active_from")
     )
     current = [c for c in contacts if c.is_current]
-    current_roles = {c.role for c in current}
     actions = _endpoint_actions(user, endpoint)
+    admission = checklist(endpoint, Stage.ADMISSION, rulebook)
     return render(request, "directory/endpoint_detail.html", {
         "endpoint": endpoint,
         "actions": actions,
@@ -356,12 +357,12 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "security_checks": endpoint.security_checks.select_related("recorded_by"),
         "current_contacts": current,
         "past_contacts": [c for c in contacts if not c.is_current],
-        "missing_roles": [
-            ContactRole(role) for role in rulebook.contacts.required_roles
-            if role not in current_roles
-        ],
+        "missing_roles": [c.role for c in admission if c.role is not None and not c.met],
         "contact_roles": list(ContactRole),
-        "security_check_required": rulebook.security_check.required,
+        # The checklist's security line (ĐN Đ8.3c, Đ16.5), unless the endpoint was rejected.
+        "security_check_unmet": endpoint.status != EndpointStatus.REJECTED and any(
+            c.code == "endpoint_security_check_due" and not c.met for c in admission
+        ),
     })
 
 
@@ -583,9 +584,6 @@ def endpoint_approve(request: HttpRequest, pk: int) -> HttpResponse:
                 "credentials_article": rulebook.cite(rulebook.secrecy.credentials_article),
             })
             return no_store(response)
-    current_roles = set(
-        endpoint.contacts.filter(active_until__isnull=True).values_list("role", flat=True)
-    )
     return render(request, "directory/endpoint_step.html", {
         "endpoint": endpoint,
         "form": form,
@@ -593,28 +591,10 @@ def endpoint_approve(request: HttpRequest, pk: int) -> HttpResponse:
         "submit_label": _("Approve and issue the account"),
         "button_class": "btn-success",
         **_rule(rulebook, "admission"),
+        # The checklist the approval service refuses by, line by line.
         "readiness": [
-            {
-                "label": _("Evaluation passed"),
-                "ok": endpoint.status == EndpointStatus.EVALUATED,
-                "article": rulebook.cite(rulebook.admission.article),
-            },
-            *(
-                [{
-                    "label": _("Security check passed"),
-                    "ok": not endpoint.security_check_due,
-                    "article": rulebook.cite(rulebook.security_check.article),
-                }]
-                if rulebook.security_check.required else []
-            ),
-            *(
-                {
-                    "label": _("Current contact: %(role)s") % {"role": ContactRole(role).label},
-                    "ok": role in current_roles,
-                    "article": rulebook.cite(rulebook.contacts.article),
-                }
-                for role in rulebook.contacts.required_roles
-            ),
+            {"label": c.label, "ok": c.met, "article": c.article, "code": c.code}
+            for c in checklist(endpoint, Stage.ADMISSION, rulebook)
         ],
     })
 

@@ -39,7 +39,7 @@ from diemcau.ui import status
 from diemcau.ui.service_calls import call_service, no_store
 
 from . import feeds, ics
-from .capacity import Load, Window, peak
+from .capacity import Load, Step, Window, peak, sweep
 from .choices import MeetingStatus, WindowKind
 from .models import Booking, CalendarFeed, Meeting
 from .permissions import meetings_visible_to
@@ -348,43 +348,18 @@ def endpoint_busy_json(request: HttpRequest, pk: int) -> JsonResponse:
 # ---------------------------------------------------------------- MCU node load (R11)
 
 
-@dataclass(frozen=True)
-class Step:
-    """From `at` until the next step, this many meetings and endpoints hold the node."""
-
-    at: dt.datetime
-    meetings: int
-    endpoints: int
-
-
 def load_steps(loads: Sequence[Load], within: Window) -> list[Step]:
-    """The node's load over `within` as a step function, by a sweep over start/end instants.
-
-    Windows are half-open, as in `capacity.peak`: a meeting ending at 10:00 and one starting
-    at 10:00 are never counted together, because every change at an instant is applied
-    before the instant's value is taken. The last step repeats the value at `within`'s end.
-    """
-    deltas: dict[dt.datetime, list[int]] = {}
-    for load in loads:
-        if not load.window.overlaps(within):
-            continue
-        start = max(load.window.starts_at, within.starts_at)
-        end = min(load.window.ends_at, within.ends_at)
-        for at, sign in ((start, 1), (end, -1)):
-            change = deltas.setdefault(at, [0, 0])
-            change[0] += sign
-            change[1] += sign * load.endpoints
+    """The node's load over `within` for the chart: `capacity.sweep` — the sweep booking
+    checks the cap with (KH Đ12.4a) — starting from zero at `within`'s start, one step per
+    change of value, and a last step repeating the value at `within`'s end."""
     steps = [Step(within.starts_at, 0, 0)]
-    meetings = endpoints = 0
-    for at in sorted(deltas):
-        meetings += deltas[at][0]
-        endpoints += deltas[at][1]
-        if at >= within.ends_at:
+    for step in sweep(loads, [within]):
+        if step.at >= within.ends_at:
             break
-        if at == steps[-1].at:
-            steps[-1] = Step(at, meetings, endpoints)
-        elif (meetings, endpoints) != (steps[-1].meetings, steps[-1].endpoints):
-            steps.append(Step(at, meetings, endpoints))
+        if step.at == steps[-1].at:
+            steps[-1] = step
+        elif (step.meetings, step.endpoints) != (steps[-1].meetings, steps[-1].endpoints):
+            steps.append(step)
     steps.append(Step(within.ends_at, steps[-1].meetings, steps[-1].endpoints))
     return steps
 

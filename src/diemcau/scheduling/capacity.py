@@ -48,29 +48,50 @@ def merge(windows: Iterable[Window]) -> list[Window]:
     return merged
 
 
-def peak(loads: Sequence[Load], within: Sequence[Window]) -> Peak:
-    """The highest concurrent meetings and endpoints at any instant inside `within`.
+@dataclass(frozen=True)
+class Step:
+    """From `at` until the next step, this many meetings and endpoints hold the node."""
 
-    A sweep over start/end events; windows are half-open [start, end), so a meeting that
-    ends at 10:00 and one that starts at 10:00 never count together.
+    at: dt.datetime
+    meetings: int
+    endpoints: int
+
+
+def sweep(loads: Sequence[Load], within: Sequence[Window]) -> list[Step]:
+    """The load inside `within` as a step function: one step at each instant where a load
+    starts or ends, with the value once every change at that instant is applied.
+
+    Windows are half-open [start, end), so a meeting that ends at 10:00 and one that starts
+    at 10:00 never count together. Booking (`peak`, `fits`) and the load page both read
+    this one sweep, so the page can never show a peak the booking did not see.
     """
-    events: list[tuple[dt.datetime, int, int, int]] = []
+    deltas: dict[dt.datetime, list[int]] = {}
     for load in loads:
         for area in within:
-            if load.window.overlaps(area):
-                start = max(load.window.starts_at, area.starts_at)
-                end = min(load.window.ends_at, area.ends_at)
-                # ends (0) sort before starts (1) at the same instant
-                events.append((start, 1, 1, load.endpoints))
-                events.append((end, 0, -1, -load.endpoints))
-    events.sort(key=lambda e: (e[0], e[1]))
-    meetings = endpoints = best_meetings = best_endpoints = 0
-    for _, _, delta_meetings, delta_endpoints in events:
-        meetings += delta_meetings
-        endpoints += delta_endpoints
-        best_meetings = max(best_meetings, meetings)
-        best_endpoints = max(best_endpoints, endpoints)
-    return Peak(best_meetings, best_endpoints)
+            if not load.window.overlaps(area):
+                continue
+            start = max(load.window.starts_at, area.starts_at)
+            end = min(load.window.ends_at, area.ends_at)
+            for at, sign in ((start, 1), (end, -1)):
+                change = deltas.setdefault(at, [0, 0])
+                change[0] += sign
+                change[1] += sign * load.endpoints
+    steps = []
+    meetings = endpoints = 0
+    for at in sorted(deltas):
+        meetings += deltas[at][0]
+        endpoints += deltas[at][1]
+        steps.append(Step(at, meetings, endpoints))
+    return steps
+
+
+def peak(loads: Sequence[Load], within: Sequence[Window]) -> Peak:
+    """The highest concurrent meetings and endpoints at any instant inside `within`."""
+    steps = sweep(loads, within)
+    return Peak(
+        max((step.meetings for step in steps), default=0),
+        max((step.endpoints for step in steps), default=0),
+    )
 
 
 def fits(

@@ -18,6 +18,7 @@ from diemcau.core.models import AuditEvent, User
 from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Endpoint
+from diemcau.directory.rules import Stage, unmet
 from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui import status
 
@@ -26,6 +27,7 @@ from .capacity import Window
 from .choices import HOLDING_STATUSES, CheckStatus, MeetingStatus, Urgency, WindowKind
 from .models import Meeting, TechnicalCheck
 from .permissions import meetings_visible_to
+from .rules import reply_deadline
 
 REASON_ACTIONS = {"meeting.refuse", "meeting.cancel", "meeting.revoke"}
 # Actions whose label already names the status they lead to (no badge needed).
@@ -124,32 +126,20 @@ def history(meeting: Meeting) -> list[dict[str, Any]]:
 
 
 def reply_state(meeting: Meeting, rulebook: Rulebook) -> dict[str, Any] | None:
-    """The operator's reply deadline with its warning time (ĐN Đ11.2b, KH Đ13.2b)."""
-    due = meeting.reply_due_at
-    if due is None:
+    """The operator's reply deadline for the countdown badge: the state is
+    `rules.reply_deadline`'s (ĐN Đ11.2b, KH Đ13.2b), as in the API and the worker."""
+    deadline = reply_deadline(meeting, rulebook)
+    if deadline is None:
         return None
-    # calendar.reply_warning_time() of the receipt, taken from the stored deadline so that
-    # a deadline moved by hand (or by a later rulebook change) still warns in time.
-    warn_at = due - dt.timedelta(minutes=rulebook.reply_sla.warn_before_minutes)
-    now = timezone.now()
-    answered = meeting.decided_at is not None
-    moment = meeting.decided_at if answered else now
-    assert moment is not None
-    if moment > due:
-        state = "overdue"
-    elif not answered and now >= warn_at:
-        state = "warn"
-    else:
-        state = "ok"
     return {
-        "due": due,
-        "warn_at": warn_at,
-        "state": state,
-        "answered": answered,
-        "due_iso": timezone.localtime(due).isoformat(timespec="seconds"),
-        "warn_iso": timezone.localtime(warn_at).isoformat(timespec="seconds"),
-        "remaining": _remaining_text(due - now),
-        "article": rulebook.cite(rulebook.reply_sla.article),
+        "due": deadline.due,
+        "warn_at": deadline.warn_at,
+        "state": str(deadline.state),
+        "answered": deadline.answered,
+        "due_iso": timezone.localtime(deadline.due).isoformat(timespec="seconds"),
+        "warn_iso": timezone.localtime(deadline.warn_at).isoformat(timespec="seconds"),
+        "remaining": _remaining_text(deadline.due - deadline.now),
+        "article": deadline.article,
     }
 
 
@@ -247,6 +237,12 @@ def rules_panel_context(
         for endpoint in endpoints
         if endpoint.pk in busy
     ]
+    # What the registration will refuse them for (R5; ĐN Đ8.3c), said before submitting.
+    not_ready = [
+        {"endpoint": endpoint, "unmet": missing}
+        for endpoint in endpoints
+        if (missing := unmet(endpoint, Stage.USE, rulebook))
+    ]
     earliest = _ceil_minute(calendar.earliest_start(rulebook, urgency, now))
     return {
         "panel_urgency": Urgency(urgency),
@@ -264,4 +260,5 @@ def rules_panel_context(
         "windows_chosen": bool(windows),
         "endpoints_chosen": len(endpoints),
         "busy_rows": busy_rows,
+        "not_ready": not_ready,
     }

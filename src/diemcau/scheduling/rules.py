@@ -1,18 +1,28 @@
 """Rules of a meeting that several places must apply alike: one predicate each, asked by the
-services, the pages and the API, so they can never disagree. Each returns the refusal (with
-its article) or None."""
+services, the pages and the API, so they can never disagree. A refusal is returned (with its
+article where the rulebook gives one), or None; `may_*` say who may; `reply_deadline` says
+where a registration stands against the operator's reply deadline."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core.errors import RuleViolation
+from diemcau.core.errors import InvalidTransition, RuleViolation
+from diemcau.core.models import User
+from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import Network, TerminalKind
 from diemcau.directory.models import Endpoint
-from diemcau.rulebooks import active_rulebook
+from diemcau.rulebooks import Rulebook, active_rulebook
 
-from .choices import Classification
-from .models import Meeting
+from .choices import Classification, IncidentStatus, MeetingStatus
+from .models import Incident, Meeting
 
 
 def personal_internet_refusal(classification: str, endpoint: Endpoint, *,
@@ -57,4 +67,107 @@ def recording_refusal(meeting: Meeting) -> RuleViolation | None:
             article=rulebook.cite(secrecy.article),
             message=_("A meeting with state secrets is not recorded."),
         )
+    return None
+
+
+# ---------------------------------------------------------------- the operator's reply (R9)
+
+
+class ReplyState(StrEnum):
+    """Where a registration stands against the operator's reply deadline. The values are
+    what the countdown badge and scheduling.js use."""
+
+    DUE = "ok"
+    DUE_SOON = "warn"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class ReplyDeadline:
+    due: dt.datetime
+    warn_at: dt.datetime
+    answered: bool
+    state: ReplyState
+    article: str
+    now: dt.datetime
+
+    @property
+    def missed(self) -> bool:
+        """The deadline passed unanswered, or the answer came after it."""
+        return self.state == ReplyState.OVERDUE
+
+    @property
+    def seconds_left(self) -> int:
+        """Until the deadline; negative once it has passed."""
+        return math.floor((self.due - self.now).total_seconds())
+
+
+def reply_deadline(meeting: Meeting, rulebook: Rulebook | None = None,
+                   now: dt.datetime | None = None) -> ReplyDeadline | None:
+    """The operator's reply deadline and where the meeting stands against it (ĐN Đ11.2b,
+    KH Đ13.2b): due; due soon from the rulebook's warning time; overdue once it has passed
+    unanswered, was answered late, or the worker recorded the breach. None before the
+    meeting is submitted. The pages, the API's queue and the worker's warning all ask this."""
+    due = meeting.reply_due_at
+    if due is None:
+        return None
+    rulebook = rulebook or active_rulebook()
+    now = now or timezone.now()
+    # The warning time of the receipt (`calendar.reply_warning_time`), taken from the stored
+    # deadline so that a deadline moved by hand (or by a later rulebook change) still warns.
+    warn_at = due - dt.timedelta(minutes=rulebook.reply_sla.warn_before_minutes)
+    answered = meeting.decided_at is not None
+    moment = meeting.decided_at if meeting.decided_at is not None else now
+    if meeting.sla_breached_at is not None or moment > due:
+        state = ReplyState.OVERDUE
+    elif not answered and now >= warn_at:
+        state = ReplyState.DUE_SOON
+    else:
+        state = ReplyState.DUE
+    return ReplyDeadline(due, warn_at, answered, state, rulebook.cite(rulebook.reply_sla.article),
+                         now)
+
+
+def overdue_count(meetings: Iterable[Meeting], now: dt.datetime | None = None) -> int:
+    """How many of `meetings` missed their reply deadline (the badges and the dashboard)."""
+    rulebook = active_rulebook()
+    now = now or timezone.now()
+    deadlines = (reply_deadline(meeting, rulebook, now) for meeting in meetings)
+    return sum(1 for deadline in deadlines if deadline is not None and deadline.missed)
+
+
+# ---------------------------------------------------------------- incidents (R15, R16)
+
+# ĐN Đ12.4c, KH Đ14.4c: an endpoint reports what it cannot fix itself to the operator, from
+# the technical checks of an accepted meeting through the session, and after its end for the
+# operator to follow up. A draft, a registration still waiting, or a meeting that no longer
+# holds (refused, cancelled, revoked) has no session to report on.
+INCIDENT_STATUSES = frozenset({MeetingStatus.ACCEPTED, MeetingStatus.LIVE, MeetingStatus.ENDED})
+
+
+def may_report_incident(user: User, meeting: Meeting, endpoint: Endpoint | None = None) -> bool:
+    """Who reports: the scope of the endpoint concerned, or for the whole meeting the host's."""
+    agency = endpoint.agency if endpoint is not None else meeting.host_agency
+    return can(user, Action.REPORT_INCIDENT, agency)
+
+
+def incident_refusal(meeting: Meeting) -> InvalidTransition | None:
+    """Why no incident may be reported on `meeting` now, if none may (see INCIDENT_STATUSES)."""
+    if meeting.status in INCIDENT_STATUSES:
+        return None
+    return InvalidTransition(
+        _("Incidents are reported on an accepted, live or ended meeting; this one is "
+          "“%(status)s”.") % {"status": meeting.get_status_display()}
+    )
+
+
+def may_manage_incidents(user: User) -> bool:
+    """The operator tracks incidents to closure (ĐN Đ12.4c, KH Đ14.4c)."""
+    return can(user, Action.MANAGE_INCIDENT)
+
+
+def incident_update_refusal(incident: Incident) -> InvalidTransition | None:
+    """A closed incident is final: its resolution is the record."""
+    if incident.status == IncidentStatus.CLOSED:
+        return InvalidTransition(_("This incident is closed."))
     return None

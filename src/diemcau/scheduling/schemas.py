@@ -9,16 +9,13 @@ it only for the callers `api._sees_code` names (`MeetingWithCodeOut`).
 """
 
 import datetime as dt
-import math
 from typing import Any
 
 from django.db.models import Count, Min, Q
-from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AwareDatetime
 
 from diemcau.core.api_errors import ErrorItem
-from diemcau.rulebooks import active_rulebook
 
 from .choices import (
     CheckStatus,
@@ -32,6 +29,7 @@ from .choices import (
 )
 from .models import Incident, Meeting, TechnicalCheck
 from .permissions import can_see_code
+from .rules import ReplyState, reply_deadline
 
 # ---------------------------------------------------------------- references
 
@@ -119,6 +117,18 @@ def checks_summary(meeting: Meeting) -> ChecksSummaryOut:
     return ChecksSummaryOut(**counts)
 
 
+class ReplyOut(Schema):
+    """The operator's reply deadline (R9: ĐN Đ11.2b, KH Đ13.2b), from `rules.reply_deadline`
+    like the meeting page's countdown."""
+
+    due_at: dt.datetime
+    warn_at: dt.datetime = Field(description="From then on the deadline is near")
+    state: ReplyState = Field(description="ok: due; warn: due soon; overdue: missed")
+    answered: bool
+    seconds_left: int = Field(description="Until the deadline; negative once it has passed")
+    article: str
+
+
 class MeetingDetailOut(MeetingOut):
     """Everything registered (R7), the decision, the MCU node and the checks; the code only
     for the callers `can_see_code` names (the field is left out for the others)."""
@@ -137,6 +147,7 @@ class MeetingDetailOut(MeetingOut):
     decision_reason: str
     node: NodeRef | None = Field(description="The MCU node booked on acceptance")
     checks: ChecksSummaryOut
+    reply: ReplyOut | None = Field(description="The operator's reply deadline, once submitted")
     created_at: dt.datetime
     updated_at: dt.datetime
     code: str | None = Field(
@@ -158,6 +169,20 @@ class MeetingDetailOut(MeetingOut):
     @staticmethod
     def resolve_checks(obj: Meeting) -> ChecksSummaryOut:
         return checks_summary(obj)
+
+    @staticmethod
+    def resolve_reply(obj: Meeting) -> ReplyOut | None:
+        deadline = reply_deadline(obj)
+        if deadline is None:
+            return None
+        return ReplyOut(
+            due_at=deadline.due,
+            warn_at=deadline.warn_at,
+            state=deadline.state,
+            answered=deadline.answered,
+            seconds_left=deadline.seconds_left,
+            article=deadline.article,
+        )
 
     @staticmethod
     def resolve_code(obj: Meeting, context: dict[str, Any] | None) -> str | None:
@@ -279,25 +304,31 @@ class QueueItemOut(Schema):
     seconds_left: int | None = Field(description="Until the reply deadline; negative when late")
     warning: bool = Field(description="The deadline is near (the rulebook's warning time)")
     breached: bool = Field(description="The deadline has passed unanswered")
+    reply_state: ReplyState | None = Field(
+        description="ok: due; warn: due soon; overdue: missed (as on the pages)"
+    )
 
+    # R9 (ĐN Đ11.2b, KH Đ13.2b): every field below is `rules.reply_deadline`'s answer, the
+    # same the queue page's countdown and the worker's warning use.
     @staticmethod
     def resolve_seconds_left(obj: Meeting) -> int | None:
-        if obj.reply_due_at is None:
-            return None
-        return math.floor((obj.reply_due_at - timezone.now()).total_seconds())
+        deadline = reply_deadline(obj)
+        return deadline.seconds_left if deadline is not None else None
 
     @staticmethod
     def resolve_breached(obj: Meeting) -> bool:
-        late = obj.reply_due_at is not None and timezone.now() > obj.reply_due_at
-        return obj.sla_breached_at is not None or late
+        deadline = reply_deadline(obj)
+        return deadline is not None and deadline.missed
 
     @staticmethod
     def resolve_warning(obj: Meeting) -> bool:
-        """R9: warn before the deadline (ĐN Đ11.2b, KH Đ13.2b), until it is missed."""
-        if obj.reply_due_at is None or QueueItemOut.resolve_breached(obj):
-            return False
-        warn = dt.timedelta(minutes=active_rulebook().reply_sla.warn_before_minutes)
-        return timezone.now() >= obj.reply_due_at - warn
+        deadline = reply_deadline(obj)
+        return deadline is not None and deadline.state == ReplyState.DUE_SOON
+
+    @staticmethod
+    def resolve_reply_state(obj: Meeting) -> ReplyState | None:
+        deadline = reply_deadline(obj)
+        return deadline.state if deadline is not None else None
 
 
 # ---------------------------------------------------------------- rules, busy, calendar

@@ -38,7 +38,6 @@ from diemcau.ui.service_calls import call_service, no_store
 
 from . import meeting_page, planning, selectors
 from .choices import (
-    HOLDING_STATUSES,
     CheckStatus,
     IncidentStatus,
     MeetingStatus,
@@ -61,11 +60,17 @@ from .permissions import (
     meetings_visible_to,
 )
 from .presenters import history, ids_of, readiness, reply_state, rules_panel_context
+from .rules import (
+    incident_refusal,
+    incident_update_refusal,
+    may_manage_incidents,
+    may_report_incident,
+    overdue_count,
+)
 from .services import checks, lifecycle, registration
 
 MEETINGS_PER_PAGE = 25
 CANCELLABLE = (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.ACCEPTED)
-REPORTABLE = (*HOLDING_STATUSES, MeetingStatus.ENDED)
 
 # ---------------------------------------------------------------- helpers
 
@@ -166,23 +171,24 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- detail
 
 
-def _reportable_endpoints(user: User, endpoints: list[Endpoint]) -> list[Endpoint]:
-    return [e for e in endpoints if can(user, Action.REPORT_INCIDENT, e.agency)]
+def _reportable_endpoints(user: User, meeting: Meeting, endpoints: list[Endpoint]
+                          ) -> list[Endpoint]:
+    return [e for e in endpoints if may_report_incident(user, meeting, e)]
 
 
 def _detail_actions(user: User, meeting: Meeting, endpoints: list[Endpoint]) -> dict[str, bool]:
     manage = can_manage_meeting(user, meeting)
     status = meeting.status
-    may_report = bool(_reportable_endpoints(user, endpoints)) or can(
-        user, Action.REPORT_INCIDENT, meeting.host_agency
+    may_report = bool(_reportable_endpoints(user, meeting, endpoints)) or may_report_incident(
+        user, meeting
     )
     return {
         "edit": manage and status == MeetingStatus.DRAFT,
         "submit": manage and status == MeetingStatus.DRAFT,
         "cancel": manage and status in CANCELLABLE,
         "decide": can(user, Action.DECIDE_MEETING) and status == MeetingStatus.SUBMITTED,
-        "report": may_report and status in REPORTABLE,
-        "manage_incidents": can(user, Action.MANAGE_INCIDENT),
+        "report": may_report and incident_refusal(meeting) is None,
+        "manage_incidents": may_manage_incidents(user),
     }
 
 
@@ -217,7 +223,11 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ready_count": sum(1 for c in checked if c.colour == "success"),
             "check_count": len(checked),
             "check_article": rulebook.cite(rulebook.technical_check.article),
-            "incidents": meeting.incidents.select_related("endpoint", "opened_by"),
+            "incidents": [
+                (incident, actions["manage_incidents"]
+                 and incident_update_refusal(incident) is None)
+                for incident in meeting.incidents.select_related("endpoint", "opened_by")
+            ],
             "actions": actions,
             "any_action": any(v for k, v in actions.items() if k != "manage_incidents"),
             "reply": reply_state(meeting, rulebook),
@@ -519,11 +529,11 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     ]
     context: dict[str, Any] = {
         "rows": rows,
-        "overdue_count": sum(1 for r in rows if r.reply and r.reply["state"] == "overdue"),
+        "overdue_count": overdue_count(row.meeting for row in rows),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "capacity_article": rulebook.cite(rulebook.capacity.article),
         "priority_article": rulebook.cite(rulebook.priority.article),
-        "may_manage_incidents": can(user, Action.MANAGE_INCIDENT),
+        "may_manage_incidents": may_manage_incidents(user),
     }
     if context["may_manage_incidents"]:
         incidents = list(
@@ -552,7 +562,7 @@ def queue_count(request: HttpRequest) -> HttpResponse:
         "scheduling/_queue_count.html",
         {
             "count": pending.count(),
-            "overdue": pending.filter(reply_due_at__lt=timezone.now()).count(),
+            "overdue": overdue_count(pending),
         },
     )
 
@@ -684,10 +694,14 @@ def incident_report(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("agency")
         .order_by("name")
     )
-    endpoints = _reportable_endpoints(user, [meeting.host_endpoint, *participants])
-    whole = can(user, Action.REPORT_INCIDENT, meeting.host_agency)
+    endpoints = _reportable_endpoints(user, meeting, [meeting.host_endpoint, *participants])
+    whole = may_report_incident(user, meeting)
     if not endpoints and not whole:
         raise Forbidden(_("Your role or agency does not allow this."))
+    refusal = incident_refusal(meeting)
+    if refusal is not None:
+        messages.error(request, str(refusal))
+        return redirect("scheduling:meeting_detail", pk=meeting.pk)
     form = IncidentReportForm(
         request.POST if request.method == "POST" else None,
         endpoints=endpoints,
@@ -723,7 +737,8 @@ def incident_report(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     """The operator tracks an incident: being fixed, then closed with what was done."""
     user = _user(request)
-    _require(user, Action.MANAGE_INCIDENT)
+    if not may_manage_incidents(user):
+        raise Forbidden(_("Your role or agency does not allow this."))
     incident: Incident = get_object_or_404(
         incidents_visible_to(user).select_related("meeting", "endpoint"), pk=pk
     )

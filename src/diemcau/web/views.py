@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,12 +12,13 @@ from django.utils import timezone
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, agency_scope_filter, can, role_allows
 from diemcau.directory.choices import ContactRole, EndpointStatus
-from diemcau.directory.models import Contact, Endpoint
 from diemcau.directory.permissions import endpoints_visible_to
+from diemcau.directory.rules import Stage, lacking, prefetch_readiness
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import HOLDING_STATUSES, CheckStatus, MeetingStatus
 from diemcau.scheduling.models import TechnicalCheck
 from diemcau.scheduling.permissions import checks_visible_to, meetings_visible_to
+from diemcau.scheduling.rules import overdue_count
 from diemcau.scheduling.selectors import operator_queue
 from diemcau.ui import status as statuses
 
@@ -26,18 +27,6 @@ UPCOMING_DAYS = 7
 CHECKS_DUE_WITHIN = dt.timedelta(hours=24)
 # Meetings worth showing on the overview: what is on, or waits for a decision.
 SHOWN_STATUSES = (MeetingStatus.SUBMITTED, *HOLDING_STATUSES)
-
-
-def endpoints_missing_contacts(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
-    """Endpoints in use or on the way that lack a current contact the rulebook requires (R6)."""
-    rulebook = active_rulebook()
-    missing = Q()
-    for role in rulebook.contacts.required_roles:
-        current = Contact.objects.filter(
-            endpoint=OuterRef("pk"), role=role, active_until__isnull=True
-        )
-        missing |= Q(~Exists(current))
-    return endpoints.exclude(status=EndpointStatus.REJECTED).filter(missing)
 
 
 @login_required
@@ -72,13 +61,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["awaiting_approval"] = related.filter(status=EndpointStatus.EVALUATED).order_by(
             "updated_at"
         )
-    missing = endpoints_missing_contacts(related)
+    # Endpoints in use or on the way whose admission checklist misses a contact (R6) or the
+    # security check (ĐN Đ8.3c): the lines the approval refuses by (`directory.rules`).
+    candidates = list(prefetch_readiness(related.exclude(status=EndpointStatus.REJECTED)))
+    missing = lacking(candidates, "endpoint_contacts_missing", Stage.ADMISSION, rulebook)
     context["missing_contacts"] = missing[:LIST_LIMIT]
-    context["missing_contacts_count"] = missing.count()
+    context["missing_contacts_count"] = len(missing)
     if rulebook.security_check.required:
-        due = related.exclude(status=EndpointStatus.REJECTED).filter(security_check_due=True)
+        due = lacking(candidates, "endpoint_security_check_due", Stage.ADMISSION, rulebook)
         context["security_due"] = due[:LIST_LIMIT]
-        context["security_due_count"] = due.count()
+        context["security_due_count"] = len(due)
     context.update(meeting_overview(user))  # type: ignore[arg-type]
     return render(request, "web/dashboard.html", context)
 
@@ -112,7 +104,7 @@ def meeting_overview(user: User) -> dict[str, Any]:
     if overview["is_meeting_operator"]:
         pending = operator_queue(meetings_visible_to(user))
         overview["decisions_pending"] = pending.count()
-        overview["decisions_overdue"] = pending.filter(reply_due_at__lt=now).count()
+        overview["decisions_overdue"] = overdue_count(pending, now)
         overview["decisions_next"] = list(pending[:3])
     if role_allows(user, Action.RECORD_CHECK):
         due: QuerySet[TechnicalCheck] = (

@@ -19,13 +19,13 @@ from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import naming
 from ..choices import (
-    ContactRole,
     EndpointStatus,
     Network,
     SecurityCheckResult,
     TerminalKind,
 )
 from ..models import Agency, Endpoint, Evaluation, QuotaException, SecurityCheck
+from ..rules import Stage, readiness_refusal
 from ..selectors import other_endpoints, suggested_endpoint_name
 
 ENDPOINT_FIELDS = [
@@ -317,28 +317,10 @@ def evaluate_endpoint(endpoint: Endpoint, data: EvaluationInput, *, actor: User)
 
 
 def _check_ready_for_use(endpoint: Endpoint, rulebook: Rulebook) -> None:
-    if rulebook.security_check.required and endpoint.security_check_due:
-        raise RuleViolation(
-            code="endpoint_security_check_due",
-            article=rulebook.cite(rulebook.security_check.article),
-            message=_(
-                "The device needs a passed security check with the provincial police "
-                "before it is used."
-            ),
-        )
-    current_roles = set(
-        endpoint.contacts.filter(active_until__isnull=True).values_list("role", flat=True)
-    )
-    missing = [
-        ContactRole(r).label for r in rulebook.contacts.required_roles if r not in current_roles
-    ]
-    if missing:
-        raise RuleViolation(
-            code="endpoint_contacts_missing",
-            article=rulebook.cite(rulebook.contacts.article),
-            message=_("Assign the endpoint's contacts first: %(missing)s.")
-            % {"missing": ", ".join(str(m) for m in missing)},
-        )
+    """The admission checklist (`rules.checklist`), as the approval page shows it."""
+    refusal = readiness_refusal(endpoint, Stage.ADMISSION, rulebook)
+    if refusal is not None:
+        raise refusal
 
 
 @transaction.atomic

@@ -8,12 +8,15 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from diemcau.core.errors import InvalidInput, PermissionDenied
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
 from diemcau.media.models import JoinLink
 from diemcau.media.permissions import can_control, controlling_agency, joinable_endpoints
-from diemcau.media.services import join_links
+from diemcau.media.services import control, join_links
+from diemcau.scheduling.choices import MeetingStatus
+from diemcau.scheduling.models import Incident
+from diemcau.scheduling.rules import incident_refusal
 from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import live_meeting
@@ -64,6 +67,21 @@ def test_a_user_connects_only_the_endpoints_of_their_scope(kh_tree):
         setup.host_endpoint, commune_ep,
     }
     assert not joinable_endpoints(auditor, setup.meeting).exists()
+
+
+def test_the_console_escalates_only_what_an_incident_may_be_reported_on(kh_tree):
+    """ĐN Đ12.4c, KH Đ14.4c: the host's escalation is an incident, refused on a meeting that
+    takes none with the refusal of the pages and the API (`rules.incident_refusal`)."""
+    host_tech = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
+    for status in (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.CANCELLED):
+        meeting = live_meeting(None, kh_tree.district, [kh_tree.commune], status=status).meeting
+        assert can_control(host_tech, meeting)
+        refusal = incident_refusal(meeting)
+        assert refusal is not None
+        with pytest.raises(InvalidTransition) as refused:
+            control.escalate(meeting, description="Mất tiếng điểm cầu xã", actor=host_tech)
+        assert str(refused.value) == str(refusal)
+    assert not Incident.objects.exists()
 
 
 # ---------------------------------------------------------------------------- join links

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
-from diemcau.core.calendar import reply_warning_time
 from diemcau.core.errors import InvalidInput, RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
@@ -20,6 +19,7 @@ from diemcau.rulebooks import Rulebook, active_rulebook
 from .. import notices, planning
 from ..choices import MeetingStatus
 from ..models import Meeting
+from ..rules import ReplyState, reply_deadline
 
 
 def stamp_reply(meeting: Meeting, actor: User) -> None:
@@ -66,11 +66,16 @@ def record_reply_breaches() -> int:
     """Mark submitted meetings whose reply deadline passed unanswered (ĐN Đ11.2b, KH Đ13.2b).
     Run by the worker every minute; returns how many it marked."""
     now = timezone.now()
+    rulebook = active_rulebook()
+    # The query only narrows the search; `reply_deadline` decides, as on the pages.
     late = Meeting.objects.select_for_update().filter(
         status=MeetingStatus.SUBMITTED, reply_due_at__lt=now, sla_breached_at__isnull=True
     )
     marked = 0
     for meeting in late:
+        deadline = reply_deadline(meeting, rulebook, now)
+        if deadline is None or not deadline.missed:
+            continue
         meeting.sla_breached_at = now
         meeting.save(update_fields=["sla_breached_at"])
         audit.record(
@@ -86,9 +91,9 @@ def record_reply_breaches() -> int:
 
 @transaction.atomic
 def warn_replies_due_soon(now: dt.datetime | None = None) -> int:
-    """Warn once about each submitted meeting whose warning time (the rulebook's
-    `reply_sla.warn_before_minutes` before the deadline) has come and whose deadline has not
-    passed yet; returns how many were warned. A deadline that already passed is
+    """Warn once about each submitted meeting that is due soon by `rules.reply_deadline` (the
+    rulebook's `reply_sla.warn_before_minutes` before the deadline, as the countdown turns
+    amber); returns how many were warned. A deadline that already passed is
     `record_reply_breaches`'s business."""
     now = now or timezone.now()
     rulebook = active_rulebook()
@@ -106,8 +111,8 @@ def warn_replies_due_soon(now: dt.datetime | None = None) -> int:
     )
     warned = 0
     for meeting in candidates:
-        received = meeting.registered_at
-        if received is None or reply_warning_time(rulebook, received) > now:
+        deadline = reply_deadline(meeting, rulebook, now)
+        if deadline is None or deadline.state != ReplyState.DUE_SOON:
             continue
         meeting.reply_warned_at = now
         meeting.save(update_fields=["reply_warned_at"])

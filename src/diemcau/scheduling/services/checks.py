@@ -11,11 +11,17 @@ from django.utils.translation import gettext as _
 from diemcau.core import audit
 from diemcau.core.errors import InvalidInput, InvalidTransition
 from diemcau.core.models import User
-from diemcau.core.permissions import Action, require
+from diemcau.core.permissions import Action, denied, require
 from diemcau.rulebooks import active_rulebook
 
 from ..choices import HOLDING_STATUSES, CheckStatus, IncidentStatus, check_item_label
 from ..models import Incident, Meeting, TechnicalCheck
+from ..rules import (
+    incident_refusal,
+    incident_update_refusal,
+    may_manage_incidents,
+    may_report_incident,
+)
 
 CHECK_FIELDS = ["status", "results", "remarks", "checked_by_id", "checked_at"]
 INCIDENT_FIELDS = [
@@ -111,17 +117,26 @@ def _open(
 def report_incident(
     meeting: Meeting, *, description: str, actor: User, endpoint_id: int | None = None
 ) -> Incident:
-    """An endpoint reports a problem it cannot fix itself (ĐN Đ12.4c, KH Đ14.4c)."""
-    meeting = Meeting.objects.select_related("host_agency").get(pk=meeting.pk)
-    agency = meeting.host_agency
+    """An endpoint reports a problem it cannot fix itself (ĐN Đ12.4c, KH Đ14.4c). Who may, and
+    on which meetings, is `rules.may_report_incident` and `rules.incident_refusal`: the pages,
+    the API and the live console (media's escalation) all come through here."""
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("host_agency")
+        .get(pk=meeting.pk)
+    )
+    endpoint = None
     if endpoint_id is not None:
-        endpoint = meeting.participants.filter(pk=endpoint_id).first() or (
+        endpoint = meeting.participants.select_related("agency").filter(pk=endpoint_id).first() or (
             meeting.host_endpoint if meeting.host_endpoint_id == endpoint_id else None
         )
         if endpoint is None:
             raise InvalidInput({"endpoint": [_("This endpoint is not in the meeting.")]})
-        agency = endpoint.agency
-    require(actor, Action.REPORT_INCIDENT, agency)
+    if not may_report_incident(actor, meeting, endpoint):
+        raise denied(Action.REPORT_INCIDENT)
+    refusal = incident_refusal(meeting)
+    if refusal is not None:
+        raise refusal
     if not description.strip():
         raise InvalidInput({"description": [_("Describe the problem.")]})
     return _open(meeting, actor, description=description.strip(), endpoint_id=endpoint_id)
@@ -129,11 +144,14 @@ def report_incident(
 
 @transaction.atomic
 def update_incident(incident: Incident, *, status: str, resolution: str, actor: User) -> Incident:
-    """The operator tracks an incident: being fixed, then closed with what was done."""
-    require(actor, Action.MANAGE_INCIDENT)
+    """The operator tracks an incident: being fixed, then closed with what was done
+    (`rules.may_manage_incidents`, `rules.incident_update_refusal`)."""
+    if not may_manage_incidents(actor):
+        raise denied(Action.MANAGE_INCIDENT)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if incident.status == IncidentStatus.CLOSED:
-        raise InvalidTransition(_("This incident is closed."))
+    refusal = incident_update_refusal(incident)
+    if refusal is not None:
+        raise refusal
     if status not in IncidentStatus.values:
         raise InvalidInput({"status": [_("Choose a valid status.")]})
     if status == IncidentStatus.CLOSED and not resolution.strip():

@@ -15,8 +15,9 @@ from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
-from diemcau.directory.choices import AgencyKind, EndpointStatus
+from diemcau.directory.choices import AgencyKind
 from diemcau.directory.models import Agency, Endpoint
+from diemcau.directory.rules import Stage, readiness_refusal
 from diemcau.directory.services.contacts import normalize_phone, valid_phone
 from diemcau.rulebooks import Rulebook, active_rulebook
 
@@ -111,26 +112,15 @@ def _invitation_errors(upload: UploadedFile) -> dict[str, list[str]]:
 
 
 def _check_endpoints(data: MeetingInput, rulebook: Rulebook) -> None:
-    """Only admitted endpoints join (R5); state secrets keep personal devices on the Internet
-    out (R20)."""
+    """Only endpoints ready for use join (R5: admitted; ĐN Đ8.3c: security check not due —
+    `directory.rules.checklist`, as the form's panel and the API show it); state secrets keep
+    personal devices on the Internet out (R20)."""
     for endpoint in [data.host_endpoint, *data.participants]:
-        if endpoint.status != EndpointStatus.APPROVED:
-            raise RuleViolation(
-                code="endpoint_not_admitted",
-                article=rulebook.cite(rulebook.admission.article),
-                message=_("%(endpoint)s has not been admitted (approved with an account).")
-                % {"endpoint": endpoint.name},
-                field="participants" if endpoint != data.host_endpoint else "host_endpoint",
-            )
-        if rulebook.security_check.required and endpoint.security_check_due:
-            raise RuleViolation(
-                code="endpoint_security_check_due",
-                article=rulebook.cite(rulebook.security_check.article),
-                message=_("%(endpoint)s needs its security check before use.")
-                % {"endpoint": endpoint.name},
-                field="participants" if endpoint != data.host_endpoint else "host_endpoint",
-            )
-        refusal = personal_internet_refusal(data.classification, endpoint, field="participants")
+        where = "participants" if endpoint != data.host_endpoint else "host_endpoint"
+        refusal = readiness_refusal(endpoint, Stage.USE, rulebook, field=where)
+        if refusal is None:
+            refusal = personal_internet_refusal(data.classification, endpoint,
+                                                field="participants")
         if refusal is not None:
             raise refusal
 

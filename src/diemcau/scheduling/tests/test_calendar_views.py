@@ -11,19 +11,23 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from diemcau.core import calendar as work_calendar
 from diemcau.core.audit import verify_chain
-from diemcau.core.errors import PermissionDenied
+from diemcau.core.errors import PermissionDenied, RuleViolation
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling import feeds
-from diemcau.scheduling.calendar_views import load_steps
-from diemcau.scheduling.capacity import Load, Window
+from diemcau.scheduling.calendar_views import load_steps, node_load
+from diemcau.scheduling.capacity import Load, Window, peak
 from diemcau.scheduling.choices import Classification, MeetingStatus
 from diemcau.scheduling.models import CalendarFeed, Meeting
+from diemcau.scheduling.planning import node_loads
 from diemcau.scheduling.services import lifecycle, registration
 from diemcau.scheduling.services.feeds import create_feed, revoke_feed
 from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS
@@ -274,6 +278,65 @@ def test_load_steps_sweep_is_half_open_and_clipped():
         (18, 1, 2),
     ]
     assert max(m for _, m, _ in steps) == 2
+
+
+_MINUTES = st.integers(min_value=0, max_value=24 * 60)
+
+
+@st.composite
+def _loads(draw: st.DrawFn) -> list[Load]:
+    loads = []
+    for number in range(draw(st.integers(min_value=0, max_value=8))):
+        start = draw(_MINUTES)
+        length = draw(st.integers(min_value=1, max_value=12 * 60))
+        endpoints = draw(st.integers(min_value=1, max_value=40))
+        loads.append(Load(number, Window(_at(0, 0) + dt.timedelta(minutes=start),
+                                         _at(0, 0) + dt.timedelta(minutes=start + length)),
+                          endpoints))
+    return loads
+
+
+@given(loads=_loads(), first=_MINUTES, length=st.integers(min_value=1, max_value=24 * 60))
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_load_page_and_booking_see_the_same_peak(loads, first, length):
+    """The chart's steps come from the sweep booking checks the cap with (KH Đ12.4a): their
+    highest values are `capacity.peak`, and both are the brute-force count of the loads held
+    at the busiest minute."""
+    within = Window(_at(0) + dt.timedelta(minutes=first),
+                    _at(0) + dt.timedelta(minutes=first + length))
+    steps = load_steps(loads, within)
+    top = peak(loads, [within])
+    assert (max(s.meetings for s in steps), max(s.endpoints for s in steps)) == (
+        top.meetings, top.endpoints)
+    minutes = [within.starts_at + dt.timedelta(minutes=m) for m in range(length)]
+    held = [[load for load in loads if load.window.starts_at <= at < load.window.ends_at]
+            for at in minutes]
+    assert top.meetings == max(len(h) for h in held)
+    assert top.endpoints == max(sum(load.endpoints for load in h) for h in held)
+
+
+def test_load_page_shows_the_peak_at_which_booking_refuses(world):
+    """Four meetings fill the node to its cap (80 % of 5): the load page shows exactly that
+    peak, and booking a fifth at the same time is refused for capacity."""
+    start = working_day_at(5, 9)
+    endpoints = [world.ep_province, world.ep_district, world.ep_commune, world.ep_other,
+                 world.ep_other_commune]
+    for number, host_endpoint in enumerate(endpoints[:4]):
+        book(world, host_endpoint.agency, host_endpoint, [],
+             start + dt.timedelta(minutes=15 * number))
+    day = Window(start - dt.timedelta(hours=9), start + dt.timedelta(hours=15))
+    load = node_load(world.node, day)
+    booked = peak(node_loads(world.node, [day], exclude_meeting=0), [day])
+    assert (load.peak_meetings, load.peak_endpoints) == (booked.meetings, booked.endpoints)
+    assert load.peak_meetings == load.meeting_cap == 4 and not load.over_cap
+    fifth = book(world, world.other_commune, world.ep_other_commune, [], start, accept=False)
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.accept_meeting(fifth, actor=world.operator)
+    assert refused.value.code == "mcu_capacity_full"
+    client = client_for(world.operator)
+    data = client.get(reverse("calendar:load_json"),
+                      {"node": world.node.pk, **day_range(start)}).json()
+    assert data["peak"] == {"meetings": 4, "endpoints": 4}
 
 
 def test_load_json_counts_two_overlapping_meetings(world):
