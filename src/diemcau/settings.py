@@ -36,6 +36,23 @@
 | DIEMCAU_JANUS_HTTP_PORT / _ADMIN_PORT / _WS_PORT | 8088 / 7088 / 8188 | Janus API, admin API, WebSockets (all on 127.0.0.1) |
 | DIEMCAU_JANUS_PUBLIC_WS_URL | ws://127.0.0.1:<ws port>/          | what browsers connect to (a TLS reverse proxy in production) |
 | DIEMCAU_JANUS_RECORDINGS_DIR | <DIEMCAU_VAR_DIR>/recordings       | where Janus writes .mjr recordings |
+| DIEMCAU_ARCHIVE_STORAGE | filesystem                             | where the archive keeps recordings and materials: `filesystem` or `s3` (django-storages, `pip install 'diemcau[s3]'`) |
+| DIEMCAU_ARCHIVE_DIR   | <DIEMCAU_VAR_DIR>/archive                | the archive's folder (filesystem storage) |
+| DIEMCAU_ARCHIVE_S3_BUCKET | (empty)                              | bucket of the S3-compatible store |
+| DIEMCAU_ARCHIVE_S3_ENDPOINT_URL | (empty: AWS)                   | address of the S3-compatible store (MinIO, Ceph…) |
+| DIEMCAU_ARCHIVE_S3_REGION | (empty)                              | region of the store |
+| DIEMCAU_ARCHIVE_S3_ACCESS_KEY / _SECRET_KEY | (empty)            | credentials of the store |
+| DIEMCAU_ARCHIVE_CAPACITY_GB | (empty: the disk's free space)     | space set aside for the archive, for the console's "space left" (needed with S3) |
+| DIEMCAU_ARCHIVE_INCOMING_DIR | <DIEMCAU_VAR_DIR>/incoming         | where nodes on other machines push their recordings (`<node>/<meeting>/`, docs/archive.md) |
+| DIEMCAU_ARCHIVE_WORK_DIR | <DIEMCAU_VAR_DIR>/archive-work        | scratch folder of the worker that makes the MP4 files |
+| DIEMCAU_ARCHIVE_VIDEO_SIZE | 1280x720                            | picture size of the archived MP4 (the grid of endpoints) |
+| DIEMCAU_ARCHIVE_FPS   | 25                                       | frame rate of the archived MP4 |
+| DIEMCAU_ARCHIVE_PRESET | veryfast                                | x264 preset of the archived MP4 (speed against size) |
+| DIEMCAU_ARCHIVE_ATTEMPTS | 3                                     | tries at making a meeting's MP4 before the operators are told it failed |
+| DIEMCAU_ARCHIVE_RETRY_SECONDS | 300                              | wait between two tries |
+| DIEMCAU_ARCHIVE_LINK_MINUTES | 15                                 | lifetime of a signed download link |
+| DIEMCAU_ARCHIVE_RETENTION_DAYS | (empty: the rulebook's `handover.retention_days`) | days a recording and its materials are kept after the meeting (0: for good) |
+| DIEMCAU_ARCHIVE_MAX_UPLOAD_MB | 100                              | largest material file the host may upload |
 """
 
 import os
@@ -91,6 +108,7 @@ INSTALLED_APPS = [
     "diemcau.mcu",
     "diemcau.scheduling",
     "diemcau.media",
+    "diemcau.archive",
     "diemcau.notifications",
     "diemcau.web",
 ]
@@ -207,6 +225,49 @@ JANUS_RECORDINGS_DIR = Path(
     os.environ.get("DIEMCAU_JANUS_RECORDINGS_DIR") or VAR_DIR / "recordings"
 ).resolve()
 # --- end of Janus -------------------------------------------------------------------------
+
+# ---------------------------------------------------------------- the archive (R19, R27)
+ARCHIVE_STORAGE = os.environ.get("DIEMCAU_ARCHIVE_STORAGE", "filesystem")
+ARCHIVE_DIR = Path(os.environ.get("DIEMCAU_ARCHIVE_DIR") or VAR_DIR / "archive").resolve()
+ARCHIVE_INCOMING_DIR = Path(
+    os.environ.get("DIEMCAU_ARCHIVE_INCOMING_DIR") or VAR_DIR / "incoming"
+).resolve()
+ARCHIVE_WORK_DIR = Path(
+    os.environ.get("DIEMCAU_ARCHIVE_WORK_DIR") or VAR_DIR / "archive-work"
+).resolve()
+_capacity_gb = os.environ.get("DIEMCAU_ARCHIVE_CAPACITY_GB", "")
+ARCHIVE_CAPACITY_BYTES = int(float(_capacity_gb) * 1024**3) if _capacity_gb else None
+ARCHIVE_VIDEO_SIZE = os.environ.get("DIEMCAU_ARCHIVE_VIDEO_SIZE", "1280x720")
+ARCHIVE_FPS = int(os.environ.get("DIEMCAU_ARCHIVE_FPS", "25"))
+ARCHIVE_PRESET = os.environ.get("DIEMCAU_ARCHIVE_PRESET", "veryfast")
+ARCHIVE_ATTEMPTS = int(os.environ.get("DIEMCAU_ARCHIVE_ATTEMPTS", "3"))
+ARCHIVE_RETRY_SECONDS = int(os.environ.get("DIEMCAU_ARCHIVE_RETRY_SECONDS", "300"))
+ARCHIVE_LINK_MINUTES = int(os.environ.get("DIEMCAU_ARCHIVE_LINK_MINUTES", "15"))
+_retention = os.environ.get("DIEMCAU_ARCHIVE_RETENTION_DAYS", "")
+ARCHIVE_RETENTION_DAYS = int(_retention) if _retention else None
+ARCHIVE_MAX_UPLOAD_BYTES = int(os.environ.get("DIEMCAU_ARCHIVE_MAX_UPLOAD_MB", "100")) * 1024**2
+if ARCHIVE_STORAGE == "s3":
+    STORAGES["archive"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("DIEMCAU_ARCHIVE_S3_BUCKET", ""),
+            "endpoint_url": os.environ.get("DIEMCAU_ARCHIVE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DIEMCAU_ARCHIVE_S3_REGION") or None,
+            "access_key": os.environ.get("DIEMCAU_ARCHIVE_S3_ACCESS_KEY", ""),
+            "secret_key": os.environ.get("DIEMCAU_ARCHIVE_S3_SECRET_KEY", ""),
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": ARCHIVE_LINK_MINUTES * 60,
+            "file_overwrite": False,
+        },
+    }
+elif ARCHIVE_STORAGE == "filesystem":
+    STORAGES["archive"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(ARCHIVE_DIR), "base_url": None},
+    }
+else:
+    raise ImproperlyConfigured("DIEMCAU_ARCHIVE_STORAGE must be filesystem or s3")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

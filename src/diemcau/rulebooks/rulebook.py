@@ -47,6 +47,9 @@ from .vocabulary import AGENCY_KINDS, LevelKey
 
 # Cited when the regulation has no article for a rule (the section's note_vi says why).
 _NO_ARTICLE = "{short} (không có điều khoản cụ thể)"
+# A deployment's own choice, which no article of the regulation makes (R20: whether
+# state-secret meetings may be recorded).
+_DEPLOYMENT_SETTING = "Cấu hình triển khai {key}, không do Quy chế {short} quy định"
 
 
 class Rulebook(Frozen):
@@ -202,6 +205,11 @@ class Rulebook(Frozen):
     def cite(self, article: str) -> str:
         """Cite an article: "Điều 13.2a" → "Điều 13.2a Quy chế KH"; "" says there is none."""
         return f"{article} {self.short}" if article else _NO_ARTICLE.format(short=self.short)
+
+    def cite_setting(self, key: str) -> str:
+        """Cite a deployment default ("secrecy.state_secret_allows_recording") as what it is:
+        the deployment's setting, not an article of the regulation."""
+        return _DEPLOYMENT_SETTING.format(key=key, short=self.short)
 
     # -- sections --------------------------------------------------------------------------
 

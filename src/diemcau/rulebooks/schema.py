@@ -367,6 +367,11 @@ class Rehearsal(Section):
 class Handover(Section):
     working_days: Annotated[int, Field(ge=0)]
     on_request: bool
+    # How long before the deadline the operators are warned (a deployment's choice).
+    warn_before_hours: Annotated[int, Field(ge=0)] = 4
+    # How long a recording and its materials are kept after the meeting; 0 keeps them for
+    # good. Neither regulation sets it: always a deployment default.
+    retention_days: Annotated[int, Field(ge=0)] = 0
 
 
 class Materials(Section):

@@ -64,7 +64,8 @@ def recording_refusal(meeting: Meeting) -> RuleViolation | None:
             and not secrecy.state_secret_allows_recording):
         return RuleViolation(
             code="recording_state_secret",
-            article=rulebook.cite(secrecy.article),
+            # Not an article of either regulation: the deployment's setting (R20).
+            article=rulebook.cite_setting("secrecy.state_secret_allows_recording"),
             message=_("A meeting with state secrets is not recorded."),
         )
     return None

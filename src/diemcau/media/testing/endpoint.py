@@ -113,7 +113,19 @@ def _check(stage: str, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int) -> list[Any]:
+def _yuv(colour: str) -> tuple[int, int, int]:
+    """'#rrggbb' → BT.601 limited-range Y, U, V (what a decoder turns back into the colour)."""
+    r, g, b = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    y = 16 + (65.738 * r + 129.057 * g + 25.064 * b) / 256
+    u = 128 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256
+    v = 128 + (112.439 * r - 94.154 * g - 18.285 * b) / 256
+    return round(y), round(u), round(v)
+
+
+def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int,
+                 colour: str = "", tone_hz: int = TONE_HZ) -> list[Any]:
+    """A tone (`tone_hz`: a multiple of 50, so that a 20 ms buffer repeats exactly) and a
+    moving bar on a grey picture, or on `colour` ('#rrggbb') when given."""
     import av
     from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -123,7 +135,7 @@ def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int) ->
         def __init__(self) -> None:
             super().__init__()
             self._samples = b"".join(
-                struct.pack("<h", int(6000 * math.sin(2 * math.pi * TONE_HZ * i / AUDIO_RATE)))
+                struct.pack("<h", int(6000 * math.sin(2 * math.pi * tone_hz * i / AUDIO_RATE)))
                 for i in range(AUDIO_SAMPLES))
             self._start = 0.0
             self._pts = -AUDIO_SAMPLES
@@ -151,12 +163,14 @@ def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int) ->
         def __init__(self) -> None:
             super().__init__()
             self._lumas = []
+            luma, cb, cr = _yuv(colour) if colour else (70, 128, 128)
             bar = max(width // 16, 2)
             for x in range(0, width, bar):
-                row = bytearray([70]) * width
+                row = bytearray([luma]) * width
                 row[x:x + bar] = bytes([235]) * min(bar, width - x)
                 self._lumas.append(bytes(row) * height)
-            self._chroma = bytes([128]) * ((width // 2) * (height // 2))
+            self._cb = bytes([cb]) * ((width // 2) * (height // 2))
+            self._cr = bytes([cr]) * ((width // 2) * (height // 2))
             self._step = VIDEO_CLOCK // fps
             self._start = 0.0
             self._pts = -self._step
@@ -172,8 +186,8 @@ def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int) ->
                 await asyncio.sleep(self._start + self._pts / VIDEO_CLOCK - time.time())
             frame = av.VideoFrame(width=width, height=height, format="yuv420p")
             frame.planes[0].update(self._lumas[self._index % len(self._lumas)])
-            frame.planes[1].update(self._chroma)
-            frame.planes[2].update(self._chroma)
+            frame.planes[1].update(self._cb)
+            frame.planes[2].update(self._cr)
             self._index += 1
             frame.pts = self._pts
             frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
@@ -339,7 +353,8 @@ class _Endpoint:
         t_start = time.time()
         pc = handle.pc = self.new_pc()
         args = self.args
-        for track in _make_tracks(args.audio, args.video, args.width, args.height, args.fps):
+        for track in _make_tracks(args.audio, args.video, args.width, args.height, args.fps,
+                                  args.colour, args.tone):
             pc.addTransceiver(track, direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())  # gathers every candidate
 
@@ -517,6 +532,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=15)
+    parser.add_argument("--colour", default="", help="the picture's colour, '#rrggbb'")
+    parser.add_argument("--tone", type=int, default=TONE_HZ, help="Hz, a multiple of 50")
     args = parser.parse_args(argv)
     args.token = os.environ.get(TOKEN_VARIABLE, "")  # not on the command line (ps shows it)
     # Not asyncio.run: it would wait for the executor thread still in a long poll.
@@ -610,10 +627,13 @@ class MediaEndpoint:
     def __init__(self, in_namespace: Callable[[list[str]], list[str]], janus_url: str,
                  token: str, *, name: str = "endpoint", audio: bool = True,
                  video: bool = True, width: int = 320, height: int = 240, fps: int = 15,
-                 log_dir: Path | None = None, python: str = sys.executable) -> None:
+                 log_dir: Path | None = None, python: str = sys.executable,
+                 colour: str = "", tone_hz: int = TONE_HZ) -> None:
         argv = [python, "-m", "diemcau.media.testing.endpoint", f"--janus-url={janus_url}",
                 "--width", str(width), "--height", str(height),
-                "--fps", str(fps)]
+                "--fps", str(fps), "--tone", str(tone_hz)]
+        if colour:
+            argv.append(f"--colour={colour}")
         if not audio:
             argv.append("--no-audio")
         if not video:
