@@ -24,7 +24,6 @@ import json
 import math
 import re
 import subprocess
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +59,7 @@ class Track:
 
 @dataclass
 class Tile:
-    feed: int
+    key: int
     label: str
     video: list[Track] = field(default_factory=list)
     audio: list[Track] = field(default_factory=list)
@@ -75,6 +74,10 @@ class Result:
     height: int
     tiles: list[Tile]
     tracks: list[Track]
+
+    def label_of(self, track: Track) -> str:
+        return next((tile.label for tile in self.tiles
+                     if track in tile.video or track in tile.audio), "")
 
 
 def run(argv: list[str], *, timeout: float = 3600, step: str = "") -> str:
@@ -145,12 +148,15 @@ def convert(track: Track, out_dir: Path) -> Path:
     return target
 
 
-def tiles_of(tracks: Iterable[Track], labels: dict[int, str]) -> list[Tile]:
-    """One tile per publisher, in the order they first appeared."""
+def tiles_of(tracks: Iterable[Track], labels: dict[int, str],
+             groups: dict[int, int] | None = None) -> list[Tile]:
+    """One tile per endpoint (`groups`: feed → endpoint; by default one per feed), in the
+    order they first appeared."""
     tiles: dict[int, Tile] = {}
+    groups = groups or {}
     for track in sorted(tracks, key=lambda t: (t.offset, t.feed, t.kind)):
-        tile = tiles.setdefault(track.feed, Tile(track.feed, labels.get(track.feed)
-                                                 or f"#{track.feed}"))
+        key = groups.get(track.feed, track.feed)
+        tile = tiles.setdefault(key, Tile(key, labels.get(track.feed) or f"#{track.feed}"))
         (tile.video if track.kind == "video" else tile.audio).append(track)
     return list(tiles.values())
 
@@ -309,12 +315,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def make_mp4(folder: Path, work: Path, labels: dict[int, str], *, size: str = "1280x720",
+def make_mp4(folder: Path, work: Path, labels: dict[int, str], *,
+             groups: dict[int, int] | None = None, size: str = "1280x720",
              fps: int = 25, preset: str = "veryfast",
              on_progress: Callable[[float], None] | None = None) -> Result:
     """The whole job: read, convert and place the tracks, encode the grid, and a thumbnail.
     Progress: converting is the first 20 %, encoding the rest."""
-    started = time.monotonic()
     tracks = read_tracks(folder)
     if not tracks:
         raise ProcessingError("no recorded track was found")
@@ -324,7 +330,7 @@ def make_mp4(folder: Path, work: Path, labels: dict[int, str], *, size: str = "1
         if on_progress is not None:
             on_progress(0.2 * number / len(tracks))
     duration = max(track.offset + track.duration for track in tracks)
-    tiles = tiles_of(tracks, labels)
+    tiles = tiles_of(tracks, labels, groups)
     width, height = (int(part) for part in size.lower().split("x"))
     output = work / "meeting.mp4"
     argv = build_command(tiles, duration=duration, output=output, width=width,
@@ -337,6 +343,5 @@ def make_mp4(folder: Path, work: Path, labels: dict[int, str], *, size: str = "1
         raise ProcessingError("ffmpeg wrote no picture")
     final = float(info["format"].get("duration") or duration)
     thumb = thumbnail(output, work / "thumbnail.jpg", final)
-    del started
     return Result(output, thumb, final, int(video["width"]), int(video["height"]), tiles,
                   tracks)

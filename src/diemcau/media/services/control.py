@@ -10,6 +10,7 @@ answer, nothing is recorded and the console shows why.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +34,17 @@ from .rooms import ensure_room, videoroom
 log = logging.getLogger(__name__)
 
 ROOM_STATE_FIELDS = ["locked", "recording", "recording_started_at", "spotlight_id"]
+
+# Apps above the live plane that follow Janus's recording (the archive) register here in
+# their `AppConfig.ready`; each is told (room, recording, actor) inside the transaction that
+# records the switch.
+RecordingObserver = Callable[[Room, bool, User | None], None]
+_recording_observers: list[RecordingObserver] = []
+
+
+def on_recording(observer: RecordingObserver) -> None:
+    if observer not in _recording_observers:
+        _recording_observers.append(observer)
 
 
 def require_control(actor: User, meeting: Meeting) -> None:
@@ -213,6 +225,9 @@ def _save_room(meeting: Meeting, action: str, actor: User, **changes: object) ->
         room.save(update_fields=list(changes))
         audit.record(action, room, actor=actor, before=before,
                      after=audit.snapshot(room, ROOM_STATE_FIELDS))
+        if "recording" in changes:
+            for observer in _recording_observers:
+                observer(room, room.recording, actor)
         broadcast.meeting_changed(meeting.pk)
     return room
 
