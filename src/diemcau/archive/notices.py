@@ -130,7 +130,8 @@ def render_handed_over(params: Mapping[str, Any], outside: bool) -> Text:
 
 def render_acknowledged(params: Mapping[str, Any], outside: bool) -> Text:
     return Text(_("Receipt acknowledged: %(title)s") % {"title": _title(params, outside)},
-                _("%(who)s acknowledged receipt of the recording.") % {"who": params.get("who", "")})
+                _("%(who)s acknowledged receipt of the recording.")
+                % {"who": params.get("who", "")})
 
 
 def render_access_requested(params: Mapping[str, Any], outside: bool) -> Text:

@@ -1,12 +1,14 @@
 """Who sees and gets what of the archive (R19, R20, R22, R27).
 
-| who | the record | materials | the recording |
-|---|---|---|---|
-| MCU operators (custodians of the archive) | yes | read | play, download; hand over |
-| the host agency's office and technicians | yes | read, upload, decide requests | play and download once handed over; acknowledge receipt |
-| the participants' offices and technicians | yes | read (ĐN Đ5.3, KH Đ5.3) | through a request to the host |
-| auditors (province-wide readers) | yes | no | no (least privilege, R22) |
-| anyone else | only with an approved request | with an approved request | with an approved request, once handed over |
+- MCU operators (custodians of the archive): the record; read the materials; play and
+  download the recording; hand it over.
+- The host agency's office and technicians: the record; read, upload and decide requests
+  for the materials; play and download the recording once handed over; acknowledge receipt.
+- The participants' offices and technicians: the record; read the materials (ĐN Đ5.3,
+  KH Đ5.3); the recording only through a request to the host.
+- Auditors (province-wide readers): the record only, no contents (least privilege, R22).
+- Anyone else: with a request the host approved, the record, the materials and, once
+  handed over, the recording.
 
 State-secret meetings (R20): nothing beyond the host and the participants — no requests, no
 feed, no catalogue entry — and no download (export) of the recording when the rulebook's

@@ -139,7 +139,8 @@ def convert(track: Track, out_dir: Path) -> Path:
     if suffix is None:
         raise ProcessingError(f"{track.path.name}: codec {track.codec!r} is not supported")
     target = out_dir / (track.path.stem + suffix)
-    run([PP_REC, str(track.path), str(target)], timeout=1800, step=f"janus-pp-rec {track.path.name}")
+    run([PP_REC, str(track.path), str(target)], timeout=1800,
+        step=f"janus-pp-rec {track.path.name}")
     if not target.exists() or target.stat().st_size == 0:
         raise ProcessingError(f"janus-pp-rec {track.path.name}: no output")
     info = probe(target)

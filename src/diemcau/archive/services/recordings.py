@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +33,6 @@ from diemcau.core.models import User
 from diemcau.core.permissions import Action
 from diemcau.media.models import Participation, Room
 from diemcau.scheduling.choices import MeetingStatus
-from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.services.lifecycle import StatusChange
 
 from .. import notices, processing
