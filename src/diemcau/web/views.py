@@ -9,6 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from diemcau.archive import selectors as archive_selectors
+from diemcau.archive.permissions import is_custodian, recordings_visible_to
+from diemcau.archive.services.storage import usage as archive_usage
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, agency_scope_filter, can, role_allows
 from diemcau.directory.choices import ContactRole, EndpointStatus
@@ -72,6 +75,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["security_due"] = due[:LIST_LIMIT]
         context["security_due_count"] = len(due)
     context.update(meeting_overview(user))  # type: ignore[arg-type]
+    if is_custodian(user):  # type: ignore[arg-type]
+        # R19: recordings to hand over (ĐN Đ13.3, KH Đ15.3) and the archive's space.
+        records = recordings_visible_to(user).select_related("meeting")  # type: ignore[arg-type]
+        context["archive_handover"] = archive_selectors.handover_summary(
+            records.filter(handed_over_at__isnull=True, purged_at__isnull=True))
+        context["archive_usage"] = archive_usage()
     return render(request, "web/dashboard.html", context)
 
 
