@@ -53,7 +53,7 @@ def _chunks(handle: IO[bytes], length: int) -> Iterator[bytes]:
 
 
 def serve(request: HttpRequest, name: str, *, content_type: str, filename: str,
-          attachment: bool) -> HttpResponse:
+          attachment: bool) -> HttpResponse | StreamingHttpResponse:
     storage = archive_storage()
     if settings.ARCHIVE_STORAGE == "s3":
         return HttpResponseRedirect(storage.url(name))
@@ -61,9 +61,9 @@ def serve(request: HttpRequest, name: str, *, content_type: str, filename: str,
     try:
         wanted = parse_range(request.headers.get("Range", ""), size)
     except ValueError:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
     handle = storage.open(name, "rb")
     if wanted is None:
         first, last, status = 0, size - 1, 200

@@ -39,7 +39,7 @@ class Line:
 def line(record: Recording, user: User) -> Line:
     meeting = record.meeting
     title = meeting.title if can_see_record(user, meeting) else public_title(meeting)
-    return Line(record, title, RecordingState(record.state).label,
+    return Line(record, title, str(RecordingState(record.state).label),
                 statuses.colour("recording", record.state), handover_deadline(record))
 
 
@@ -77,6 +77,6 @@ def handover_summary(records: QuerySet[Recording] | Iterable[Recording],
     overdue = sum(1 for _r, d in deadlines if d and d.state == HandoverState.OVERDUE)
     failed = sum(1 for r in pending if r.state == RecordingState.FAILED)
     ordered = sorted(deadlines, key=lambda pair: pair[0].handover_due_at or now)
-    lines = [Line(r, r.meeting.title, RecordingState(r.state).label,
+    lines = [Line(r, r.meeting.title, str(RecordingState(r.state).label),
                   statuses.colour("recording", r.state), d) for r, d in ordered[:5]]
     return HandoverSummary(len(pending), due_soon, overdue, failed, lines)

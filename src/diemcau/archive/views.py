@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -152,7 +152,7 @@ def status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_GET
-def thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+def thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
     user = _user(request)
     record = get_object_or_404(Recording.objects.select_related("meeting"), meeting_id=pk)
     if not can_play(user, record) or not record.thumbnail_name or record.purged_at:
@@ -174,6 +174,7 @@ def download(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
     if model is None:
         raise Http404
     obj = get_object_or_404(model, pk=object_id)
+    assert isinstance(obj, Recording | RecordingTrack | Material)
     try:
         token = handover.issue_link(user, obj)
     except Exception as exc:  # noqa: BLE001 - shown as a refusal
@@ -187,7 +188,7 @@ def download(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def file(request: HttpRequest, token: str) -> HttpResponse:
+def file(request: HttpRequest, token: str) -> HttpResponseBase:
     """A signed link: the file, when the link is valid, this person's, and still allowed.
     The first request of a download (no range, or one from byte 0) is audited."""
     user = _user(request)
@@ -266,7 +267,7 @@ def purge(request: HttpRequest, pk: int) -> HttpResponse:
 def _form_errors(request: HttpRequest, form: forms.Form) -> None:
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))
 
 
 @login_required

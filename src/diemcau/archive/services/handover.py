@@ -258,7 +258,11 @@ def purge(record: Recording, *, actor: User | None, reason: str = "") -> Recordi
                      after={**snapshot(current), "reason": reason,
                             "materials": [m.pk for m in materials]})
         # The files go once the record of their going is committed.
-        transaction.on_commit(lambda: [delete(name) for name in names if name], robust=True)
+        def delete_files() -> None:
+            for name in names:
+                delete(name)
+
+        transaction.on_commit(delete_files, robust=True)
     return current
 
 
