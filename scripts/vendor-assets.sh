@@ -18,7 +18,7 @@ modules="$root/node_modules"
 out="$root/src/diemcau/ui/static/vendor"
 
 for package in bootstrap bootstrap-icons htmx.org fullcalendar @fullcalendar/core chart.js \
-    janus-gateway webrtc-adapter sdp; do
+    janus-gateway webrtc-adapter sdp flatpickr; do
     if [[ ! -d "$modules/$package" ]]; then
         missing=1
     fi
@@ -36,7 +36,7 @@ strip_source_map() {  # strip_source_map FILE: drop the trailing sourceMappingUR
 
 rm -rf "$out"
 mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/fullcalendar/locales" \
-    "$out/chartjs" "$out/janus"
+    "$out/chartjs" "$out/janus" "$out/flatpickr"
 
 cp "$modules/bootstrap/dist/css/bootstrap.min.css" "$out/bootstrap/"
 cp "$modules/bootstrap/dist/js/bootstrap.bundle.min.js" "$out/bootstrap/"
@@ -70,6 +70,15 @@ cp "$modules/chart.js/dist/chart.umd.min.js" "$out/chartjs/"
 cp "$modules/chart.js/LICENSE.md" "$out/chartjs/LICENSE"
 strip_source_map "$out/chartjs/chart.umd.min.js"
 
+# flatpickr, the date and time picker of the forms (ui/static/ui/datepicker.js): dates as
+# dd/mm/yyyy and times on 24 hours whatever the browser's locale, with its Vietnamese locale
+# (l10n/vn.js registers itself on window.flatpickr.l10ns).
+cp "$modules/flatpickr/dist/flatpickr.min.js" "$modules/flatpickr/dist/flatpickr.min.css" "$out/flatpickr/"
+cp "$modules/flatpickr/dist/l10n/vn.js" "$out/flatpickr/vn.js"
+cp "$modules/flatpickr/LICENSE.md" "$out/flatpickr/LICENSE"
+strip_source_map "$out/flatpickr/flatpickr.min.js"
+strip_source_map "$out/flatpickr/flatpickr.min.css"
+
 # janus.js, the Janus project's own browser client, as a classic script (window.Janus); the
 # npm package's dist/ file is an ES module, its src/ file is the same code as a plain script.
 # janus.js needs webrtc-adapter as the global `adapter` (Janus.init reads its browserDetails):
@@ -94,6 +103,7 @@ htmx.org $(version htmx.org)
 fullcalendar $(version fullcalendar)
 @fullcalendar/core (locales) $(version @fullcalendar/core)
 chart.js $(version chart.js)
+flatpickr $(version flatpickr)
 janus-gateway (janus.js) $(version janus-gateway)
 webrtc-adapter $(version webrtc-adapter)
 VERSIONS

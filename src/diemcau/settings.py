@@ -186,6 +186,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DIEMCAU_TIME_ZONE", "Asia/Ho_Chi_Minh")
 USE_I18N = True
 USE_TZ = True
+# Dates as dd/mm/yyyy and times on 24 hours in every language (diemcau.ui.formats).
+FORMAT_MODULE_PATH = ["diemcau.ui.formats"]
 
 STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

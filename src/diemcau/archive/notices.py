@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from diemcau.core.calendar import DISPLAY_FORMAT
 from diemcau.core.models import User
 from diemcau.core.permissions import covering_users_filter, operators
 from diemcau.core.roles import Role
@@ -94,7 +95,7 @@ def _title(params: Mapping[str, Any], outside: bool) -> str:
 
 def _local(value: str) -> str:
     moment = parse_datetime(value) if value else None
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+    return timezone.localtime(moment).strftime(DISPLAY_FORMAT) if moment else ""
 
 
 def render_ready(params: Mapping[str, Any], outside: bool) -> Text:

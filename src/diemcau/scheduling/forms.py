@@ -14,7 +14,7 @@ from diemcau.directory.forms import AgencyChoiceField
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.naming import ascii_fold
 from diemcau.rulebooks import Rulebook
-from diemcau.ui.forms import DateInput
+from diemcau.ui.forms import DateInput, DateTimeInput
 
 from .choices import (
     Classification,
@@ -28,14 +28,8 @@ from .choices import (
 from .services.registration import MeetingInput
 
 
-class LocalDateTimeInput(forms.DateTimeInput):
-    """A native date-and-time picker; the value is local time (Asia/Ho_Chi_Minh), sent as
-    YYYY-MM-DDTHH:MM, which Django's DateTimeField reads as an ISO date in the current zone."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, str] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+# A local date and time, dd/mm/yyyy HH:MM whatever the browser's locale (ui.forms).
+LocalDateTimeInput = DateTimeInput
 
 
 class EndpointChoiceField(forms.ModelChoiceField):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from diemcau.core.calendar import DISPLAY_FORMAT
 from diemcau.core.models import User
 from diemcau.core.permissions import covering_users_filter, operators
 from diemcau.core.roles import Role
@@ -40,7 +41,7 @@ def _iso(moment: dt.datetime | None) -> str:
 
 def _local(value: str) -> str:
     moment = parse_datetime(value) if value else None
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+    return timezone.localtime(moment).strftime(DISPLAY_FORMAT) if moment else ""
 
 
 def _local_people(agencies: list[Agency]) -> list[User]:

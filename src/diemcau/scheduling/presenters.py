@@ -21,6 +21,7 @@ from diemcau.directory.models import Endpoint
 from diemcau.directory.rules import Stage, unmet
 from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui import status
+from diemcau.ui.forms import DATETIME_INPUT
 
 from . import selectors
 from .capacity import Window
@@ -70,7 +71,8 @@ class ReadinessRow:
 
 def _check_state(check: TechnicalCheck, now: dt.datetime) -> tuple[str, str]:
     if check.status == CheckStatus.SCHEDULED and check.due_at <= now:
-        return "warning", _("Due now")
+        # A deadline already past is overdue, in red: never "due".
+        return "danger", _("Overdue")
     return status.colour("check", check.status), status.label("check", check.status)
 
 
@@ -249,7 +251,7 @@ def rules_panel_context(
         "lead": lead,
         "lead_article": rulebook.cite(lead.article),
         "earliest": earliest,
-        "earliest_input": timezone.localtime(earliest).strftime("%Y-%m-%dT%H:%M"),
+        "earliest_input": timezone.localtime(earliest).strftime(DATETIME_INPUT),
         "counted_from": counted_from,
         "counted_later": counted_from - now > dt.timedelta(minutes=1),
         "reply_due": calendar.reply_deadline(rulebook, now),

@@ -107,6 +107,7 @@ def meeting_overview(user: User) -> dict[str, Any]:
             meetings.filter(starts_at__gte=tomorrow, starts_at__lt=horizon)[:LIST_LIMIT]
         ),
         "upcoming_days": UPCOMING_DAYS,
+        "now": now,
         "may_register_meeting": can(user, Action.REGISTER_MEETING),
         "is_meeting_operator": can(user, Action.DECIDE_MEETING),
     }

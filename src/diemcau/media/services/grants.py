@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
+from diemcau.core.calendar import DISPLAY_FORMAT
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
@@ -160,7 +161,7 @@ def _check_may_enter(meeting: Meeting, endpoint: Endpoint) -> None:
     if now < opens:
         raise InvalidTransition(
             _("The meeting room opens at %(time)s, before the first technical check.")
-            % {"time": timezone.localtime(opens).strftime("%H:%M %d/%m/%Y")}
+            % {"time": timezone.localtime(opens).strftime(DISPLAY_FORMAT)}
         )
     if not in_meeting(meeting, endpoint):
         raise PermissionDenied("join", _("This endpoint is not in the meeting."))

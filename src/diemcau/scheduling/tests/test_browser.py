@@ -109,12 +109,13 @@ def test_register_accept_and_see_the_code(live_server, kh_tree, use_rulebook, br
     page.fill("[data-endpoint-filter]", "xuong huan")
     page.locator("[data-option]:visible label").first.click()
     assert page.locator("[data-selected-count]").inner_text() == "1"
-    page.fill("#id_starts_at", start.strftime("%Y-%m-%dT%H:%M"))
+    # Typed day first on 24 hours whatever the browser's locale (en-US here).
+    page.fill("#id_starts_at", start.strftime("%d/%m/%Y %H:%M"))
     page.locator("#id_starts_at").dispatch_event("change")
     # The end follows the start, and the panel says the start is in time.
     page.wait_for_selector("#rules-panel [data-rule=timing][data-in-time=yes]")
     assert page.input_value("#id_ends_at") == (start + dt.timedelta(hours=2)).strftime(
-        "%Y-%m-%dT%H:%M"
+        "%d/%m/%Y %H:%M"
     )
     page.wait_for_selector("#rules-panel [data-rule=busy] .text-success")
     page.fill("#id_place", "Hội trường UBND thành phố")

@@ -110,7 +110,7 @@ def accepted(t, district_meeting):
 
 
 def local_input(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
 
 
 def form_data(t, start, **overrides):
@@ -284,7 +284,7 @@ def test_register_and_submit_a_meeting(client, t):
     # The host agency is limited to where the office may register: itself and its wards.
     hosts = set(form.fields["host_agency"].queryset.values_list("pk", flat=True))
     assert hosts == {t.district.pk, t.commune.pk}
-    assert 'type="datetime-local"' in page.content.decode()
+    assert 'data-picker="datetime"' in page.content.decode()
     start = working_day_at(5, 9)
     response = client.post(reverse("scheduling:meeting_create"), form_data(t, start))
     meeting = Meeting.objects.get()

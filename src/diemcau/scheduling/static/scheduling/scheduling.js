@@ -132,25 +132,39 @@
 
   function pad2(n) { return (n < 10 ? "0" : "") + n; }
 
+  // The form's times are local, typed as dd/mm/yyyy HH:MM (ui/forms.py).
   function localInput(date) {
-    return date.getFullYear() + "-" + pad2(date.getMonth() + 1) + "-" + pad2(date.getDate()) +
-      "T" + pad2(date.getHours()) + ":" + pad2(date.getMinutes());
+    return pad2(date.getDate()) + "/" + pad2(date.getMonth() + 1) + "/" + date.getFullYear() +
+      " " + pad2(date.getHours()) + ":" + pad2(date.getMinutes());
+  }
+
+  function parseLocal(text) {
+    var m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?\s*$/.exec(text || "");
+    if (m) return new Date(+m[3], +m[2] - 1, +m[1], +(m[4] || 0), +(m[5] || 0));
+    var iso = /^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})/.exec(text || "");
+    if (iso) return new Date(+iso[1], +iso[2] - 1, +iso[3], +iso[4], +iso[5]);
+    return null;
+  }
+
+  function setValue(input, value) {
+    if (!(window.diemcauPicker && window.diemcauPicker.set(input, value))) input.value = value;
   }
 
   // When the start moves past the end (or the end is empty), keep the meeting's length
-  // (two hours for a new one). datetime-local values carry no zone: both are local times.
+  // (two hours for a new one).
   function followStart(startInput, endId) {
     var end = document.getElementById(endId);
-    if (!end || !startInput.value) return;
-    var start = new Date(startInput.value);
-    var previous = startInput.getAttribute("data-previous");
+    var start = parseLocal(startInput.value);
+    if (!end || !start) return;
+    var previous = parseLocal(startInput.getAttribute("data-previous"));
+    var endAt = parseLocal(end.value);
     var length = 2 * 3600 * 1000;
-    if (previous && end.value) {
-      var before = new Date(end.value) - new Date(previous);
+    if (previous && endAt) {
+      var before = endAt - previous;
       if (before > 0) length = before;
     }
-    if (!end.value || new Date(end.value) <= start || previous) {
-      end.value = localInput(new Date(start.getTime() + length));
+    if (!endAt || endAt <= start || previous) {
+      setValue(end, localInput(new Date(start.getTime() + length)));
     }
     startInput.setAttribute("data-previous", startInput.value);
   }

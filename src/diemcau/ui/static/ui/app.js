@@ -25,9 +25,13 @@
     if (!button) return;
     var field = document.querySelector(button.getAttribute("data-fill-target"));
     if (!field) return;
-    field.value = button.getAttribute("data-fill-value");
+    var value = button.getAttribute("data-fill-value");
     field.classList.remove("is-invalid");
-    field.dispatchEvent(new Event("change", { bubbles: true }));
+    // A date field with its calendar (datepicker.js) takes the value through the calendar.
+    if (!(window.diemcauPicker && window.diemcauPicker.set(field, value))) {
+      field.value = value;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
     field.focus();
   });
 
