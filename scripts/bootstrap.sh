@@ -51,6 +51,10 @@ need_apt=()
 command -v "$PYTHON" >/dev/null 2>&1 || need_apt+=(python3)
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
+# WeasyPrint (the printable invitation) draws its text with Pango, in fonts with Vietnamese
+# letters.
+ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt_install "${need_apt[@]}" || exit 1
 fi

@@ -29,6 +29,17 @@ MEETING_STATUS_COLOURS = {
 HOLDING_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)
 
 
+class RefusalReason(models.TextChoices):
+    """The operator's usual reasons for a refusal, picked instead of typed (a note may follow)."""
+
+    CAPACITY = "capacity", _("The MCU has no free capacity at this time.")
+    ENDPOINT_BUSY = "endpoint_busy", _("An endpoint of the meeting is booked at this time.")
+    TOO_LATE = "too_late", _("The registration came after the lead time for this meeting.")
+    INCOMPLETE = "incomplete", _("The registration is incomplete or its details are wrong.")
+    PRIORITY = "priority", _("A meeting of a higher-level body takes this time.")
+    MAINTENANCE = "maintenance", _("The system is under maintenance at this time.")
+
+
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("Normal")
     URGENT = "urgent", _("Urgent (đột xuất)")

@@ -22,11 +22,11 @@ from .choices import (
     MeetingStatus,
     MeetingType,
     Recurrence,
+    RefusalReason,
     Urgency,
     check_item_label,
 )
 from .services.registration import MeetingInput
-
 
 # A local date and time, dd/mm/yyyy HH:MM whatever the browser's locale (ui.forms).
 LocalDateTimeInput = DateTimeInput
@@ -227,6 +227,75 @@ class MeetingFilterForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RefuseForm(forms.Form):
+    """A refusal: a usual reason picked, or typed, or both; and maybe another time to take."""
+
+    canned = forms.ChoiceField(
+        label=_("Reason"), required=False, widget=forms.RadioSelect,
+        choices=[("", _("Another reason (write it below)")), *RefusalReason.choices],
+    )
+    reason = forms.CharField(label=_("Details"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    proposed_starts_at = forms.DateTimeField(
+        label=_("Propose another start"), required=False, widget=DateTimeInput(),
+        help_text=_("Optional: the host can copy the meeting into a new registration at this "
+                    "time in one click."))
+    proposed_ends_at = forms.DateTimeField(label=_("Proposed end"), required=False,
+                                           widget=DateTimeInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("canned") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Pick a reason or write one."))
+        start, end = data.get("proposed_starts_at"), data.get("proposed_ends_at")
+        if bool(start) != bool(end):
+            self.add_error("proposed_ends_at", _("Give both the start and the end."))
+        return data
+
+    def full_reason(self) -> str:
+        """The reason as the host reads it: the usual reason, then the operator's words."""
+        data = self.cleaned_data
+        parts = [str(RefusalReason(data["canned"]).label)] if data.get("canned") else []
+        if (data.get("reason") or "").strip():
+            parts.append(data["reason"].strip())
+        return " ".join(parts)
+
+    def proposal(self) -> tuple[Any, Any] | None:
+        data = self.cleaned_data
+        if data.get("proposed_starts_at") and data.get("proposed_ends_at"):
+            return data["proposed_starts_at"], data["proposed_ends_at"]
+        return None
+
+
+class SeriesDecisionForm(forms.Form):
+    """A whole series at once: every waiting meeting accepted but the exceptions ticked."""
+
+    exceptions = forms.MultipleChoiceField(
+        label=_("Exceptions (refused)"), required=False, widget=forms.CheckboxSelectMultiple)
+    canned = RefuseForm.base_fields["canned"]
+    reason = forms.CharField(label=_("Details of the reason for the exceptions"),
+                             required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, meetings: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["exceptions"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(str(m.pk), str(m.pk)) for m in meetings]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("exceptions") and not data.get("canned") and not (
+                data.get("reason") or "").strip():
+            self.add_error("reason", _("Pick a reason or write one."))
+        return data
+
+    def full_reason(self) -> str:
+        return RefuseForm.full_reason(self)  # type: ignore[arg-type]
+
+    def exception_ids(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data.get("exceptions", [])]
 
 
 class ConfirmForm(forms.Form):

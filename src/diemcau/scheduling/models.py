@@ -111,6 +111,9 @@ class Meeting(models.Model):
         related_name="+",
     )
     decision_reason = models.TextField(_("reason"), blank=True)
+    # With a refusal the operator may propose another time; the copy starts from it.
+    proposed_starts_at = models.DateTimeField(_("proposed start"), null=True, blank=True)
+    proposed_ends_at = models.DateTimeField(_("proposed end"), null=True, blank=True)
     node = models.ForeignKey(
         McuNode,
         on_delete=models.PROTECT,

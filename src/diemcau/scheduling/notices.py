@@ -95,6 +95,12 @@ def submitted(meeting: Meeting) -> None:
           host=meeting.host_agency.name, due=_iso(meeting.reply_due_at))
 
 
+def amended(meeting: Meeting, *, changed: list[str]) -> None:
+    """A submitted registration was edited before the decision: the reply clock restarted."""
+    _send(operators(), kind="meeting.amended", meeting=meeting,
+          host=meeting.host_agency.name, due=_iso(meeting.reply_due_at), changed=changed)
+
+
 def accepted(meeting: Meeting) -> None:
     first_check = meeting.checks.order_by("due_at").values_list("due_at", flat=True).first()
     _send([*_host_people(meeting), *_participant_people(meeting)], kind="meeting.accepted",
@@ -103,7 +109,8 @@ def accepted(meeting: Meeting) -> None:
 
 def refused(meeting: Meeting) -> None:
     _send(_host_people(meeting), kind="meeting.refused", meeting=meeting,
-          reason=meeting.decision_reason)
+          reason=meeting.decision_reason, proposed_start=_iso(meeting.proposed_starts_at),
+          proposed_end=_iso(meeting.proposed_ends_at))
 
 
 def cancelled(meeting: Meeting) -> None:
@@ -137,6 +144,12 @@ def incident_opened(incident: Incident) -> None:
           description=incident.description)
 
 
+def incident_closed(incident: Incident) -> None:
+    """Whoever reported an incident hears that it is resolved, and how (R15)."""
+    _send([incident.opened_by], kind="incident.closed", meeting=incident.meeting,
+          incident=incident.pk, resolution=incident.resolution)
+
+
 # ---------------------------------------------------------------- how each reads
 
 
@@ -165,6 +178,25 @@ def render_submitted(params: Mapping[str, Any], outside: bool) -> Text:
     )
 
 
+def field_label(name: str) -> str:
+    """A meeting field's label as the reader reads it ("host_endpoint_id" → "Host endpoint")."""
+    try:
+        return str(getattr(Meeting._meta.get_field(name.removesuffix("_id")), "verbose_name",
+                           name))
+    except Exception:  # a field of an older version
+        return name
+
+
+def render_amended(params: Mapping[str, Any], outside: bool) -> Text:
+    title = _title(params, outside)
+    changed = ", ".join(field_label(name) for name in params.get("changed", []))
+    body = _("%(host)s changed “%(title)s” before your decision (%(changed)s). The reply "
+             "clock restarted: reply by %(due)s.") % {
+        "host": params.get("host", ""), "title": title, "changed": changed or "—",
+        "due": _local(params.get("due", ""))}
+    return Text(_("Registration changed: %(title)s") % {"title": title}, body)
+
+
 def render_accepted(params: Mapping[str, Any], outside: bool) -> Text:
     title = _title(params, outside)
     return Text(
@@ -182,8 +214,15 @@ def _with_reason(subject: str, params: Mapping[str, Any], outside: bool) -> Text
 
 
 def render_refused(params: Mapping[str, Any], outside: bool) -> Text:
-    return _with_reason(_("Meeting refused: %(title)s") % {"title": _title(params, outside)},
+    text = _with_reason(_("Meeting refused: %(title)s") % {"title": _title(params, outside)},
                         params, outside)
+    if params.get("proposed_start"):
+        proposal = _("The operator proposes another time: %(start)s–%(end)s. Copy the meeting "
+                     "into a new registration to take it.") % {
+            "start": _local(params["proposed_start"]),
+            "end": _local(params.get("proposed_end", ""))}
+        return Text(text.subject, f"{text.body}\n{proposal}")
+    return text
 
 
 def render_cancelled(params: Mapping[str, Any], outside: bool) -> Text:
@@ -225,8 +264,19 @@ def render_incident_opened(params: Mapping[str, Any], outside: bool) -> Text:
     return Text(subject, str(params.get("description", "")))
 
 
+def render_incident_closed(params: Mapping[str, Any], outside: bool) -> Text:
+    subject = _("Incident #%(pk)s resolved in %(title)s") % {
+        "pk": params.get("incident", ""), "title": _title(params, outside)}
+    if _withheld(params, outside):
+        return Text(subject, _open_to_read())
+    return Text(subject, _("What was done: %(resolution)s") % {
+        "resolution": params.get("resolution", "")})
+
+
 RENDERERS = {
     "meeting.submitted": render_submitted,
+    "meeting.amended": render_amended,
+    "incident.closed": render_incident_closed,
     "meeting.accepted": render_accepted,
     "meeting.refused": render_refused,
     "meeting.cancelled": render_cancelled,

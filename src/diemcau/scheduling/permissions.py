@@ -27,7 +27,7 @@ from diemcau.core.permissions import (
 from diemcau.directory.models import Agency
 from diemcau.rulebooks import active_rulebook
 
-from .choices import MeetingStatus
+from .choices import HOLDING_STATUSES, MeetingStatus
 from .models import Incident, Meeting, TechnicalCheck
 
 
@@ -55,6 +55,8 @@ def can_see_code(user: User, meeting: Meeting) -> bool:
         return True
     if sees_whole_province(user):
         return False
+    if meeting.status not in HOLDING_STATUSES:
+        return False  # an ended meeting's code opens nothing: it is no longer shown
     if in_scope(user, meeting.host_agency):
         return True
     return any(in_scope(user, e.agency) for e in meeting.participants.select_related("agency"))

@@ -41,6 +41,7 @@ def _history_label(action: str) -> str:
     labels = {
         "meeting.draft": _("Saved as a draft"),
         "meeting.update": _("Draft edited"),
+        "meeting.amend": _("Edited after submission; the reply deadline started again"),
         "meeting.submit": _("Submitted to the operator"),
         "meeting.accept": _("Accepted, code issued"),
         "meeting.refuse": _("Refused"),

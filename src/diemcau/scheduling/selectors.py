@@ -81,3 +81,20 @@ def free_slots(meeting: Meeting, count: int = 3) -> list[dt.datetime]:
                 found.append(candidate)
         candidate += SLOT_STEP
     return found
+
+
+def amended_at(meeting_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each submitted registration was last edited before the decision (the audit log's
+    `meeting.amend`), so the operator sees that the reply clock restarted and why."""
+    from diemcau.core.models import AuditEvent
+
+    found: dict[int, dt.datetime] = {}
+    events = AuditEvent.objects.filter(
+        action="meeting.amend", object_type="scheduling.meeting",
+        object_id__in=[str(pk) for pk in meeting_ids],
+    ).values_list("object_id", "at")
+    for object_id, at in events:
+        pk = int(object_id)
+        if pk not in found or at > found[pk]:
+            found[pk] = at
+    return found

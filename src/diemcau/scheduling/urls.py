@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import booking_views, views
 
 app_name = "scheduling"
 
@@ -14,7 +14,10 @@ urlpatterns = [
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="meeting_cancel"),
     path("meetings/<int:pk>/invitation/", views.meeting_invitation, name="meeting_invitation"),
     path("meetings/<int:pk>/accept/", views.meeting_accept, name="meeting_accept"),
-    path("meetings/<int:pk>/refuse/", views.meeting_refuse, name="meeting_refuse"),
+    path("meetings/<int:pk>/refuse/", booking_views.meeting_refuse, name="meeting_refuse"),
+    path("meetings/<int:pk>/invitation.pdf", booking_views.meeting_invitation_pdf,
+         name="meeting_invitation_pdf"),
+    path("series/<int:pk>/decide/", booking_views.series_decide, name="series_decide"),
     path("meetings/<int:pk>/checks/<int:check_pk>/", views.check_record, name="check_record"),
     path("meetings/<int:pk>/incidents/new/", views.incident_report, name="incident_report"),
     path("incidents/<int:pk>/", views.incident_update, name="incident_update"),

@@ -9,6 +9,7 @@ whose refusals `call_service` shows on the form with the article they cite.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ from .choices import (
     CheckStatus,
     IncidentStatus,
     MeetingStatus,
+    RefusalReason,
     check_item_label,
 )
 from .forms import (
@@ -71,6 +73,8 @@ from .services import checks, lifecycle, registration
 
 MEETINGS_PER_PAGE = 25
 CANCELLABLE = (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.ACCEPTED)
+COPYABLE = (MeetingStatus.REFUSED, MeetingStatus.CANCELLED, MeetingStatus.REVOKED,
+            MeetingStatus.ENDED)
 
 # ---------------------------------------------------------------- helpers
 
@@ -183,7 +187,9 @@ def _detail_actions(user: User, meeting: Meeting, endpoints: list[Endpoint]) -> 
         user, meeting
     )
     return {
-        "edit": manage and status == MeetingStatus.DRAFT,
+        "edit": manage and registration.edit_refusal(meeting) is None,
+        # A refused, cancelled or revoked meeting is never a dead end: copy it (booking_views).
+        "copy": manage and status in COPYABLE,
         "submit": manage and status == MeetingStatus.DRAFT,
         "cancel": manage and status in CANCELLABLE,
         "decide": can(user, Action.DECIDE_MEETING) and status == MeetingStatus.SUBMITTED,
@@ -326,10 +332,30 @@ def _save_meeting(user: User, form: MeetingForm, meeting: Meeting | None, submit
             assert first is not None
             return first
         return registration.create_meeting(data, actor=user, submit=submit)
-    # Saving and submitting a draft stand or fall together.
+    # Saving and submitting a draft stand or fall together; a submitted one stays submitted.
     with transaction.atomic():
-        meeting = registration.update_draft(meeting, data, actor=user)
-        return lifecycle.submit_meeting(meeting, actor=user) if submit else meeting
+        meeting = registration.update_meeting(meeting, data, actor=user)
+        if submit and meeting.status == MeetingStatus.DRAFT:
+            return lifecycle.submit_meeting(meeting, actor=user)
+        return meeting
+
+
+def _copy_initial(source: Meeting) -> dict[str, Any]:
+    """A new registration from an old one: everything but the letter; the times proposed with
+    its refusal when there are, else its own (the rules panel says whether they still fit)."""
+    initial = {name: getattr(source, name) for name in MeetingForm.base_fields
+               if name not in NOT_COPIED}
+    initial["host_agency"] = source.host_agency_id
+    initial["host_endpoint"] = source.host_endpoint_id
+    initial["participants"] = list(source.participants.values_list("pk", flat=True))
+    if source.proposed_starts_at and source.proposed_ends_at:
+        shift = source.proposed_starts_at - source.starts_at
+        initial["starts_at"], initial["ends_at"] = (source.proposed_starts_at,
+                                                    source.proposed_ends_at)
+        if source.rehearsal_starts_at and source.rehearsal_ends_at:
+            initial["rehearsal_starts_at"] = source.rehearsal_starts_at + shift
+            initial["rehearsal_ends_at"] = source.rehearsal_ends_at + shift
+    return initial
 
 
 def _saved_message(meeting: Meeting) -> str:
@@ -340,13 +366,15 @@ def _saved_message(meeting: Meeting) -> str:
         }
     if meeting.status == MeetingStatus.DRAFT:
         return _("The draft was saved. Submit it when it is complete.")
+
     assert meeting.reply_due_at is not None
     return _("The registration was sent. The operator answers by %(due)s.") % {
         "due": _local(meeting.reply_due_at)
     }
 
 
-def _meeting_form_page(request: HttpRequest, meeting: Meeting | None) -> HttpResponse:
+def _meeting_form_page(request: HttpRequest, meeting: Meeting | None,
+                       copy_of: Meeting | None = None) -> HttpResponse:
     user = _user(request)
     rulebook = active_rulebook()
     agencies = agencies_user_can(user, Action.REGISTER_MEETING)
@@ -357,7 +385,8 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None) -> HttpRes
     form = MeetingForm(
         request.POST if post else None,
         request.FILES if post else None,
-        initial=_form_initial(user, meeting, agencies),
+        initial=(_copy_initial(copy_of) if copy_of is not None
+                 else _form_initial(user, meeting, agencies)),
         agencies=agencies,
         host_endpoints=approved.filter(agency__in=agencies),
         participants=approved,
@@ -376,8 +405,15 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None) -> HttpRes
                 request, form, lambda: _save_meeting(user, form, meeting, submit)
             )
             if outcome.ok and outcome.value is not None:
-                messages.success(request, _saved_message(outcome.value))
-                return redirect("scheduling:meeting_detail", pk=outcome.value.pk)
+                saved = outcome.value
+                if meeting is not None and meeting.status == MeetingStatus.SUBMITTED:
+                    assert saved.reply_due_at is not None
+                    messages.success(request, _(
+                        "The changes were sent to the operator; the reply clock restarted: "
+                        "the operator answers by %(due)s.") % {"due": _local(saved.reply_due_at)})
+                else:
+                    messages.success(request, _saved_message(saved))
+                return redirect("scheduling:meeting_detail", pk=saved.pk)
     values = {
         name: form[name].value()
         for name in ("urgency", "starts_at", "ends_at", "host_endpoint", "participants")
@@ -391,6 +427,7 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None) -> HttpRes
         {
             "form": form,
             "meeting": meeting,
+            "copy_of": copy_of,
             "panel_url": panel_url,
             "panel_in_form": True,
             **rules_panel_context(user, values, meeting.pk if meeting else None),
@@ -405,7 +442,14 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None) -> HttpRes
 
 @login_required
 def meeting_create(request: HttpRequest) -> HttpResponse:
-    return _meeting_form_page(request, None)
+    """A new registration; `?copy=<id>` starts from a meeting the user may manage."""
+    copy_of = None
+    source = request.GET.get("copy", "")
+    if source.isdigit():
+        copy_of = _meeting(_user(request), int(source))
+        if not can_manage_meeting(_user(request), copy_of):
+            raise Forbidden(_("Your role or agency does not allow this."))
+    return _meeting_form_page(request, None, copy_of)
 
 
 @login_required
@@ -414,8 +458,9 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(user, pk)
     if not can_manage_meeting(user, meeting):
         raise Forbidden(_("Your role or agency does not allow this."))
-    if meeting.status != MeetingStatus.DRAFT:
-        messages.info(request, _("Only a draft can be edited; cancel and register again."))
+    refusal = registration.edit_refusal(meeting)
+    if refusal is not None:
+        messages.info(request, str(refusal))
         return redirect("scheduling:meeting_detail", pk=meeting.pk)
     return _meeting_form_page(request, meeting)
 
@@ -511,6 +556,8 @@ class QueueRow:
     plan: planning.Plan
     endpoint_count: int
     reply: dict[str, Any] | None
+    amended_at: dt.datetime | None = None  # edited after submission: the clock restarted
+    series_waiting: int = 0  # waiting meetings of its series, to decide together
 
 
 @login_required
@@ -521,14 +568,18 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     _require(user, Action.DECIDE_MEETING)
     rulebook = active_rulebook()
     pending = selectors.operator_queue(meetings_visible_to(user))
+    amended = selectors.amended_at([m.pk for m in pending])
+    series_counts = Counter(m.series_id for m in pending if m.series_id)
     rows = [
-        QueueRow(
-            m, planning.plan(m, rulebook), planning.endpoint_count(m), reply_state(m, rulebook)
-        )
+        QueueRow(m, planning.plan(m, rulebook), planning.endpoint_count(m),
+                 reply_state(m, rulebook), amended.get(m.pk),
+                 series_counts[m.series_id] if m.series_id else 0)
         for m in pending
     ]
     context: dict[str, Any] = {
         "rows": rows,
+        "refusal_reasons": [("", _("Another reason (write it below)")),
+                            *RefusalReason.choices],
         "overdue_count": overdue_count(row.meeting for row in rows),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "capacity_article": rulebook.cite(rulebook.capacity.article),
@@ -609,26 +660,6 @@ def meeting_accept(request: HttpRequest, pk: int) -> HttpResponse:
             "capacity_article": rulebook.cite(rulebook.capacity.article),
             "next": _next_url(request, ""),
         },
-    )
-
-
-@login_required
-def meeting_refuse(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    meeting = _meeting(user, pk)
-    _require(user, Action.DECIDE_MEETING)
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    return _step_page(
-        request,
-        meeting,
-        form=form,
-        run=lambda: lifecycle.refuse_meeting(
-            meeting, reason=form.cleaned_data["reason"], actor=user
-        ),
-        title=_("Refuse the registration"),
-        submit_label=_("Refuse"),
-        success=_("The registration was refused; the host is told the reason."),
-        button_class="btn-danger",
     )
 
 

@@ -169,4 +169,8 @@ def update_incident(incident: Incident, *, status: str, resolution: str, actor: 
         before=before,
         after=audit.snapshot(incident, INCIDENT_FIELDS),
     )
+    if status == IncidentStatus.CLOSED and before.get("status") != IncidentStatus.CLOSED:
+        from .. import notices
+
+        notices.incident_closed(incident)  # the loop closes with whoever reported it
     return incident

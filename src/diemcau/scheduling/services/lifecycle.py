@@ -183,6 +183,22 @@ def stamp_submission(meeting: Meeting, rulebook: Rulebook, now: dt.datetime) -> 
     return previous
 
 
+def restart_reply_clock(meeting: Meeting, rulebook: Rulebook, now: dt.datetime, *,
+                        check_lead_time: bool = True) -> None:
+    """A submitted registration edited before the decision counts as received again: the
+    operator's reply deadline starts again, and when its times or urgency changed the lead
+    time is checked from now. Its status does not change; a reply deadline already missed
+    stays recorded."""
+    first_start = meeting.rehearsal_starts_at or meeting.starts_at
+    counted_from = calendar.registration_received_at(rulebook, now)
+    if check_lead_time:
+        calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
+    meeting.registered_at = now
+    meeting.counted_from = counted_from
+    meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
+    meeting.reply_warned_at = None
+
+
 def record_new_submission(meeting: Meeting, *, actor: User) -> None:
     """A meeting created and submitted in one step (`create_meeting`): audited and told like
     any submission; the caller has saved it with its participants."""
@@ -278,16 +294,26 @@ def _revoke(victim: Meeting, winner: Meeting, actor: User, rulebook: Rulebook) -
 
 
 @transaction.atomic
-def refuse_meeting(meeting: Meeting, *, reason: str, actor: User) -> Meeting:
+def refuse_meeting(meeting: Meeting, *, reason: str, actor: User,
+                   proposed: tuple[dt.datetime, dt.datetime] | None = None) -> Meeting:
+    """Refuse a submitted meeting, with the reason; the operator may propose another time,
+    which the host can take by copying the meeting into a new registration."""
     require(actor, Action.DECIDE_MEETING)
     meeting = _lock(meeting)
     if not allowed(meeting, Transition.REFUSE):
         raise InvalidTransition(str(TRANSITIONS[Transition.REFUSE].refusal))
     if not reason.strip():
         raise InvalidInput({"reason": [_("Give the reason.")]})
+    if proposed is not None:
+        start, end = proposed
+        if end <= start:
+            raise InvalidInput({"proposed_ends_at": [_("The end must be after the start.")]})
+        if start <= timezone.now():
+            raise InvalidInput({"proposed_starts_at": [_("Propose a time in the future.")]})
     before = meeting_snapshot(meeting)
     previous = _move(meeting, Transition.REFUSE)
     meeting.decision_reason = reason.strip()
+    meeting.proposed_starts_at, meeting.proposed_ends_at = proposed or (None, None)
     stamp_reply(meeting, actor)
     meeting.save()
     _record(meeting, Transition.REFUSE, previous, actor=actor, before=before)

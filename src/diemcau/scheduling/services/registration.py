@@ -21,6 +21,7 @@ from diemcau.directory.rules import Stage, readiness_refusal
 from diemcau.directory.services.contacts import normalize_phone, valid_phone
 from diemcau.rulebooks import Rulebook, active_rulebook
 
+from .. import notices
 from ..choices import Classification, MeetingStatus, Recurrence, Urgency
 from ..models import Meeting, MeetingSeries
 from ..permissions import can_manage_meeting
@@ -204,22 +205,54 @@ def create_meeting(data: MeetingInput, *, actor: User, submit: bool = True) -> M
     return meeting
 
 
+# An edit of these needs the lead time again (R8); any edit restarts the reply clock (R9).
+TIMING_FIELDS = ("starts_at", "ends_at", "rehearsal_starts_at", "rehearsal_ends_at", "urgency")
+# What may still be edited: a draft, and a registration the operator has not decided yet.
+EDITABLE_STATUSES = (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED)
+
+
+def edit_refusal(meeting: Meeting) -> InvalidTransition | None:
+    """Why this meeting can no longer be edited (pages hide the button by it)."""
+    if meeting.status in EDITABLE_STATUSES:
+        return None
+    return InvalidTransition(_("Once the operator has decided, a meeting can no longer be "
+                               "edited; copy it into a new registration."))
+
+
 @transaction.atomic
-def update_draft(meeting: Meeting, data: MeetingInput, *, actor: User) -> Meeting:
+def update_meeting(meeting: Meeting, data: MeetingInput, *, actor: User) -> Meeting:
+    """Edit a draft, or a submitted registration before the operator's decision. A submitted
+    one is a new registration as far as the rules go: the lead time is checked again from now
+    and the operator's reply clock starts again (ĐN Đ11.2b, KH Đ13.2b), and the operators are
+    told what changed."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if not can_manage_meeting(actor, meeting):
         raise PermissionDenied("register_meeting")
-    if meeting.status != MeetingStatus.DRAFT:
-        raise InvalidTransition(_("Only a draft can be edited; cancel and register again."))
+    refusal = edit_refusal(meeting)
+    if refusal is not None:
+        raise refusal
     before = meeting_snapshot(meeting)
     rulebook = active_rulebook()
     _validate(data, actor, rulebook)
     _apply(meeting, data)
+    submitted = meeting.status == MeetingStatus.SUBMITTED
+    if submitted:
+        moved = any(before.get(name) != value for name, value in audit.snapshot(
+            meeting, TIMING_FIELDS).items())
+        lifecycle.restart_reply_clock(meeting, rulebook, timezone.now(), check_lead_time=moved)
     meeting.save()
     meeting.participants.set(data.participants)
-    audit.record("meeting.update", meeting, actor=actor, before=before,
-                 after=meeting_snapshot(meeting))
+    after = meeting_snapshot(meeting)
+    audit.record("meeting.amend" if submitted else "meeting.update", meeting, actor=actor,
+                 before=before, after=after)
+    if submitted:
+        notices.amended(meeting, changed=sorted(
+            name for name in after if before.get(name) != after.get(name)))
     return meeting
+
+
+# The name the pages and the API knew first.
+update_draft = update_meeting
 
 
 def occurrence_starts(first: dt.datetime, recurrence: str, until: dt.date) -> list[dt.datetime]:

@@ -29,6 +29,8 @@ MEETING_FIELDS = [
     "reply_due_at",
     "node_id",
     "decision_reason",
+    "proposed_starts_at",
+    "proposed_ends_at",
     "series_id",
 ]
 
