@@ -65,6 +65,15 @@ else
   echo "diemcau: Janus is not installed ($JANUS_BINARY): serving without media," \
        "meetings get no rooms (install: apt-get install janus)" >&2
 fi
+# Links in e-mails and join links point where this server answers, unless the public address
+# (a TLS reverse proxy in production, README) was set.
+if [ -z "${DIEMCAU_PUBLIC_URL:-}${DIEMCAU_BASE_URL:-}" ]; then
+  case "$HOST" in
+    0.0.0.0|::|"[::]") export DIEMCAU_PUBLIC_URL="http://$(hostname -f 2>/dev/null || hostname):$PORT" ;;
+    *:*) export DIEMCAU_PUBLIC_URL="http://[$HOST]:$PORT" ;;
+    *) export DIEMCAU_PUBLIC_URL="http://$HOST:$PORT" ;;
+  esac
+fi
 "$BIN/diemcau" run_huey --workers "${DIEMCAU_HUEY_WORKERS:-2}" --flush-locks &
 worker=$!
 "$BIN/uvicorn" diemcau.asgi:application --host "$HOST" --port "$PORT" &

@@ -14,7 +14,8 @@
 | DIEMCAU_TIME_ZONE     | Asia/Ho_Chi_Minh                         | time zone shown to users |
 | DIEMCAU_LOG_LEVEL     | INFO                                     | log level of the root logger |
 | DIEMCAU_HUEY_IMMEDIATE | 0                                       | 1: run background tasks at once in the calling process (no worker; debugging) |
-| DIEMCAU_BASE_URL      | http://127.0.0.1:8000                    | public address of the site, for links in e-mails and webhooks |
+| DIEMCAU_PUBLIC_URL    | http://127.0.0.1:8000 (the request's own address for page links) | public address of the site (https://… behind a TLS proxy): links in e-mails, webhooks, join links, feeds; its origin is trusted for CSRF |
+| DIEMCAU_BASE_URL      | (empty)                                  | older name of DIEMCAU_PUBLIC_URL |
 | DIEMCAU_EMAIL_BACKEND | console                                  | `console` (print e-mails), `smtp`, or a Django e-mail backend path |
 | DIEMCAU_EMAIL_FROM    | diemcau <noreply@localhost>              | sender address of notification e-mails |
 | DIEMCAU_SMTP_HOST     | localhost                                | SMTP server (with DIEMCAU_EMAIL_BACKEND=smtp) |
@@ -299,7 +300,25 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 
-BASE_URL = os.environ.get("DIEMCAU_BASE_URL", "http://127.0.0.1:8000")
+# The public address of the site (core.public_url): links in e-mails, webhooks, join links
+# and calendar feeds. DIEMCAU_BASE_URL is its older name. Behind a TLS reverse proxy set it
+# to https://…; its origin is then trusted for CSRF and its host name served.
+_public_url = (os.environ.get("DIEMCAU_PUBLIC_URL") or os.environ.get("DIEMCAU_BASE_URL")
+               or "").strip()
+PUBLIC_URL_SET = bool(_public_url)
+PUBLIC_URL = (_public_url or "http://127.0.0.1:8000").rstrip("/")
+BASE_URL = PUBLIC_URL
+if PUBLIC_URL_SET:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _public = _urlsplit(PUBLIC_URL)
+    if _public.scheme not in ("http", "https") or not _public.hostname:
+        raise ImproperlyConfigured("DIEMCAU_PUBLIC_URL must be http(s)://host[:port][/path]")
+    _public_origin = f"{_public.scheme}://{_public.netloc}"
+    if _public_origin not in CSRF_TRUSTED_ORIGINS:
+        CSRF_TRUSTED_ORIGINS.append(_public_origin)
+    if _public.hostname not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_public.hostname)
 
 _EMAIL_BACKENDS = {
     "console": "django.core.mail.backends.console.EmailBackend",

@@ -17,6 +17,7 @@ from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from diemcau.core import public_url
 from diemcau.core.api_errors import responses
 from diemcau.core.errors import PermissionDenied
 from diemcau.core.models import User
@@ -215,7 +216,7 @@ def issue_link(request: HttpRequest, meeting_id: int, payload: LinkIn) -> Status
     else:
         raise Http404
     token = handover.issue_link(user, obj, attachment=payload.attachment)
-    url = request.build_absolute_uri(reverse("archive:file", args=[token]))
+    url = public_url.absolute(reverse("archive:file", args=[token]), request)
     return Status(201, {"url": url, "expires_in_seconds": settings.ARCHIVE_LINK_MINUTES * 60})
 
 

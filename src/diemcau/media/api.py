@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
+from diemcau.core import public_url
 from diemcau.core.api_errors import responses
 from diemcau.core.errors import PermissionDenied
 from diemcau.core.models import User
@@ -116,7 +117,7 @@ def create_join_link(request: HttpRequest, meeting_id: int, payload: JoinLinkIn)
     endpoint = _endpoint_of(meeting, payload.endpoint)
     link, token = join_links.issue_join_link(meeting, endpoint, actor=_user(request),
                                           valid_until=payload.valid_until)
-    url = request.build_absolute_uri(f"/j/{token}/")
+    url = public_url.absolute(f"/j/{token}/", request)
     return Status(201, {**JoinLinkOut.from_orm(link).dict(), "url": url})
 
 

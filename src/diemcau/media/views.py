@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from diemcau.core import public_url
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
@@ -314,7 +315,7 @@ def link_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if not outcome.ok or outcome.value is None:
         return _console(request, meeting, form=form, status=400)
     _, token = outcome.value
-    url = request.build_absolute_uri(reverse("media:link_check", args=[token]))
+    url = public_url.absolute(reverse("media:link_check", args=[token]), request)
     fresh = JoinLinkForm(endpoints=_linkable_endpoints(user, meeting))
     return _console(request, meeting, form=fresh, new_link=url)
 

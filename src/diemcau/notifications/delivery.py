@@ -36,6 +36,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from diemcau.core import public_url
+
 from .kinds import Text
 from .models import Channel, DeliveryStatus, Notification
 
@@ -64,9 +66,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def absolute_url(link: str) -> str:
-    if not link or urlsplit(link).scheme in ("http", "https"):
-        return link
-    return settings.BASE_URL.rstrip("/") + "/" + link.lstrip("/")
+    """A link of a message on the site's public address (DIEMCAU_PUBLIC_URL)."""
+    return public_url.absolute(link)
 
 
 # ---------------------------------------------------------------- the delivery of one row

@@ -28,6 +28,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from diemcau.core import public_url
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, role_allows
 from diemcau.directory.choices import EndpointStatus
@@ -530,7 +531,7 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         outcome = call_service(request, forms.Form(), lambda: create_feed(agency, actor=user))
         if outcome.ok and outcome.value is not None:
             raw = outcome.value[1]
-            feed_url = request.build_absolute_uri(reverse("calendar:feed", args=[raw]))
+            feed_url = public_url.absolute(reverse("calendar:feed", args=[raw]), request)
     feeds_of_agency = CalendarFeed.objects.filter(agency=agency).select_related("created_by")
     response = render(
         request,
@@ -638,7 +639,7 @@ def public_schedule(request: HttpRequest) -> HttpResponse:
             "previous": (monday - dt.timedelta(days=7)).isoformat(),
             "next": (monday + dt.timedelta(days=7)).isoformat(),
             "this_week": timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday()),
-            "ics_url": request.build_absolute_uri(reverse("calendar:public_schedule_ics")),
+            "ics_url": public_url.absolute(reverse("calendar:public_schedule_ics"), request),
             "count": sum(len(rows) for rows in days.values()),
             **(_nav(user) if user.is_authenticated else {}),
         },

@@ -26,7 +26,7 @@ def webhook(settings: Any) -> Iterator[WebhookServer]:
     server.start()
     settings.WEBHOOK_URL = server.url
     settings.WEBHOOK_SECRET = "test-webhook-secret"
-    settings.BASE_URL = "https://hop.example.gov.vn"
+    settings.PUBLIC_URL, settings.PUBLIC_URL_SET = "https://hop.example.gov.vn", True
     yield server
     server.stop()
 

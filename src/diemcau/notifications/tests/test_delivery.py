@@ -51,7 +51,7 @@ def test_backoff_doubles_from_one_minute():
 
 
 def test_email_is_sent_with_absolute_link(settings):
-    settings.BASE_URL = "https://hop.example.gov.vn/"
+    settings.PUBLIC_URL, settings.PUBLIC_URL_SET = "https://hop.example.gov.vn/", True
     user = UserFactory(email="lan@khanhhoa.gov.vn")
     row = outside_row(user, Channel.EMAIL)
     assert delivery.deliver(row.pk) == DeliveryStatus.SENT

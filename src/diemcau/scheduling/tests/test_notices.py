@@ -32,7 +32,7 @@ def webhook():
     server = WebhookServer()
     server.start()
     with override_settings(WEBHOOK_URL=server.url, WEBHOOK_SECRET="s",
-                           BASE_URL="https://hop.example.gov.vn"):
+                           PUBLIC_URL="https://hop.example.gov.vn", PUBLIC_URL_SET=True):
         yield server
     server.stop()
 
