@@ -8,6 +8,25 @@ class DirectoryConfig(AppConfig):
     verbose_name = _("Directory of agencies and endpoints")
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _words
+
+        from diemcau.core import audit_labels
+
+        audit_labels.register({
+            "agency.create": _words("Agency created"),
+            "agency.update": _words("Agency changed"),
+            "agency.quota_exception": _words("Quota exception granted"),
+            "endpoint.register": _words("Endpoint registered"),
+            "endpoint.update": _words("Endpoint changed"),
+            "endpoint.evaluate": _words("Endpoint evaluated"),
+            "endpoint.approve": _words("Endpoint approved"),
+            "endpoint.suspend": _words("Endpoint suspended"),
+            "endpoint.reinstate": _words("Endpoint reinstated"),
+            "endpoint.report_repair": _words("Endpoint repair reported"),
+            "endpoint.security_check": _words("Security check recorded"),
+            "contact.set": _words("Contact person assigned"),
+            "contact.end": _words("Contact person's duty ended"),
+        })
         from diemcau.ui import status
 
         from .choices import ENDPOINT_STATUS_COLOURS, EndpointStatus

@@ -8,6 +8,35 @@ class MediaConfig(AppConfig):
     verbose_name = _("Live meetings (rooms, joining, control)")
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _words
+
+        from diemcau.core import audit_labels
+
+        audit_labels.register({
+            "live.join": _words("Endpoint joined the room"),
+            "live.leave": _words("Endpoint left the room"),
+            "live.grant": _words("Entry to the room granted"),
+            "live.mute": _words("Microphone muted"),
+            "live.mute_all": _words("Every microphone muted"),
+            "live.give_floor": _words("Floor given"),
+            "live.raise_hand": _words("Hand raised"),
+            "live.lower_hand": _words("Hand lowered"),
+            "live.spotlight": _words("Main picture chosen"),
+            "live.lock": _words("Room locked"),
+            "live.unlock": _words("Room unlocked"),
+            "live.kick": _words("Endpoint removed from the room"),
+            "live.record_start": _words("Recording started"),
+            "live.record_stop": _words("Recording stopped"),
+            "live.escalate": _words("Problem passed to the operator"),
+            "live.quality": _words("Line quality recorded"),
+            "live.attendees": _words("Attendee count given"),
+            "join_link.issue": _words("Join link issued"),
+            "join_link.revoke": _words("Join link revoked"),
+            "room.create": _words("Room created on the MCU"),
+            "room.destroy": _words("Room removed from the MCU"),
+            "room.recreate": _words("Room made again on the MCU"),
+            "room.destroy_orphan": _words("Unknown room removed from the MCU"),
+        })
         from diemcau.scheduling import meeting_page
         from diemcau.scheduling.services import lifecycle
         from diemcau.ui import status

@@ -8,6 +8,31 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Meetings and scheduling")
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _words
+
+        from diemcau.core import audit_labels
+
+        audit_labels.register({
+            "meeting.draft": _words("Meeting saved as a draft"),
+            "meeting.update": _words("Draft meeting edited"),
+            "meeting.amend": _words("Registration edited before the decision"),
+            "meeting.submit": _words("Meeting registration submitted"),
+            "meeting.accept": _words("Meeting accepted, code issued"),
+            "meeting.refuse": _words("Meeting registration refused"),
+            "meeting.cancel": _words("Meeting cancelled"),
+            "meeting.revoke": _words("Meeting code revoked"),
+            "meeting.start": _words("Meeting session started"),
+            "meeting.end": _words("Meeting ended"),
+            "meeting.series": _words("Meeting series registered"),
+            "meeting.series_decide": _words("Meeting series decided"),
+            "meeting.reply_overdue": _words("Reply deadline missed"),
+            "meeting.reply_warning": _words("Reply deadline warning"),
+            "check.record": _words("Technical check recorded"),
+            "incident.open": _words("Incident reported"),
+            "incident.update": _words("Incident updated"),
+            "calendar_feed.create": _words("Calendar feed created"),
+            "calendar_feed.revoke": _words("Calendar feed revoked"),
+        })
         from diemcau.notifications import kinds
         from diemcau.ui import status
 

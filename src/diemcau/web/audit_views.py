@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from diemcau.core import audit
+from diemcau.core import audit, audit_labels
 from diemcau.core.models import AuditEvent, User
 from diemcau.core.permissions import Action, can
 from diemcau.ui.forms import DateInput
@@ -58,7 +58,10 @@ class AuditFilterForm(forms.Form):
             )
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
-            field.choices = [("", _("Any"))] + [(v, v) for v in values if v]
+            label = (audit_labels.action_label if name == "action"
+                     else audit_labels.object_type_label)
+            field.choices = [("", _("Any"))] + sorted(
+                ((v, label(v)) for v in values if v), key=lambda choice: choice[1])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -104,8 +107,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _diff_rows(before: Any, after: Any) -> list[dict[str, Any]]:
-    """One row per field of the before/after snapshots, changed ones marked."""
+def _diff_rows(before: Any, after: Any, object_type: str = "") -> list[dict[str, Any]]:
+    """One row per field of the before/after snapshots, changed ones marked: the field by its
+    label and the values as words (audit_labels); the stored code stays beside the label."""
     before_map = before if isinstance(before, dict) else ({} if before is None else {"": before})
     after_map = after if isinstance(after, dict) else ({} if after is None else {"": after})
     rows = []
@@ -113,8 +117,11 @@ def _diff_rows(before: Any, after: Any) -> list[dict[str, Any]]:
         old, new = before_map.get(key), after_map.get(key)
         rows.append({
             "field": key,
-            "before": _show(old) if key in before_map else None,
-            "after": _show(new) if key in after_map else None,
+            "label": audit_labels.field_label(object_type, key) if key else "",
+            "before": audit_labels.value_words(object_type, key, old)
+            if key in before_map else None,
+            "after": audit_labels.value_words(object_type, key, new)
+            if key in after_map else None,
             "changed": before is not None and old != new,
         })
     return rows
@@ -132,7 +139,7 @@ def audit_detail(request: HttpRequest, seq: int) -> HttpResponse:
     event = get_object_or_404(AuditEvent.objects.select_related("actor"), seq=seq)
     return render(request, "core/audit_detail.html", {
         "event": event,
-        "rows": _diff_rows(event.before, event.after),
+        "rows": _diff_rows(event.before, event.after, event.object_type),
         "previous": AuditEvent.objects.filter(seq=seq - 1).exists(),
         "next": AuditEvent.objects.filter(seq=seq + 1).exists(),
     })
@@ -157,24 +164,28 @@ class _Echo:
         return value
 
 
-CSV_COLUMNS = [
-    "seq", "at", "actor", "ip", "action", "object_type", "object_id", "object", "before",
-    "after", "prev_hash", "hash",
-]
+def csv_columns() -> list[str]:
+    """The export's headers, in the reader's language."""
+    return [
+        "#", _("Time"), _("Actor"), _("Address"), _("Action"), _("Action code"),
+        _("Object type"), _("Object id"), _("Object"), _("Before"), _("After"),
+        _("Previous hash"), _("Hash"),
+    ]
 
 
 def _csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A byte-order mark so that spreadsheet programs read the Vietnamese text as UTF-8.
-    yield "\ufeff" + writer.writerow(CSV_COLUMNS)
+    yield "\ufeff" + writer.writerow(csv_columns())
     for event in events.iterator(chunk_size=2000):
         yield writer.writerow([
             event.seq,
-            timezone.localtime(event.at).isoformat(),
+            timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M:%S"),
             event.actor_username,
             event.ip or "",
+            audit_labels.action_label(event.action),
             event.action,
-            event.object_type,
+            audit_labels.object_type_label(event.object_type),
             event.object_id,
             event.object_repr,
             "" if event.before is None else json.dumps(event.before, ensure_ascii=False),

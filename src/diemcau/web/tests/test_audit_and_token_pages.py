@@ -152,12 +152,14 @@ def test_csv_export_of_the_filtered_list(client, auditor, events):
     assert "attachment" in response["Content-Disposition"]
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["action"] for r in rows] == [
+    # Headers in the reader's language (English here); the action's code beside its words.
+    assert [r["Action code"] for r in rows] == [
         "endpoint.register", "endpoint.update", "endpoint.evaluate"
     ]
-    assert rows[0]["actor"] == "vanhanh"
-    assert "Hội trường" in rows[1]["before"] and "Phòng họp tầng 3" in rows[1]["after"]
-    assert rows[0]["hash"] == AuditEvent.objects.get(seq=int(rows[0]["seq"])).hash
+    assert rows[0]["Action"] == "Endpoint registered"
+    assert rows[0]["Actor"] == "vanhanh"
+    assert "Hội trường" in rows[1]["Before"] and "Phòng họp tầng 3" in rows[1]["After"]
+    assert rows[0]["Hash"] == AuditEvent.objects.get(seq=int(rows[0]["#"])).hash
     filtered = client.get(reverse("core:audit_export"), {"action": "endpoint.update"})
     lines = b"".join(filtered.streaming_content).decode("utf-8-sig").strip().splitlines()
     assert len(lines) == 2  # the header and the one event
