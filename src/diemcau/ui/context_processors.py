@@ -3,7 +3,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-
 # Roles whose systems integrate through the API (calendars, dashboards): the menu offers them
 # API tokens; technicians and auditors work in the pages.
 INTEGRATING_ROLES = frozenset({"admin", "operator", "office"})
