@@ -6,3 +6,13 @@ class CoreConfig(AppConfig):
     name = "diemcau.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from . import text
+
+        # Searches compare folded text (`name__folded__contains`) on SQLite and PostgreSQL.
+        text.register_lookups()
+        connection_created.connect(text.install_sqlite_function,
+                                   dispatch_uid="diemcau_sqlite_fold")

@@ -13,7 +13,6 @@ control is "forbidden" (403) on its console.
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from diemcau.core import csv_cells
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
@@ -365,7 +365,7 @@ def attendance_csv(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="diem-danh-phien-hop-{meeting.pk}.csv"'
     response["Cache-Control"] = "private, no-store"
     response.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with the BOM
-    writer = csv.writer(response)
+    writer = csv_cells.writer(response)
     writer.writerow([_("Endpoint"), _("Agency"), _("First joined"), _("Last left"),
                      _("Minutes connected"), _("Connections"), _("Attendees"),
                      _("Still connected")])
