@@ -2,7 +2,9 @@
 
 | variable              | default                                  | meaning |
 |-----------------------|------------------------------------------|---------|
-| DIEMCAU_SECRET_KEY    | a development key (refused when DEBUG=0)  | Django secret key |
+| DIEMCAU_SECRET_KEY    | (read from <DIEMCAU_VAR_DIR>/secret-key, generated once, 0600) | Django secret key |
+| DIEMCAU_AUDIT_KEY     | (read from DIEMCAU_AUDIT_KEY_FILE)       | key of the audit chain's HMAC and of its checkpoints; never in the database |
+| DIEMCAU_AUDIT_KEY_FILE | <DIEMCAU_VAR_DIR>/audit-key (generated once, 0600) | file holding the audit key |
 | DIEMCAU_DEBUG         | 1                                        | debug pages and relaxed cookies |
 | DIEMCAU_ALLOWED_HOSTS | 127.0.0.1,localhost,testserver           | comma-separated host names |
 | DIEMCAU_CSRF_TRUSTED_ORIGINS | (empty)                           | origins trusted for CSRF behind a reverse proxy (https://…) |
@@ -39,6 +41,7 @@
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -59,15 +62,45 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def secret_from_file(path: Path) -> str:
+    """The secret kept in `path`; the first time, a new random one is written there (0600).
+
+    Written under a temporary name and linked into place, so that processes starting at the
+    same moment all read the one secret that won.
+    """
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+        value = path.read_text(encoding="utf-8").strip()
+    if len(value) < 32:
+        raise ImproperlyConfigured(f"{path} must hold a secret of at least 32 characters")
+    return value
+
+
 DEBUG = env_bool("DIEMCAU_DEBUG", True)
-_DEV_SECRET = "diemcau-development-only-secret-key-change-me-in-production"
-SECRET_KEY = os.environ.get("DIEMCAU_SECRET_KEY", _DEV_SECRET)
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("DIEMCAU_SECRET_KEY must be set when DIEMCAU_DEBUG=0")
+VAR_DIR = Path(os.environ.get("DIEMCAU_VAR_DIR", Path.cwd() / "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY = os.environ.get("DIEMCAU_SECRET_KEY") or secret_from_file(VAR_DIR / "secret-key")
 ALLOWED_HOSTS = env_list("DIEMCAU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DIEMCAU_CSRF_TRUSTED_ORIGINS", "")
 
-VAR_DIR = Path(os.environ.get("DIEMCAU_VAR_DIR", Path.cwd() / "var")).resolve()
+# R22: the audit chain is keyed with a secret that is not in the database (core.audit), so
+# whoever owns the database cannot rewrite the log unseen. Keep it on the application host
+# only, with a copy in a safe place: without it the chain cannot be verified.
+AUDIT_KEY = os.environ.get("DIEMCAU_AUDIT_KEY") or secret_from_file(
+    Path(os.environ.get("DIEMCAU_AUDIT_KEY_FILE") or VAR_DIR / "audit-key")
+)
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -132,7 +165,6 @@ TEMPLATES = [
     },
 ]
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(

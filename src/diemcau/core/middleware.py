@@ -63,7 +63,7 @@ class UnicodeInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.GET:
-            request.GET = _nfc_querydict(request.GET)
+            request.GET = _nfc_querydict(request.GET)  # type: ignore[assignment]
         if request.method == "POST" and request.content_type in _FORM_CONTENT_TYPES:
-            request.POST = _nfc_querydict(request.POST)
+            request.POST = _nfc_querydict(request.POST)  # type: ignore[assignment]
         return self.get_response(request)

@@ -133,7 +133,7 @@ class Folded(models.Transform):
     lookup_name = "folded"
     output_field = models.TextField()
 
-    def as_sql(
+    def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
     ) -> tuple[str, Any]:
         # Any other database: lower case only (accents then still count).

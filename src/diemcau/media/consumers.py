@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
+from diemcau.core.request_context import acting_from
 from diemcau.scheduling.models import Meeting
 
 from . import broadcast, selectors
@@ -59,6 +60,14 @@ REFRESH_SECONDS = 20.0
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     refresh_pending = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # R22: the audit events of a socket's actions carry the client's address, as those of
+        # the pages do (RequestContextMiddleware). Everything the consumer runs — its tasks,
+        # and the service calls in worker threads — inherits this context.
+        client = scope.get("client") or (None, None)
+        with acting_from(client[0] or None):
+            await super().__call__(scope, receive, send)
 
     async def live_changed(self, event: dict[str, Any]) -> None:
         # Messages reach a consumer one at a time: the refresh runs as its own task, so the
