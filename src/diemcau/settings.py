@@ -14,6 +14,12 @@
 | DIEMCAU_RULEBOOK      | khanh-hoa-2023                           | the province's rulebook (see `diemcau rulebook show`) |
 | DIEMCAU_REDIS_URL     | (empty: in-process channel layer, SQLite task queue) | Redis for Channels and Huey |
 | DIEMCAU_TIME_ZONE     | Asia/Ho_Chi_Minh                         | time zone shown to users |
+| DIEMCAU_LOGIN_FAILURES_PER_ACCOUNT / _PER_ADDRESS | 5 / 20       | failed sign-ins before an account / an address is locked (django-axes) |
+| DIEMCAU_LOGIN_LOCKOUT_MINUTES | 30                               | lockout length; 0: until an administrator unlocks |
+| DIEMCAU_2FA_ROLES     | admin,operator                           | roles that must sign in with a TOTP code (optional for others) |
+| DIEMCAU_2FA_ISSUER    | diemcau                                  | name shown by authenticator apps |
+| DIEMCAU_SESSION_EXPIRE_AT_BROWSER_CLOSE | 1                      | sign-in ends when the browser closes |
+| DIEMCAU_SESSION_IDLE_MINUTES | 30                                | sign-in ends after this long without activity |
 | DIEMCAU_LOG_LEVEL     | INFO                                     | log level of the root logger |
 | DIEMCAU_HUEY_IMMEDIATE | 0                                       | 1: run background tasks at once in the calling process (no worker; debugging) |
 | DIEMCAU_BASE_URL      | http://127.0.0.1:8000                    | public address of the site, for links in e-mails and webhooks |
@@ -42,6 +48,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -117,6 +124,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "huey.contrib.djhuey",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "diemcau.core",
     "diemcau.rulebooks",
     "diemcau.ui",
@@ -138,9 +149,16 @@ MIDDLEWARE = [
     "diemcau.core.middleware.UnicodeInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "diemcau.core.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "diemcau.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "diemcau.core.middleware.RequestContextMiddleware",
+    "diemcau.core.middleware.NotFoundPageMiddleware",
+    # Last: it turns a sign-in refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "diemcau.urls"
@@ -187,6 +205,39 @@ AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Signing in (R22) -----------------------------------------------------------------------
+# django-axes first: it refuses a locked account or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("DIEMCAU_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("DIEMCAU_LOGIN_FAILURES_PER_ADDRESS", "20"))
+if not 0 < LOGIN_FAILURES_PER_ACCOUNT <= LOGIN_FAILURES_PER_ADDRESS:
+    raise ImproperlyConfigured("need 0 < DIEMCAU_LOGIN_FAILURES_PER_ACCOUNT <= "
+                               "DIEMCAU_LOGIN_FAILURES_PER_ADDRESS")
+_lockout_minutes = int(os.environ.get("DIEMCAU_LOGIN_LOCKOUT_MINUTES", "30"))
+AXES_HANDLER = "diemcau.core.login_throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# 0: locked until an administrator unlocks (admin site: users, or login attempts).
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
+AXES_RESET_ON_SUCCESS = False  # LoginThrottleHandler forgets the account's failures only
+AXES_LOCKOUT_CALLABLE = "diemcau.web.account_views.locked_out"
+AXES_ENABLE_ADMIN = False  # core.admin shows the attempts, with an audited unlock
+AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # as the audit log (core.middleware)
+# Two-factor sign-in (core.two_factor): required for these roles, optional for the others.
+TWO_FACTOR_ROLES = env_list("DIEMCAU_2FA_ROLES", "admin,operator")
+TWO_FACTOR_URL = "two_factor"
+TWO_FACTOR_OPEN_VIEWS = {"two_factor", "two_factor_remove", "logout", "login",
+                         "password_change", "set_language"}
+OTP_TOTP_ISSUER = os.environ.get("DIEMCAU_2FA_ISSUER", "diemcau")
+# Shared room computers: the session ends with the browser, or after this long idle.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DIEMCAU_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_IDLE_TIMEOUT = int(os.environ.get("DIEMCAU_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT or 12 * 3600
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -297,5 +348,7 @@ if WEBHOOK_URL and not WEBHOOK_SECRET and not DEBUG:
 LOGGING["loggers"] = {
     **LOGGING.get("loggers", {}),  # type: ignore[dict-item]
     "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    # Failed sign-ins are in the audit log; axes's own lines stay at warnings.
+    "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
 }
 # ---- end of background worker and notifications ---------------------------------------------

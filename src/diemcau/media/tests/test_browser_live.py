@@ -33,9 +33,9 @@ from diemcau.mcu.services import register_node
 from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation
 from diemcau.scheduling.choices import Classification
-from diemcau.testing.browser import CHROMIUM, FAKE_MEDIA_ARGS
+from diemcau.testing.browser import CHROMIUM, FAKE_MEDIA_ARGS, sign_in
 from diemcau.testing.browser import CHROMIUM_ARGS as BASE_ARGS
-from diemcau.testing.factories import TEST_PASSWORD, UserFactory
+from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import live_meeting
 
@@ -101,11 +101,7 @@ def new_page(browser: Any, base: str, username: str, *, locale: str = "vi-VN") -
     context.grant_permissions(["camera", "microphone"], origin=base)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, username)
     return page
 
 

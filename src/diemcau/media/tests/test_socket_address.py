@@ -43,3 +43,23 @@ def test_an_action_on_the_host_console_is_audited_with_the_client_address(kh_tre
     asyncio.run(run())
     event = AuditEvent.objects.get(action="live.escalate")
     assert event.ip == "198.51.100.23" and event.actor_id == host_tech.pk
+
+
+def test_the_operator_console_needs_a_session_signed_in_with_the_second_factor(kh_tree):
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from diemcau.testing.two_factor import device_for
+
+    operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department)
+    verified = {DEVICE_ID_SESSION_KEY: device_for(operator).persistent_id}
+
+    async def connects(session: dict) -> bool:
+        console = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/live/operator/")
+        console.scope["user"] = operator
+        console.scope["session"] = session
+        connected, _ = await console.connect()
+        await console.disconnect()
+        return connected
+
+    assert not asyncio.run(connects({}))
+    assert asyncio.run(connects(verified))
