@@ -8,6 +8,11 @@
 | DIEMCAU_DEBUG         | 1                                        | debug pages and relaxed cookies |
 | DIEMCAU_ALLOWED_HOSTS | 127.0.0.1,localhost,testserver           | comma-separated host names |
 | DIEMCAU_CSRF_TRUSTED_ORIGINS | (empty)                           | origins trusted for CSRF behind a reverse proxy (https://…) |
+| DIEMCAU_HTTPS         | 1 when DEBUG=0, else 0                   | browsers reach the site over TLS: secure cookies, HTTPS redirect, HSTS |
+| DIEMCAU_SSL_REDIRECT  | DIEMCAU_HTTPS                            | redirect plain HTTP to HTTPS |
+| DIEMCAU_HSTS_SECONDS  | 31536000 with HTTPS, else 0              | Strict-Transport-Security max-age |
+| DIEMCAU_HSTS_INCLUDE_SUBDOMAINS / _PRELOAD | 1 / 0               | HSTS includeSubDomains / preload |
+| DIEMCAU_PROXY_SSL_HEADER | (empty)                               | header by which the TLS proxy says the browser used HTTPS (X-Forwarded-Proto) |
 | DATABASE_URL          | sqlite:///<DIEMCAU_VAR_DIR>/diemcau.sqlite3 | database (postgres://… in production) |
 | DIEMCAU_DB_CONN_MAX_AGE | 0                                      | seconds a database connection is kept (0: one per request) |
 | DIEMCAU_VAR_DIR       | ./var                                    | data folder: database, uploads, recordings |
@@ -154,7 +159,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "diemcau.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "diemcau.core.middleware.ContentSecurityPolicyMiddleware",
     "diemcau.core.middleware.RequestContextMiddleware",
     "diemcau.core.middleware.NotFoundPageMiddleware",
     # Last: it turns a sign-in refused for a lockout into the lockout page.
@@ -292,11 +297,53 @@ JANUS_RECORDINGS_DIR = Path(
 ).resolve()
 # --- end of Janus -------------------------------------------------------------------------
 
+# --- HTTPS and security headers (R22; README: behind a TLS reverse proxy) -----------------
+# HTTPS: browsers reach the site over TLS (by default whenever DEBUG is off); the cookies are
+# then sent over TLS only, plain HTTP is redirected, and HSTS tells browsers to stay on TLS.
+HTTPS = env_bool("DIEMCAU_HTTPS", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DIEMCAU_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("DIEMCAU_HSTS_SECONDS") or (31536000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DIEMCAU_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DIEMCAU_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading binds the whole registrable domain (often the province's, not ours) for
+    # good: a deliberate choice (DIEMCAU_HSTS_PRELOAD=1), not a default to be warned about.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The TLS proxy's header saying the browser used HTTPS (e.g. X-Forwarded-Proto). Set it only
+# when the proxy always sets or overwrites that header: a client could send it otherwise.
+_proxy_ssl_header = os.environ.get("DIEMCAU_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from the site's own files — no inline
+# script, no eval — so injected markup cannot run. Styles may still be inline (FullCalendar
+# writes its own <style>; templates use a few style attributes). Pages that talk to a Janus
+# add its origin to connect-src (media.views.allow_media_server); the site's own WebSockets
+# are added per request (core.middleware.ContentSecurityPolicyMiddleware).
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        # The room's pictures and sound are MediaStreams (janus.js), shown in <video>/<audio>.
+        "media-src": [_SELF, "blob:", "mediastream:"],
+        "worker-src": [_SELF, "blob:"],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -172,3 +173,28 @@ class NotFoundPageMiddleware:
     def _not_found(request: HttpRequest, error: Exception) -> HttpResponse:
         handler = get_resolver(getattr(request, "urlconf", None)).resolve_error_handler(404)
         return handler(request, exception=error)  # type: ignore[no-any-return,call-arg]
+
+
+# ---------------------------------------------------------------- Content-Security-Policy
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (settings.CONTENT_SECURITY_POLICY), plus this site's own
+    WebSocket origin in connect-src: 'self' covers ws:/wss: only in CSP level 3 browsers, and
+    the live pages' sockets (/ws/…) must work in every browser the offices use. A page that
+    talks to a media server adds its origin itself (media.views.allow_media_server)."""
+
+    def get_policy_parts(self, request: HttpRequest, response: Any,
+                         report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if report_only:
+            return parts
+        scheme = "wss" if request.is_secure() else "ws"
+        try:
+            own = f"{scheme}://{request.get_host()}"
+        except Exception:  # DisallowedHost: the response is an error page anyway
+            return parts
+        update = dict(parts.update or {})
+        update["connect-src"] = [*update.get("connect-src", []), own]
+        parts.update = update
+        return parts
