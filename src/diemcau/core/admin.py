@@ -77,6 +77,20 @@ def _admin_site_has_permission(request: HttpRequest) -> bool:
 
 
 admin.site.has_permission = _admin_site_has_permission  # type: ignore[method-assign]
+
+
+def _sign_in_through_the_site(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin's own sign-in form knows no two-factor code: everyone signs in through the
+    site's page (core.two_factor), then comes back."""
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+    from django.urls import reverse
+
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"),
+                             settings.LOGIN_URL)
+
+
+admin.site.login = _sign_in_through_the_site  # type: ignore[method-assign,assignment]
 admin.site.site_header = _("diemcau administration")
 
 

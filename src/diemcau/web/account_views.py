@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp import match_token
 
 from diemcau.core import two_factor
 from diemcau.core.models import User
@@ -66,8 +67,20 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     device = two_factor.confirmed_device(user)
     if device is not None:
+        # A session opened before the device was enrolled (another browser) proves the
+        # second factor here once, instead of being sent back and forth.
+        unverified = not user.is_verified()  # type: ignore[attr-defined]
+        form = EnrolForm(request.POST or None) if unverified else None
+        if form is not None and request.method == "POST" and form.is_valid():
+            verified = match_token(user, form.cleaned_data["otp_token"].replace(" ", ""))
+            if verified is not None:
+                otp_login(request, verified)
+                return redirect("dashboard")
+            form.add_error("otp_token", _("This code is not right. Type the code the app "
+                                          "shows now."))
         return render(request, "web/two_factor.html", {
             "device": device,
+            "form": form,
             "required": two_factor.required_for(user),
         })
     pending = accounts.start_two_factor(user)

@@ -130,11 +130,28 @@ def test_sign_in_and_out_are_audited(kh_tree):
     assert login.after == {"second_factor": False}
 
 
-def test_admin_sign_in_counts_failures_too(kh_tree):
+def test_the_admin_signs_in_through_the_site_page(kh_tree):
+    """The admin's own form knows no two-factor code: it sends people to the site's page."""
     UserFactory(role=Role.ADMIN, agency=kh_tree.province, username="quantri.x", is_staff=True)
     client = Client()
-    client.post("/admin/login/", {"username": "quantri.x", "password": "nope"})
-    assert AuditEvent.objects.get(action="auth.login_failed").object_repr == "quantri.x"
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    login = client.get(response["Location"])
+    assert login.status_code == 302 and login["Location"].startswith("/login/?next=")
+    posted = client.post("/admin/login/", {"username": "quantri.x", "password": TEST_PASSWORD})
+    assert posted.status_code == 302 and SESSION_KEY not in client.session
+
+
+def test_a_session_opened_before_enrolment_proves_the_code_once(kh_tree):
+    operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department)
+    other_browser = Client()
+    assert sign_in(other_browser, operator.username).status_code == 302  # no device yet
+    device = device_for(operator)  # enrolled meanwhile, in another browser
+    assert other_browser.get("/").url == reverse("two_factor")
+    page = other_browser.get(reverse("two_factor"))
+    assert page.context["form"] is not None
+    done = other_browser.post(reverse("two_factor"), {"otp_token": unused_code(device)})
+    assert done.status_code == 302 and other_browser.get("/").status_code == 200
 
 
 # ---------------------------------------------------------------- two-factor sign-in
