@@ -11,6 +11,35 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 JANUS_BINARY=${DIEMCAU_JANUS_BINARY:-/usr/bin/janus}
 
+# DEBUG is never on in a site served to the network (R22): Django's debug pages show the
+# settings and the code. Only a loopback HOST keeps the developer's default.
+case "$HOST" in
+  127.*|localhost|::1|"[::1]") ;;
+  *)
+    case "${DIEMCAU_DEBUG:-}" in
+      ""|0|false|no|off) ;;
+      *) echo "diemcau: refusing DIEMCAU_DEBUG=$DIEMCAU_DEBUG on HOST=$HOST (a network" \
+              "address); debug pages are for 127.0.0.1 only" >&2
+         exit 2 ;;
+    esac
+    export DIEMCAU_DEBUG=0
+    if [ -z "${DIEMCAU_ALLOWED_HOSTS:-}" ]; then
+      # This machine's names and addresses, so that it answers on the local network.
+      names="$(hostname 2>/dev/null || true) $(hostname -f 2>/dev/null || true)"
+      names="$names $(hostname -I 2>/dev/null || true) 127.0.0.1 localhost"
+      DIEMCAU_ALLOWED_HOSTS=$(echo $names | tr ' ' '\n' | awk 'NF && !seen[$0]++ { print ($0 ~ /:/) ? "[" $0 "]" : $0 }' | paste -sd, -)
+      export DIEMCAU_ALLOWED_HOSTS
+    fi
+    if [ -z "${DIEMCAU_HTTPS:-}" ]; then
+      # Plain HTTP straight from uvicorn: cookies cannot be TLS-only. In production a TLS
+      # reverse proxy goes in front (README), with DIEMCAU_HTTPS=1 (the default then).
+      export DIEMCAU_HTTPS=0
+      echo "diemcau: serving plain HTTP on $HOST with DEBUG off; put a TLS reverse proxy" \
+           "in front for production (README), and browsers allow cameras only over HTTPS" >&2
+    fi
+    echo "diemcau: DEBUG off; answering for $DIEMCAU_ALLOWED_HOSTS" ;;
+esac
+
 janus=""
 worker=""
 server=""

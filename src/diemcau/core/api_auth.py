@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from . import two_factor
 from .models import ApiToken, User
 
 TOKEN_SCHEME = "dc"
@@ -88,6 +89,8 @@ class SessionUserAuth(SessionAuth):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not user.is_active:
             return None
+        if not two_factor.satisfied(user, request.session):
+            return None  # a role that needs a second factor, and a session without one
         return super().__call__(request)
 
 

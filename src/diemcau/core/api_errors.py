@@ -24,6 +24,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError, Valida
 from ninja.parser import Parser
 
 from .errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
+from .text import nfc_data
 
 BODY = "body"
 
@@ -100,7 +101,8 @@ class JsonObjectParser(Parser):
         data = super().parse_body(request)
         if not isinstance(data, dict):
             raise BodyNotAnObject("the request body must be a JSON object")
-        return data
+        # Text comes in as NFC, as from the pages (core.text).
+        return nfc_data(data)  # type: ignore[no-any-return]
 
 
 class DiemcauNinjaAPI(NinjaAPI):

@@ -8,7 +8,7 @@ the audit log.
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from diemcau.core.api_errors import responses
 from diemcau.core.errors import InvalidInput
 from diemcau.core.models import User
+from diemcau.core.text import text_search
 from diemcau.rulebooks import active_rulebook
 
 from . import naming
@@ -134,9 +135,7 @@ def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> QueryS
     if filters.parent is not None:
         queryset = queryset.filter(parent_id=filters.parent)
     if filters.q:
-        queryset = queryset.filter(
-            Q(name__icontains=filters.q) | Q(abbreviation__icontains=filters.q)
-        )
+        queryset = queryset.filter(text_search(filters.q, "name", "abbreviation"))
     return queryset
 
 
@@ -202,9 +201,7 @@ def list_endpoints(request: HttpRequest, filters: Query[EndpointFilters]) -> Que
         queryset = queryset.filter(terminal_kind=filters.terminal_kind)
     if filters.q:
         queryset = queryset.filter(
-            Q(name__icontains=filters.q)
-            | Q(location__icontains=filters.q)
-            | Q(agency__name__icontains=filters.q)
+            text_search(filters.q, "name", "location", "agency__name")
         )
     return queryset
 

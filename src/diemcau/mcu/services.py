@@ -19,6 +19,7 @@ from diemcau.core import audit
 from diemcau.core.errors import InvalidInput
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, operators, require
+from diemcau.core.text import refuse_hidden_characters
 from diemcau.notifications.kinds import Text
 
 from .janus_client import AdminClient, JanusClient, JanusError, JanusUnavailable
@@ -66,6 +67,7 @@ def _snapshot(node: McuNode) -> dict[str, Any]:
 
 
 def _validate(node: McuNode) -> None:
+    refuse_hidden_characters({"name": node.name})
     if node.janus_url or node.admin_url:
         missing = [name for name in ("janus_url", "admin_url", *SECRET_FIELDS)
                    if not getattr(node, name)]

@@ -22,8 +22,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from diemcau.core import two_factor
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
+from diemcau.core.request_context import acting_from
+from diemcau.core.sessions import keep_session_alive
 from diemcau.scheduling.models import Meeting
 
 from . import broadcast, selectors
@@ -60,6 +63,14 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     refresh_pending = False
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # R22: the audit events of a socket's actions carry the client's address, as those of
+        # the pages do (RequestContextMiddleware). Everything the consumer runs — its tasks,
+        # and the service calls in worker threads — inherits this context.
+        client = scope.get("client") or (None, None)
+        with acting_from(client[0] or None):
+            await super().__call__(scope, receive, send)
+
     async def live_changed(self, event: dict[str, Any]) -> None:
         # Messages reach a consumer one at a time: the refresh runs as its own task, so the
         # changes that arrive meanwhile find it pending and are covered by it.
@@ -92,6 +103,16 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
             await self.live_changed({})
+            await in_thread(self._keep_session)()
+
+    def _keep_session(self) -> None:
+        # A console or a room open for a long meeting is in use: its sign-in must not lapse
+        # for idleness (the socket would then fail to reconnect). Read fresh, so a change the
+        # pages made meanwhile (or a sign-out) is never overwritten.
+        user, session = self.scope.get("user"), self.scope.get("session")
+        if user is None or not user.is_authenticated or session is None:
+            return
+        keep_session_alive(getattr(session, "session_key", None), user.pk)
 
     async def disconnect(self, code: int) -> None:
         ticker = getattr(self, "_ticker", None)
@@ -127,6 +148,8 @@ class MeetingConsoleConsumer(_LiveConsumer):
 
     def _allowed(self) -> bool:
         if self.user is None or not self.user.is_authenticated:
+            return False
+        if not two_factor.satisfied(self.user, self.scope.get("session")):
             return False
         meeting = Meeting.objects.filter(pk=self.meeting_id).select_related("host_agency").first()
         return meeting is not None and can_control(self.user, meeting)
@@ -221,12 +244,17 @@ class OperatorConsoleConsumer(_LiveConsumer):
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
-        if self.user is None or not self.user.is_authenticated or not is_operator(self.user):
+        if not await in_thread(self._allowed)():
             await self.close(code=4403)
             return
         await self.accept()
         await self.join_groups(broadcast.OPERATORS_GROUP)
         await self.send_state()
+
+    def _allowed(self) -> bool:
+        user = self.user
+        return bool(user is not None and user.is_authenticated and is_operator(user)
+                    and two_factor.satisfied(user, self.scope.get("session")))
 
     async def send_state(self) -> None:
         state = await in_thread(selectors.operator_overview_json)()

@@ -25,6 +25,7 @@ from diemcau.core.api_errors import BODY, invalid_input_items, responses, rule_v
 from diemcau.core.errors import InvalidInput, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require, role_allows
+from diemcau.core.text import text_search
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import (
@@ -249,9 +250,7 @@ def list_meetings(request: HttpRequest, filters: Query[MeetingFilters]) -> Query
         queryset = queryset.filter(starts_at__lt=filters.end)
     if filters.q:
         queryset = queryset.filter(
-            Q(title__icontains=filters.q)
-            | Q(place__icontains=filters.q)
-            | Q(host_agency__name__icontains=filters.q)
+            text_search(filters.q, "title", "place", "host_agency__name")
         )
     return queryset.order_by("starts_at", "pk")
 

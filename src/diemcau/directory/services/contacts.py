@@ -14,6 +14,7 @@ from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
+from diemcau.core.text import hidden_character_errors
 
 from ..choices import ContactRole
 from ..models import Contact, Endpoint
@@ -56,6 +57,7 @@ def _validate(data: ContactInput) -> None:
     if data.trained_on and data.trained_on > timezone.localdate():
         errors["trained_on"] = [_("The training date cannot be in the future.")]
     errors.update(date_bounds.window_errors(trained_on=data.trained_on))
+    errors.update(hidden_character_errors({"full_name": data.full_name}))
     if errors:
         raise InvalidInput(errors)
 

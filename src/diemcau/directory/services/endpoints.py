@@ -15,6 +15,7 @@ from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
+from diemcau.core.text import hidden_character_errors
 from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import naming
@@ -92,6 +93,7 @@ def _validate_shape(data: EndpointInput) -> None:
         errors["network"] = [_("Choose a valid network.")]
     if data.bandwidth_mbps is None or data.bandwidth_mbps <= 0:
         errors["bandwidth_mbps"] = [_("Bandwidth must be greater than 0 Mbps.")]
+    errors.update(hidden_character_errors({"name": data.name, "location": data.location}))
     if errors:
         raise InvalidInput(errors)
 
