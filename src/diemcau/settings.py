@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "diemcau.core.api_errors.ApiErrorsMiddleware",  # JSON errors under /api/, whoever answers
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "diemcau.core.middleware.VietnameseFirstMiddleware",

@@ -18,6 +18,7 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime
 
 from diemcau.core.api_errors import ErrorItem
+from diemcau.core.api_inputs import Id, QueryInstant
 from diemcau.rulebooks import active_rulebook
 
 from .choices import (
@@ -172,9 +173,9 @@ class MeetingDetailOut(MeetingOut):
 class MeetingFilters(Schema):
     status: MeetingStatus | None = None
     urgency: Urgency | None = None
-    host_agency: int | None = None
-    start: AwareDatetime | None = Field(None, description="Meetings ending after this instant")
-    end: AwareDatetime | None = Field(None, description="Meetings starting before this instant")
+    host_agency: Id | None = None
+    start: QueryInstant | None = Field(None, description="Meetings ending after this instant")
+    end: QueryInstant | None = Field(None, description="Meetings starting before this instant")
     q: str | None = Field(None, max_length=100, description="Part of the title, place or host")
 
 
@@ -186,9 +187,9 @@ class RepeatIn(Schema):
 class MeetingIn(Schema):
     title: str = Field(max_length=250)
     meeting_type: MeetingType = MeetingType.WORKING
-    host_agency: int = Field(description="Id of the host agency")
-    host_endpoint: int = Field(description="Id of the host endpoint, of the host agency")
-    participants: list[int] = Field(
+    host_agency: Id = Field(description="Id of the host agency")
+    host_endpoint: Id = Field(description="Id of the host endpoint, of the host agency")
+    participants: list[Id] = Field(
         default_factory=list, max_length=500, description="Ids of the participant endpoints"
     )
     rehearsal_starts_at: AwareDatetime | None = None
@@ -221,7 +222,7 @@ class ReasonIn(Schema):
 
 
 class AcceptIn(Schema):
-    confirm_revocations: list[int] = Field(
+    confirm_revocations: list[Id] = Field(
         default_factory=list,
         max_length=500,
         description="Ids of the lower-level meetings the operator agrees to revoke (KH Đ12.4b)",
@@ -325,12 +326,12 @@ class RulesOut(Schema):
 
 class RulesFilters(Schema):
     urgency: Urgency = Urgency.NORMAL
-    host_agency: int | None = None
+    host_agency: Id | None = None
 
 
 class RangeFilters(Schema):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: QueryInstant
+    end: QueryInstant
 
 
 class BusyFilters(RangeFilters):
@@ -446,7 +447,7 @@ class IncidentOut(Schema):
 
 class IncidentIn(Schema):
     description: str = Field(max_length=5000)
-    endpoint: int | None = Field(None, description="The endpoint concerned, if one")
+    endpoint: Id | None = Field(None, description="The endpoint concerned, if one")
 
 
 class IncidentUpdateIn(Schema):
@@ -456,4 +457,4 @@ class IncidentUpdateIn(Schema):
 
 class IncidentFilters(Schema):
     status: IncidentStatus | None = None
-    meeting: int | None = None
+    meeting: Id | None = None
