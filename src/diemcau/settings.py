@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "diemcau.core.middleware.RequestContextMiddleware",
+    "diemcau.core.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "diemcau.urls"
