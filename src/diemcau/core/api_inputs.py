@@ -39,20 +39,20 @@ def _in_window(value: dt.datetime) -> dt.datetime:
 QueryInstant = Annotated[AwareDatetime, AfterValidator(_in_window)]
 
 
+def is_id(text: str) -> bool:
+    """Whether `text` is an id the database can hold: ASCII digits, 1 to 2^63 - 1."""
+    return (
+        text.isascii() and text.isdigit() and len(text) <= 19
+        and 1 <= int(text) <= DB_INTEGER_MAX
+    )
+
+
 def parse_ids(text: str, *, most: int) -> list[int] | None:
     """Ids from "1,2,3": None when a part is not an id or there are not 1 to `most` of them."""
-    ids = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit() or len(part) > 19:
-            return None
-        value = int(part)
-        if not 1 <= value <= DB_INTEGER_MAX:
-            return None
-        ids.append(value)
-    return ids if 1 <= len(ids) <= most else None
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all(is_id(part) for part in parts):
+        return None
+    return [int(part) for part in parts] if 1 <= len(parts) <= most else None
 
 
 def ids_message(most: int) -> str:

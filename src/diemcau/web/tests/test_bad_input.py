@@ -257,6 +257,37 @@ def test_the_calendar_load_json_refuses_dates_outside_the_window(signed_in, worl
     assert answer.status_code == 400
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_meeting_list_says_a_filter_date_is_outside_the_window(signed_in, day):
+    answer = signed_in.get(f"/meetings/?date_from={day}&date_to={day}")
+    assert answer.status_code == 200 and "2020" in answer.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_registration_form_refuses_ids_and_dates_beyond_their_bounds(world):
+    office = Client()
+    office.force_login(world.district_office)
+    form = {
+        "title": "Giao ban", "host_agency": world.district.pk,
+        "host_endpoint": world.ep_district.pk, "participants": [str(TOO_BIG)],
+        "starts_at": "2030-01-02T09:00", "ends_at": "2030-01-02T11:00", "place": "Phòng họp",
+        "contact_name": "Nguyễn Văn A", "contact_phone": "0912345678", "urgency": "normal",
+        "classification": "normal", "meeting_type": "working",
+    }
+    answer = office.post("/meetings/new/", form)
+    assert answer.status_code == 200 and str(TOO_BIG) in answer.content.decode()
+    for when in ("0001-01-01T00:00", "9999-12-31T23:00"):
+        dated = {**form, "participants": [], "starts_at": when, "ends_at": when}
+        answer = office.post("/meetings/new/", dated)
+        assert answer.status_code == 200 and "2020" in answer.content.decode()
+    assert not Meeting.objects.exists()
+    # The panel of rules beside the form leaves out what it cannot place.
+    panel = office.get("/meetings/rules/?starts_at=0001-01-01T00:00&urgency=emergency"
+                       f"&participants={TOO_BIG}&participants=²&host_endpoint={TOO_BIG}")
+    assert panel.status_code == 200
+
+
 # ---------------------------------------------------------------- join links
 
 
