@@ -13,8 +13,10 @@ What it does:
    every documented limit) and random fuzzing, positive and negative.
 
 It fails on any 5xx, any response that does not match the documented schema (body, status
-code, content type) and any server error in the log. It prints, per token, how many requests
-were sent and what was found; ``--report-dir`` keeps schemathesis' JUnit reports.
+code, content type, headers), schema-invalid input that is accepted, a wrong method not
+refused, an operation that answers without the token, and any server error in the log. It
+prints, per token, how many requests were sent and their status codes; ``--report-dir``
+keeps schemathesis' reports (JUnit and its event log).
 
     python scripts/fuzz_api.py [--max-time 90] [--database-url URL] [--report-dir DIR]
 """
@@ -43,12 +45,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ROLES = {"operator": "vanhanh", "commune-technician": "kythuat"}
+# Any 5xx; any answer the document does not describe (body, status code, content type,
+# headers); schema-invalid input accepted; a wrong method not refused with 405 and Allow; an
+# operation answering without the token.
 CHECKS = ",".join(
     [
         "not_a_server_error",
         "response_schema_conformance",
         "status_code_conformance",
         "content_type_conformance",
+        "response_headers_conformance",
+        "negative_data_rejection",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "ignored_auth",
     ]
 )
 
@@ -155,7 +166,7 @@ def run(
         str(BIN / "schemathesis"), "run", f"http://127.0.0.1:{port}/api/v1/openapi.json",
         "--header", f"Authorization: Bearer {token}",
         "--header", "Accept-Language: en",
-        "--checks", CHECKS,
+        "--checks", args.checks,
         "--max-time", str(args.max_time),
         "--workers", str(args.workers),
         "--seed", str(args.seed),
@@ -197,6 +208,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("FUZZ_DATABASE_URL", ""),
                         help="postgres://…/NAME: fuzz a database NAME_fuzz on that server")
     parser.add_argument("--report-dir", default="", help="keep the reports here")
+    parser.add_argument("--checks", default=CHECKS, help=f"schemathesis checks (default {CHECKS})")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="diemcau-fuzz-"))

@@ -365,7 +365,7 @@ class ApiErrorsMiddleware:
             with translation.override(language):
                 detail = status_message(response.status_code, request)
             response.content = json.dumps({"detail": detail}, ensure_ascii=False).encode()
-            response["Content-Type"] = "application/json"
+            response["Content-Type"] = "application/json; charset=utf-8"
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
