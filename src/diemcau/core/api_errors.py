@@ -41,6 +41,8 @@ from .middleware import NUL, nul_message
 BODY = "body"
 QUERY = "query"
 API_PREFIX = "/api/"
+JSON_TYPE = "application/json; charset=utf-8"
+UNESCAPED: dict[str, Any] = {"ensure_ascii": False}
 # Deeper than any body this API documents (a meeting with its repeat is 2 levels).
 MAX_JSON_DEPTH = 32
 
@@ -356,7 +358,8 @@ class ApiErrorsMiddleware:
         if limit is not None and _content_length(request) > limit:
             language = translation.get_language_from_request(request)
             with translation.override(language):
-                return JsonResponse({"detail": too_big_message()}, status=413)
+                return JsonResponse({"detail": too_big_message()}, status=413,
+                                    content_type=JSON_TYPE, json_dumps_params=UNESCAPED)
         response = self.get_response(request)
         if response.status_code >= 400 and not response.streaming and not _is_json(response):
             language = getattr(request, "LANGUAGE_CODE", None) or (
@@ -364,8 +367,8 @@ class ApiErrorsMiddleware:
             )
             with translation.override(language):
                 detail = status_message(response.status_code, request)
-            response.content = json.dumps({"detail": detail}, ensure_ascii=False).encode()
-            response["Content-Type"] = "application/json; charset=utf-8"
+            response.content = json.dumps({"detail": detail}, **UNESCAPED).encode()
+            response["Content-Type"] = JSON_TYPE
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
