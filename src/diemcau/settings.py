@@ -164,6 +164,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "diemcau.core.api_errors.ApiErrorsMiddleware",  # JSON errors under /api/, whoever answers
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "diemcau.core.middleware.VietnameseFirstMiddleware",
@@ -179,6 +180,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "diemcau.core.middleware.ContentSecurityPolicyMiddleware",
     "diemcau.core.middleware.RequestContextMiddleware",
+    "diemcau.core.middleware.RefuseNulMiddleware",
     "diemcau.core.middleware.NotFoundPageMiddleware",
     # Last: it turns a sign-in refused for a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",

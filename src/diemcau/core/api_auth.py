@@ -23,6 +23,8 @@ TOKEN_SCHEME = "dc"
 # How often last_used_at is written: once a minute is precise enough to see that a token is
 # in use, and it spares the database a write on every call of a busy integration.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+HEX_DIGITS = frozenset("0123456789abcdef")
+PREFIX_MAX = 20
 
 
 def hash_token(raw: str) -> str:
@@ -44,6 +46,8 @@ def split_token(raw: str) -> tuple[str, str] | None:
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_SCHEME or not parts[1] or not parts[2]:
         return None
+    if len(parts[1]) > PREFIX_MAX or not set(parts[1]) <= HEX_DIGITS:
+        return None  # not a prefix generate_token makes: never sent to the database
     return parts[1], parts[2]
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import Resolver404, get_resolver, resolve
@@ -198,3 +199,32 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         update["connect-src"] = [*update.get("connect-src", []), own]
         parts.update = update
         return parts
+
+
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def nul_message() -> str:
+    return _("Text may not contain the NUL character (U+0000).")
+
+
+def _has_nul(data: QueryDict) -> bool:
+    return any(NUL in key or any(NUL in value for value in values)
+               for key, values in data.lists())
+
+
+class RefuseNulMiddleware:
+    """Pages refuse a NUL character (U+0000) in the query string or a form with 400 and a
+    message: PostgreSQL cannot store it in text, and no one types it. (The API refuses it
+    field by field in its own parser, `core.api_errors`.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith("/api/"):
+            in_form = request.method == "POST" and request.content_type in FORM_TYPES
+            if _has_nul(request.GET) or (in_form and _has_nul(request.POST)):
+                raise BadRequest(nul_message())
+        return self.get_response(request)

@@ -103,6 +103,11 @@ def end_contact(contact: Contact, *, reason: str, actor: User) -> Contact:
         raise InvalidTransition(_("This contact has already ended."))
     if not reason.strip():
         raise InvalidInput({"reason": [_("Give the reason.")]})
+    longest = Contact._meta.get_field("change_reason").max_length or 0
+    if len(reason.strip()) > longest:
+        raise InvalidInput({"reason": [
+            _("At most %(n)s characters.") % {"n": longest}
+        ]})
     before = audit.snapshot(contact)
     contact.active_until = timezone.now()
     contact.change_reason = reason.strip()
