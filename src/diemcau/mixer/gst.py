@@ -77,12 +77,13 @@ def Gst() -> Any:  # noqa: N802 - reads like the module it returns
 
 
 def make(factory: str, name: str | None = None, **properties: Any) -> Any:
-    """A new element with properties (underscores in names become dashes)."""
+    """A new element with properties (underscores in names become dashes; a trailing one is
+    dropped: `async_` is `async`)."""
     element = Gst().ElementFactory.make(factory, name)
     if element is None:
         raise RuntimeError(f"GStreamer element {factory!r} is not installed")
     for key, value in properties.items():
-        element.set_property(key.replace("_", "-"), value)
+        element.set_property(key.rstrip("_").replace("_", "-"), value)
     return element
 
 
@@ -93,12 +94,18 @@ def link_many(*elements: Any) -> None:
             raise RuntimeError(f"cannot link {upstream.get_name()} to {downstream.get_name()}")
 
 
-def add_chain(bin_: Any, *elements: Any) -> None:
-    """Add elements to a bin, link them in a row and bring them to the bin's state."""
+def add_chain(bin_: Any, *elements: Any, start: bool = True) -> None:
+    """Add elements to a bin, link them in a row and (unless start=False) bring them to the
+    bin's state, the most downstream first so nothing pushes into a pad not yet ready."""
     for element in elements:
         bin_.add(element)
     link_many(*elements)
-    for element in elements:
+    if start:
+        start_chain(*elements)
+
+
+def start_chain(*elements: Any) -> None:
+    for element in reversed(elements):
         element.sync_state_with_parent()
 
 
