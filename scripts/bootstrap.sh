@@ -51,6 +51,12 @@ need_apt=()
 command -v "$PYTHON" >/dev/null 2>&1 || need_apt+=(python3)
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
+# PyGObject (the mixer's GStreamer binding) is built by pip against GLib and cairo.
+if ! pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then
+  need_apt+=(pkg-config gcc libgirepository1.0-dev libcairo2-dev)
+  "$PYTHON" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || need_apt+=(python3-dev)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt_install "${need_apt[@]}" || exit 1
 fi
