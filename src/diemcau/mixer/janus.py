@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from diemcau.media.janus_client import (
+from diemcau.mcu.janus_client import (
     VIDEOROOM,
     JanusAccess,
     JanusClient,

@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from diemcau.media import janus_config
+from diemcau.mcu import janus_config
 
 SIP_PLUGIN = "libjanus_sip.so"
 SIP_FILE = "janus.plugin.sip.jcfg"

@@ -35,7 +35,7 @@ def require_gstreamer(*elements: str) -> None:
 def require_real_parts() -> None:
     from django.conf import settings
 
-    from diemcau.media.testing.janus import NOT_INSTALLED
+    from diemcau.mcu.testing.janus import NOT_INSTALLED
     from diemcau.mixer.testing import baresip
 
     require_gstreamer()
@@ -78,7 +78,7 @@ def node_network() -> Iterator[Any]:
 def sip_janus(node_network: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A Janus whose ICE uses the node network's veth and whose SIP plugin binds its
     address (never loopback), with RTP ports apart from Janus's own."""
-    from diemcau.media.testing.janus import JanusProcess
+    from diemcau.mcu.testing.janus import JanusProcess
     from diemcau.mixer import sipconfig
 
     janus = JanusProcess(tmp_path_factory.mktemp("janus-sip"), interface=node_network.root_link)
@@ -95,7 +95,7 @@ def sip_janus(node_network: Any, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest.fixture
 def room(sip_janus: Any) -> Iterator[Any]:
-    from diemcau.media.janus_client import JanusError
+    from diemcau.mcu.janus_client import JanusError
     from diemcau.mixer.roomapi import RoomAccess
 
     access = RoomAccess(secrets.randbelow(2**52) + 1, "2468", "room-secret")
