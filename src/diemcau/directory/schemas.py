@@ -159,6 +159,7 @@ class EndpointOut(Schema):
     bandwidth_mbps: Decimal
     dedicated_line: bool
     vcs_ip: IPvAnyAddress | None
+    sip_uri: str | None
     location: str
     room_meets_standard: bool
     room_notes: str
@@ -236,6 +237,8 @@ class EndpointIn(Schema):
     bandwidth_mbps: Bandwidth
     dedicated_line: bool = False
     vcs_ip: IPvAnyAddress | None = None
+    sip_uri: str | None = Field(None, max_length=200,
+                                description="The terminal's SIP account (sip:user@host)")
     location: ShortText = ""
     room_meets_standard: bool = False
     room_notes: str = ""
@@ -264,6 +267,7 @@ class EndpointPatch(Schema):
     bandwidth_mbps: Bandwidth | None = None
     dedicated_line: bool | None = None
     vcs_ip: IPvAnyAddress | None = None
+    sip_uri: str | None = Field(None, max_length=200)
     location: ShortText | None = None
     room_meets_standard: bool | None = None
     room_notes: str | None = None

@@ -2,7 +2,8 @@
 
 A meeting holds its MCU node from the first technical check to its end, per window
 (rehearsal, session). At every instant the number of concurrent meetings and the total of
-connected endpoints must stay within the rulebook's cap of the node's maximum.
+connected endpoints must stay within the rulebook's cap of the node's maximum; so must the
+meetings that need one of the node's mixers (hardware terminals or an upstream link, R24).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ class Load:
     meeting_id: int
     window: Window
     endpoints: int
+    mixers: int = 0  # 1 when the meeting needs a mixer of the node
 
 
 @dataclass(frozen=True)
 class Peak:
     meetings: int
     endpoints: int
+    mixers: int = 0
 
 
 def merge(windows: Iterable[Window]) -> list[Window]:
@@ -49,34 +52,41 @@ def merge(windows: Iterable[Window]) -> list[Window]:
 
 
 def peak(loads: Sequence[Load], within: Sequence[Window]) -> Peak:
-    """The highest concurrent meetings and endpoints at any instant inside `within`.
+    """The highest concurrent meetings, endpoints and mixers at any instant inside `within`
+(each its own highest: they may peak at different instants).
 
     A sweep over start/end events; windows are half-open [start, end), so a meeting that
     ends at 10:00 and one that starts at 10:00 never count together.
     """
-    events: list[tuple[dt.datetime, int, int, int]] = []
+    events: list[tuple[dt.datetime, int, int, int, int]] = []
     for load in loads:
         for area in within:
             if load.window.overlaps(area):
                 start = max(load.window.starts_at, area.starts_at)
                 end = min(load.window.ends_at, area.ends_at)
                 # ends (0) sort before starts (1) at the same instant
-                events.append((start, 1, 1, load.endpoints))
-                events.append((end, 0, -1, -load.endpoints))
+                events.append((start, 1, 1, load.endpoints, load.mixers))
+                events.append((end, 0, -1, -load.endpoints, -load.mixers))
     events.sort(key=lambda e: (e[0], e[1]))
-    meetings = endpoints = best_meetings = best_endpoints = 0
-    for _, _, delta_meetings, delta_endpoints in events:
+    meetings = endpoints = mixers = best_meetings = best_endpoints = best_mixers = 0
+    for _, _, delta_meetings, delta_endpoints, delta_mixers in events:
         meetings += delta_meetings
         endpoints += delta_endpoints
+        mixers += delta_mixers
         best_meetings = max(best_meetings, meetings)
         best_endpoints = max(best_endpoints, endpoints)
-    return Peak(best_meetings, best_endpoints)
+        best_mixers = max(best_mixers, mixers)
+    return Peak(best_meetings, best_endpoints, best_mixers)
 
 
 def fits(
-    existing: Sequence[Load], new: Sequence[Load], meeting_cap: int, endpoint_cap: int
+    existing: Sequence[Load], new: Sequence[Load], meeting_cap: int, endpoint_cap: int,
+    mixer_cap: int | None = None,
 ) -> bool:
-    """Whether adding `new` keeps every instant of its windows within both caps."""
+    """Whether adding `new` keeps every instant of its windows within the caps (`mixer_cap`
+    None: the node has no mixers to count, it takes no SIP terminals)."""
     within = [load.window for load in new]
     top = peak([*existing, *new], within)
-    return top.meetings <= meeting_cap and top.endpoints <= endpoint_cap
+    mixers_fit = mixer_cap is None or top.mixers <= mixer_cap or not any(
+        load.mixers for load in new)
+    return top.meetings <= meeting_cap and top.endpoints <= endpoint_cap and mixers_fit
