@@ -42,8 +42,25 @@ install_janus() {
        "no rooms). Install it later with: sudo apt-get install janus" >&2
 }
 
+# The mixer of SIP terminals (R24): GStreamer's plugins and typelibs from Debian. Without
+# them the site runs with browsers only.
+install_mixer() {
+  [ "${DIEMCAU_SIP:-1}" = "0" ] && return 0
+  local missing=()
+  for pkg in gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+             gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice \
+             gir1.2-gst-plugins-bad-1.0; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  apt_install "${missing[@]}" && return 0
+  echo "diemcau: GStreamer could not be installed; no SIP terminals (browsers only)." \
+       "Install it later with: sudo apt-get install ${missing[*]}" >&2
+}
+
 if [ "${1:-}" = "--janus" ]; then
   install_janus
+  install_mixer
   exit 0
 fi
 
