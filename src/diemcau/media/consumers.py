@@ -24,12 +24,14 @@ from django.utils.translation import gettext as _
 
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
+from diemcau.directory.models import Endpoint
 from diemcau.scheduling.models import Meeting
+from diemcau.scheduling.services import interconnection
 
 from . import broadcast, selectors
-from .models import LeaveReason, Participation
+from .models import LeaveReason, Participation, SipCall
 from .permissions import can_control, is_operator
-from .services import control, grants, participations, session, telemetry
+from .services import control, grants, participations, session, sip, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +198,39 @@ class MeetingConsoleConsumer(_LiveConsumer):
     def _end(self, content: dict[str, Any]) -> None:
         session.end_meeting(self._meeting(), actor=self.user)
 
+    # SIP terminals and the upstream link (R23–R25)
+    def _endpoint(self, content: dict[str, Any]) -> Endpoint:
+        try:
+            return Endpoint.objects.select_related("agency").get(
+                pk=int(content.get("endpoint") or 0))
+        except (Endpoint.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput({"endpoint": [_("Choose an endpoint of the meeting.")]}
+                               ) from None
+
+    def _call(self, content: dict[str, Any]) -> None:
+        sip.request_call(self._meeting(), self._endpoint(content), actor=self.user)
+
+    def _hangup(self, content: dict[str, Any]) -> None:
+        try:
+            call = SipCall.objects.get(pk=int(content.get("call") or 0),
+                                       meeting_id=self.meeting_id)
+        except (SipCall.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput({"call": [_("This call is not of this meeting.")]}) from None
+        sip.request_hangup(call, actor=self.user)
+
+    def _layout(self, content: dict[str, Any]) -> None:
+        control.set_layout(self._meeting(), str(content.get("layout") or ""), actor=self.user)
+
+    def _call_upstream(self, content: dict[str, Any]) -> None:
+        sip.call_upstream(self._meeting(), actor=self.user)
+
+    def _test_upstream(self, content: dict[str, Any]) -> None:
+        sip.test_upstream_link(self._meeting(), actor=self.user)
+
+    def _upstream_link(self, content: dict[str, Any]) -> None:
+        interconnection.set_upstream_link(self._meeting(), str(content.get("uri") or ""),
+                                          actor=self.user)
+
     def _escalate(self, content: dict[str, Any]) -> None:
         endpoint = content.get("endpoint")
         control.escalate(self._meeting(), description=str(content.get("description", "")),
@@ -213,6 +248,12 @@ class MeetingConsoleConsumer(_LiveConsumer):
         "start": _start,
         "end": _end,
         "escalate": _escalate,
+        "call": _call,
+        "hangup": _hangup,
+        "layout": _layout,
+        "call_upstream": _call_upstream,
+        "test_upstream": _test_upstream,
+        "upstream_link": _upstream_link,
     }
 
 

@@ -21,7 +21,16 @@ from diemcau.scheduling.permissions import can_see_code
 from diemcau.scheduling.planning import hardware_endpoints
 from diemcau.scheduling.rules import recording_refusal
 
-from .models import CallKind, CallState, Layout, Participation, Quality, Room, SipCall
+from .models import (
+    ACTIVE_CALL_STATES,
+    CallKind,
+    CallState,
+    Layout,
+    Participation,
+    Quality,
+    Room,
+    SipCall,
+)
 from .permissions import can_control, is_operator
 
 
@@ -198,6 +207,11 @@ class NodeLoad:
     node: McuNode
     live_meetings: int
     connected: int
+    mixers: int = 0  # meetings whose SIP calls use one of the node's mixers
+
+    @property
+    def mixers_percent(self) -> int:
+        return round(100 * self.mixers / self.node.max_mixers) if self.node.max_mixers else 0
 
     @property
     def meetings_percent(self) -> int:
@@ -228,8 +242,12 @@ def operator_overview() -> dict[str, Any]:
         if m.node_id:
             by_node[m.node_id][0] += 1
             by_node[m.node_id][1] += m.connected  # type: ignore[attr-defined]
+    mixing: dict[int, set[int]] = defaultdict(set)  # node → meetings with a call under way
+    for node_id, meeting_id in SipCall.objects.filter(state__in=ACTIVE_CALL_STATES).values_list(
+            "node_id", "meeting_id"):
+        mixing[node_id].add(meeting_id)
     nodes = [
-        NodeLoad(node, *by_node.get(node.pk, [0, 0]))
+        NodeLoad(node, *by_node.get(node.pk, [0, 0]), mixers=len(mixing.get(node.pk, ())))
         for node in McuNode.objects.filter(is_active=True)
     ]
     poor = list(
@@ -246,12 +264,23 @@ def operator_overview() -> dict[str, Any]:
 
 def operator_overview_json() -> dict[str, Any]:
     data = operator_overview()
+    calls: dict[int, dict[str, Any]] = defaultdict(dict)
+    live_calls = SipCall.objects.filter(meeting__in=[m.pk for m in data["meetings"]],
+                                        state__in=ACTIVE_CALL_STATES)
+    for call in live_calls:
+        summary = calls[call.meeting_id]
+        if call.kind == CallKind.UPSTREAM:
+            summary["upstream"] = call.state
+        elif call.state == CallState.ANSWERED:
+            summary["terminals"] = summary.get("terminals", 0) + 1
     return {
         "meetings": [
             {"id": m.pk, "title": m.title, "status": m.status,
              "status_label": str(m.get_status_display()),
              "host": m.host_agency.name, "node": m.node.name if m.node else None,
              "connected": m.connected,  # type: ignore[attr-defined]
+             "terminals": calls.get(m.pk, {}).get("terminals", 0),
+             "upstream": calls.get(m.pk, {}).get("upstream"),
              "starts_at": _iso(m.starts_at), "ends_at": _iso(m.ends_at)}
             for m in data["meetings"]
         ],
@@ -259,7 +288,9 @@ def operator_overview_json() -> dict[str, Any]:
             {"id": n.node.pk, "name": n.node.name, "health": n.node.health,
              "live_meetings": n.live_meetings, "max_meetings": n.node.max_meetings,
              "connected": n.connected, "max_endpoints": n.node.max_endpoints,
-             "meetings_percent": n.meetings_percent, "endpoints_percent": n.endpoints_percent}
+             "meetings_percent": n.meetings_percent, "endpoints_percent": n.endpoints_percent,
+             "sip": bool(n.node.sip_address), "mixers": n.mixers,
+             "max_mixers": n.node.max_mixers, "mixers_percent": n.mixers_percent}
             for n in data["nodes"]
         ],
         "poor": [
