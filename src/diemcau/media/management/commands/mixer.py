@@ -40,8 +40,9 @@ class Command(BaseCommand):
             "--interval", type=float, default=0.5, help="seconds between two reconciliations")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        node = self._node(options["node"], options["wait"])
-        if options["subcommand"] == "addresses":
+        addresses = options["subcommand"] == "addresses"
+        node = self._node(options["node"], options["wait"], managed=not addresses)
+        if addresses:
             self._addresses(node)
             return
         from diemcau.mixer.gst import unavailable_reason
@@ -55,11 +56,11 @@ class Command(BaseCommand):
             return
         self._run(node, options["interval"])
 
-    def _node(self, name: str, wait: float) -> McuNode:
+    def _node(self, name: str, wait: float, *, managed: bool) -> McuNode:
         deadline = time.monotonic() + wait
         while True:
             node = McuNode.objects.filter(name=name).first()
-            if node is not None and node.sip_address:
+            if node is not None and node.sip_address and (node.is_managed or not managed):
                 return node
             if time.monotonic() >= deadline:
                 break
@@ -67,6 +68,8 @@ class Command(BaseCommand):
         if node is None:
             raise CommandError(f"no MCU node named {name!r} "
                                "(register it: diemcau janus run --register)")
+        if node.sip_address:
+            raise CommandError(f"MCU node {node.name} has no Janus API URL")
         raise CommandError(f"MCU node {node.name} has no SIP address: set it (the address "
                            "terminals reach) before running its mixer")
 
