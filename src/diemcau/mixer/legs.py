@@ -98,6 +98,8 @@ class SipLeg:
         self.elements: list[Any] = []
         # dial-in: the listener's handle goes back to it when the call ends (else detached)
         self.release_handle: Callable[[Handle], None] | None = None
+        self.updates: list[LegUpdate] = []
+        self.received: set[str] = set()  # "audio"/"video": what has arrived from the far end
         self._profile_level_id = ""  # the offered H.264 profile, when answering
         self._encoder = ""  # the shared encoder this leg uses
         self._registered = threading.Event()
@@ -269,7 +271,12 @@ class SipLeg:
     def _stream(self, received: Received) -> None:
         # Linked at once, in webrtcbin's streaming thread (as decodebin users do): data
         # pushed into an unlinked pad would stop the leg's transport with not-linked.
+        self.received.add(received.kind)
         self.publisher.link(received)
+
+    def receiving(self) -> dict[str, bool]:
+        """Whether the far end's sound and picture have arrived."""
+        return {kind: kind in self.received for kind in ("audio", "video")}
 
     # ------------------------------------------------------------------ signalling
 
@@ -326,8 +333,10 @@ class SipLeg:
             self.state = state
         if state == LegState.ACCEPTED and self.spec.muted_on_entry:
             self.room.mute_feed(self.feed, True)
+        update = LegUpdate(self.leg_id, state, code, reason)
+        self.updates.append(update)
         if self.on_update is not None:
-            self.on_update(LegUpdate(self.leg_id, state, code, reason))
+            self.on_update(update)
 
     def _finish(self, state: LegState, code: int | None, reason: str) -> None:
         self._set_state(state, code, reason)

@@ -304,11 +304,15 @@ class BaresipTerminal:
         if not files:
             return b"", 8000
         data = files[-1].read_bytes()
+        channels = int.from_bytes(data[22:24], "little") or 1
         rate = int.from_bytes(data[24:28], "little") or 8000
         start = data.find(b"data") + 8 if b"data" in data[:200] else 44
+        frame = 2 * channels
         samples = data[start:]
-        samples = samples[: len(samples) // 2 * 2]
-        return samples[-int(rate * seconds) * 2:], rate
+        samples = samples[len(samples) % frame:][-int(rate * seconds) * frame:]
+        if channels > 1:  # the first channel only
+            samples = b"".join(samples[i:i + 2] for i in range(0, len(samples), frame))
+        return samples, rate
 
 
 def _die_with_parent() -> None:
