@@ -246,8 +246,9 @@ def run_inputs(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"diemcau mixer benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
-          f"{machine()}", flush=True)
+          f"{machine()}; load average {load} (other work slows every number)", flush=True)
     if args.part in ("cpu", "all"):
         run_cpu(args)
     if args.part in ("inputs", "all"):

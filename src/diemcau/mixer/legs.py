@@ -206,8 +206,11 @@ class SipLeg:
     def _link_video(self, pt: int | None) -> None:
         assert self.peer is not None
         mixer, codec = self.room.mixer, self.spec.codecs.video
-        queue = make("queue", max_size_buffers=3, max_size_time=0, max_size_bytes=0,
-                     leaky="downstream")
+        # Encoded pictures: dropping one spoils the picture until the next keyframe, so the
+        # queue only leaks while webrtcbin holds data back before the call is answered
+        # (a full second); a shared encoder is never blocked by one leg.
+        queue = make("queue", max_size_buffers=0, max_size_time=1_000_000_000,
+                     max_size_bytes=0, leaky="downstream")
         chain = [queue, codecs.video_payloader(codec, codecs.random_ssrc(), pt)]
         if self._profile_level_id:
             # webrtcbin matches our H.264 caps against the offer's whole fmtp: announce the
@@ -331,8 +334,11 @@ class SipLeg:
             if self.state == state or self.state.ended:
                 return
             self.state = state
-        if state == LegState.ACCEPTED and self.spec.muted_on_entry:
-            self.room.mute_feed(self.feed, True)
+        if state == LegState.ACCEPTED:
+            if self._encoder:  # what was held back before the answer may be gone
+                self.room.loop.soon(self.room.mixer.video.request_keyframe, self._encoder)
+            if self.spec.muted_on_entry:
+                self.room.mute_feed(self.feed, True)
         update = LegUpdate(self.leg_id, state, code, reason)
         self.updates.append(update)
         if self.on_update is not None:

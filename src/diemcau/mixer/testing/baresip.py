@@ -294,19 +294,20 @@ class BaresipTerminal:
 
     def snapshot_timed(self, direction: str = "recv",
                        timeout: float = 10.0) -> tuple[frames.Picture, float]:
-        """The next frame it decodes ("recv") or encodes ("send"), with the time (wall
-        clock) its PNG was written: right after that frame went through the filter."""
+        """The next frame it decodes ("recv") or encodes ("send") after now, and now (wall
+        clock): that frame went through baresip's filter within one frame interval of it
+        (the PNG's own write time would add its compression)."""
         self._token += 1
         path = Path("/tmp") / f"bs-{os.getpid()}-{self.user}-{self._token}.png"
         path.unlink(missing_ok=True)
+        asked = time.time()
         self.command(f"snapshot_{direction}", str(path))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if path.exists() and path.stat().st_size > 0:
-                written = path.stat().st_mtime
                 time.sleep(0.05)  # written in one go, but let it finish
                 try:
-                    return frames.png_picture(str(path)), written
+                    return frames.png_picture(str(path)), asked
                 finally:
                     path.unlink(missing_ok=True)
             time.sleep(0.02)
