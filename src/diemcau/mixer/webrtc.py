@@ -153,7 +153,8 @@ class WebRtcPeer:
         return self._gathered(timeout)
 
     def transceivers(self) -> list[Any]:
-        found, index = [], 0
+        found: list[Any] = []
+        index = 0
         while True:
             transceiver = self.element.emit("get-transceiver", index)
             if transceiver is None:
