@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from .codecs import LegCodecs
 from .gst import MainLoop
 from .janus import JanusAccess
 from .layout import Layout
@@ -120,6 +121,24 @@ class MixerHost:
         found = self.leg(leg_id)
         if found is not None:
             found[0].mute_feed(found[1].feed, muted)
+
+    # ------------------------------------------------------------------ upstream MCU
+
+    def link_upstream(self, room: RoomAccess, uri: str, label: str,
+                      codecs: LegCodecs | None = None) -> SipLeg:
+        """R23: call the upstream (national) MCU; it gets the composed picture and mixed
+        sound, and enters the room as a participant named `label`, not muted."""
+        from .upstream import link_upstream
+
+        return link_upstream(self, room, uri, label, codecs)
+
+    def check_link(self, room: RoomAccess, uri: str, label: str,
+                   codecs: LegCodecs | None = None, seconds: float = 3.0) -> Any:
+        """KH Đ16.1 / ĐN Đ5.4: test the link to the upstream MCU before the session
+        (an `upstream.LinkReport`)."""
+        from .upstream import check_link
+
+        return check_link(self, room, uri, label, codecs, seconds)
 
     # ------------------------------------------------------------------ dial-in
 

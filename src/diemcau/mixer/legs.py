@@ -15,6 +15,7 @@ States are reported to `on_update(LegUpdate)` from Janus's event thread: keep it
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -95,6 +96,12 @@ class SipLeg:
         self.publisher = RoomPublisher(room.mixer.pipeline, room.loop, room.api, self.feed,
                                        spec.label)
         self.elements: list[Any] = []
+        # dial-in: the listener's handle goes back to it when the call ends (else detached)
+        self.release_handle: Callable[[Handle], None] | None = None
+        self.updates: list[LegUpdate] = []
+        self.received: set[str] = set()  # "audio"/"video": what has arrived from the far end
+        self._profile_level_id = ""  # the offered H.264 profile, when answering
+        self._encoder = ""  # the shared encoder this leg uses
         self._registered = threading.Event()
         self._ended = threading.Event()
         self._cleaned = False
@@ -121,6 +128,7 @@ class SipLeg:
             assert self.peer is not None
             self.peer.wait_sender_caps()
             offer = self.peer.create_offer()
+            log.debug("leg %s: our offer:\n%s", self.leg_id, offer)
             self._set_state(LegState.CALLING)
             self.handle.message({"request": "call", "uri": uri, "autoaccept_reinvites": True},
                                 {"type": "offer", "sdp": offer, "trickle": False})
@@ -141,13 +149,13 @@ class SipLeg:
         try:
             self._make_peer()
             assert self.peer is not None
-            self.peer.set_offer(offer_sdp)
-            chosen = self.room.loop.call(self._link_answer_senders, offer_sdp)
-            self.spec = LegSpec(self.spec.leg_id, self.spec.label, chosen,
-                                self.spec.muted_on_entry)
+            offer = self.room.loop.call(self._link_answer_senders, offer_sdp)
             self.peer.wait_sender_caps()
+            self.peer.set_offer(offer)
             self.publisher.start()
             answer = self.peer.create_answer()
+            log.debug("leg %s: offer from %s:\n%s\nour answer:\n%s", self.leg_id, caller,
+                      offer_sdp, answer)
             handle.message({"request": "accept", "autoaccept_reinvites": True},
                            {"type": "answer", "sdp": answer, "trickle": False})
         except (NegotiationError, JanusError, JanusUnavailable, ValueError) as exc:
@@ -183,82 +191,95 @@ class SipLeg:
         self.peer = WebRtcPeer(self.room.mixer.pipeline, self.room.loop,
                                f"leg-{self.leg_id}", on_stream=self._stream)
 
-    def _link_senders(self, pts: dict[str, tuple[int, int]] | None) -> None:
-        """Picture and sound to the terminal (on the loop). `pts`: kind → (mline, payload
-        type) when answering an offer, else None (our offer: video then audio)."""
-        assert self.peer is not None
-        mixer, chosen = self.room.mixer, self.spec.codecs
-        pipeline = mixer.pipeline
-        video_pt = pts["video"][1] if pts and "video" in pts else None
-        audio_pt = pts["audio"][1] if pts and "audio" in pts else None
-        if pts is None or "video" in pts:
-            queue = make("queue", max_size_buffers=3, max_size_time=0, max_size_bytes=0,
-                         leaky="downstream")
-            payloader = codecs.video_payloader(chosen.video, codecs.random_ssrc(), video_pt)
-            add_chain(pipeline, queue, payloader, start=False)
-            self._add_sender(payloader, pts["video"][0] if pts else None)
-            start_chain(queue, payloader)
-            tee = mixer.video.encoder(chosen.video)
-            tee.request_pad_simple("src_%u").link(queue.get_static_pad("sink"))
-            mixer.video.request_keyframe(chosen.video)  # the new leg starts with a picture
-            self.elements += [queue, payloader]
-        if pts is None or "audio" in pts:
-            queue = make("queue", max_size_time=200_000_000, max_size_buffers=0,
-                         max_size_bytes=0, leaky="downstream")
-            encoder = codecs.audio_encoder(chosen.audio, codecs.random_ssrc(), audio_pt)
-            add_chain(pipeline, queue, *encoder, start=False)
-            self._add_sender(encoder[-1], pts["audio"][0] if pts else None)
-            start_chain(queue, *encoder)
-            # everyone but itself: its own input (its remote publisher) is excluded
-            mixer.audio.add_mix(self.leg_id, self.feed, queue.get_static_pad("sink"))
-            self.elements += [queue, *encoder]
-
-    def _add_sender(self, payloader: Any, mline: int | None) -> None:
-        assert self.peer is not None
-        if mline is None:
-            self.peer.add_sender(payloader.get_static_pad("src"))
+    def _link_senders(self, pts: dict[str, int] | None) -> None:
+        """Picture and sound to the terminal (on the loop). Our offer: video then audio.
+        Answering (`pts`: kind → the offered payload type we chose): in the offer's m-line
+        order, since webrtcbin gives each offered m-line the next transceiver not yet
+        associated."""
+        if pts is None:
+            self._link_video(None)
+            self._link_audio(None)
             return
-        sink = self.peer.element.request_pad_simple(f"sink_{mline}")
-        payloader.get_static_pad("src").link(sink)
-        self.peer.senders.append(sink)
+        for kind in pts:  # insertion order = m-line order
+            (self._link_video if kind == "video" else self._link_audio)(pts[kind])
 
-    def _link_answer_senders(self, offer_sdp: str) -> LegCodecs:
-        """Choose our codecs among the offer's and prepare the transceivers (on the loop)."""
+    def _link_video(self, pt: int | None) -> None:
         assert self.peer is not None
-        from gi.repository import GstWebRTC
+        mixer, codec = self.room.mixer, self.spec.codecs.video
+        # Encoded pictures: dropping one spoils the picture until the next keyframe, so the
+        # queue only leaks while webrtcbin holds data back before the call is answered
+        # (a full second); a shared encoder is never blocked by one leg.
+        queue = make("queue", max_size_buffers=0, max_size_time=1_000_000_000,
+                     max_size_bytes=0, leaky="downstream")
+        chain = [queue, codecs.video_payloader(codec, codecs.random_ssrc(), pt)]
+        if self._profile_level_id:
+            # webrtcbin matches our H.264 caps against the offer's whole fmtp: announce the
+            # offered profile-level-id (constrained baseline either way; a decoder reads
+            # the real level from the SPS).
+            chain.append(make("capssetter", caps=caps(
+                f"application/x-rtp,profile-level-id=(string){self._profile_level_id}")))
+        add_chain(mixer.pipeline, *chain, start=False)
+        self.peer.add_sender(chain[-1].get_static_pad("src"))
+        start_chain(*chain)
+        tee = mixer.video.encoder(codec)
+        tee.request_pad_simple("src_%u").link(queue.get_static_pad("sink"))
+        mixer.video.request_keyframe(codec)  # the new leg starts with a whole picture
+        self.elements += chain
+        self._encoder = codec
 
-        offered = _offered_in_order(offer_sdp)
-        picks: dict[str, tuple[int, int, str]] = {}  # kind → (mline, pt, codec)
-        for mline, (kind, rows) in enumerate(offered):
+    def _link_audio(self, pt: int | None) -> None:
+        assert self.peer is not None
+        mixer = self.room.mixer
+        queue = make("queue", max_size_time=200_000_000, max_size_buffers=0,
+                     max_size_bytes=0, leaky="downstream")
+        encoder = codecs.audio_encoder(self.spec.codecs.audio, codecs.random_ssrc(), pt)
+        add_chain(mixer.pipeline, queue, *encoder, start=False)
+        self.peer.add_sender(encoder[-1].get_static_pad("src"))
+        start_chain(queue, *encoder)
+        # everyone but itself: its own input (its remote publisher) is excluded
+        mixer.audio.add_mix(self.leg_id, self.feed, queue.get_static_pad("sink"))
+        self.elements += [queue, *encoder]
+
+    def _link_answer_senders(self, offer_sdp: str) -> str:
+        """Choose our codecs among the offer's (our preference order), link the senders for
+        the offer's m-lines (on the loop, before the offer is set) and return the offer as
+        webrtcbin should see it: only the chosen codec per m-line.
+
+        Janus's SIP plugin lets its SIP stack build the answer the terminal gets, which
+        takes a codec's *first* payload type in the offer (whatever its fmtp says): a
+        terminal offering H.264 mode 0 as 96 and mode 1 as 97 gets 96. So the chosen codec
+        keeps that first payload type, with the fmtp of the variant we send."""
+        picks: dict[str, tuple[int, str, str]] = {}  # kind → (pt, codec, fmtp): m-line order
+        for kind, rows in _offered_in_order(offer_sdp):
             preference = (codecs.VIDEO_PREFERENCE if kind == "video"
                           else codecs.AUDIO_PREFERENCE)
             for codec in preference:
-                match = next((pt for pt, name, fmtp in rows if name == codec and (
+                variant = next(((pt, fmtp) for pt, name, fmtp in rows if name == codec and (
                     codec != codecs.H264 or "packetization-mode=1" in fmtp)), None)
-                if match is not None and kind not in picks:
-                    picks[kind] = (mline, match, codec)
+                if variant is not None and kind not in picks:
+                    first = next(pt for pt, name, _fmtp in rows if name == codec)
+                    picks[kind] = (first, codec, variant[1])
+                    if codec == codecs.H264:
+                        found = re.search(r"profile-level-id=([0-9A-Fa-f]{6})", variant[1])
+                        self._profile_level_id = found.group(1).lower() if found else ""
                     break
         if "audio" not in picks:
             raise ValueError("the terminal offers no audio codec the mixer speaks")
-        for transceiver in self.peer.transceivers():
-            mline = transceiver.get_property("mlineindex")
-            for index, pt, codec in picks.values():
-                if index == mline:
-                    transceiver.set_property("direction",
-                                             GstWebRTC.WebRTCRTPTransceiverDirection.SENDRECV)
-                    transceiver.set_property("codec-preferences", caps(
-                        codecs.rtp_caps(codec, pt)
-                        + (",packetization-mode=(string)1" if codec == codecs.H264 else "")))
-        chosen = LegCodecs(video=picks["video"][2] if "video" in picks else codecs.H264,
-                           audio=picks["audio"][2])
+        chosen = LegCodecs(video=picks["video"][1] if "video" in picks else codecs.H264,
+                           audio=picks["audio"][1])
         self.spec = LegSpec(self.spec.leg_id, self.spec.label, chosen, self.spec.muted_on_entry)
-        self._link_senders({kind: (mline, pt) for kind, (mline, pt, _c) in picks.items()})
-        return chosen
+        self._link_senders({kind: pt for kind, (pt, _codec, _fmtp) in picks.items()})
+        return _only_chosen(offer_sdp, picks)
 
     def _stream(self, received: Received) -> None:
         # Linked at once, in webrtcbin's streaming thread (as decodebin users do): data
         # pushed into an unlinked pad would stop the leg's transport with not-linked.
+        self.received.add(received.kind)
         self.publisher.link(received)
+
+    def receiving(self) -> dict[str, bool]:
+        """Whether the far end's sound and picture have arrived."""
+        return {kind: kind in self.received for kind in ("audio", "video")}
 
     # ------------------------------------------------------------------ signalling
 
@@ -313,10 +334,15 @@ class SipLeg:
             if self.state == state or self.state.ended:
                 return
             self.state = state
-        if state == LegState.ACCEPTED and self.spec.muted_on_entry:
-            self.room.mute_feed(self.feed, True)
+        if state == LegState.ACCEPTED:
+            if self._encoder:  # what was held back before the answer may be gone
+                self.room.loop.soon(self.room.mixer.video.request_keyframe, self._encoder)
+            if self.spec.muted_on_entry:
+                self.room.mute_feed(self.feed, True)
+        update = LegUpdate(self.leg_id, state, code, reason)
+        self.updates.append(update)
         if self.on_update is not None:
-            self.on_update(LegUpdate(self.leg_id, state, code, reason))
+            self.on_update(update)
 
     def _finish(self, state: LegState, code: int | None, reason: str) -> None:
         self._set_state(state, code, reason)
@@ -338,8 +364,9 @@ class SipLeg:
             for element in self.elements:
                 if element.get_parent() is not None:
                     mixer.pipeline.remove(element)
-            if self.elements:
-                mixer.video.release_encoder(self.spec.codecs.video)
+            if self._encoder:
+                mixer.video.release_encoder(self._encoder)
+                self._encoder = ""
             self.elements.clear()
 
         try:
@@ -348,14 +375,15 @@ class SipLeg:
                 self.peer.close()
         finally:
             if self.handle is not None:
-                self.handle.detach()
+                if self.release_handle is not None:
+                    self.release_handle(self.handle)
+                else:
+                    self.handle.detach()
             self._ended.set()
             self.room.leg_ended(self)
 
 
 def _offered_in_order(sdp_text: str) -> list[tuple[str, list[tuple[int, str, str]]]]:
-    import re
-
     from .webrtc import offered_codecs
 
     rows = []
@@ -365,6 +393,35 @@ def _offered_in_order(sdp_text: str) -> list[tuple[str, list[tuple[int, str, str
         found = offered_codecs("v=0\n" + section).get(kind, [])
         rows.append((kind, found if port != "0" else []))
     return rows
+
+
+def _only_chosen(sdp_text: str, picks: dict[str, tuple[int, str, str]]) -> str:
+    """The SDP with, in each audio/video m-line, only the chosen payload type (with the
+    chosen variant's fmtp); m-lines with nothing chosen are left as they are."""
+    eol = "\r\n" if "\r\n" in sdp_text else "\n"
+    sections = re.split(r"(?=^m=)", sdp_text.replace("\r\n", "\n"), flags=re.M)
+    out = [sections[0]]
+    for section in sections[1:]:
+        lines = section.rstrip("\n").split("\n")
+        kind = lines[0][2:].split(" ", 1)[0]
+        if kind not in picks:
+            out.append(section)
+            continue
+        pt, _codec, fmtp = picks[kind]
+        head = lines[0].split(" ")
+        kept = [" ".join([*head[:3], str(pt)])]
+        for line in lines[1:]:
+            found = re.match(r"^a=(rtpmap|fmtp|rtcp-fb):(\d+|\*)[ ]", line)
+            keep = found is None or (found.group(2) in (str(pt), "*")
+                                     and found.group(1) != "fmtp")
+            if line.startswith("a=ssrc-group:FID"):  # its retransmission codec is gone
+                keep = False
+            if keep:
+                kept.append(line)
+        if fmtp:
+            kept.append(f"a=fmtp:{pt} {fmtp}")
+        out.append("\n".join(kept) + "\n")
+    return "".join(out).replace("\n", eol)
 
 
 def line_quality(stats: dict[str, dict[str, Any]]) -> LineQuality:

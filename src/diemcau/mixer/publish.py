@@ -73,7 +73,11 @@ class RoomPublisher:
                 chain = [make("rtpvp8depay"), codecs.video_payloader(codecs.VP8, VIDEO_SSRC)]
             else:
                 width, height = ROOM_VIDEO_SIZE
-                chain = [*codecs.decoder(name), make("videoconvert"), make("videoscale"),
+                # Late pictures are dropped after decoding (never RTP packets before it:
+                # a lost packet costs every picture until the next keyframe).
+                late = make("queue", max_size_buffers=2, max_size_time=0, max_size_bytes=0,
+                            leaky="downstream")
+                chain = [*codecs.decoder(name), late, make("videoconvert"), make("videoscale"),
                          make("capsfilter", caps=caps(
                              f"video/x-raw,width={width},height={height},"
                              "pixel-aspect-ratio=1/1")),
@@ -88,8 +92,10 @@ class RoomPublisher:
                 chain = [*codecs.decoder(name),
                          *codecs.audio_encoder(codecs.OPUS, AUDIO_SSRC)]
         sink = make("udpsink", host=LOCAL_HOST, port=self.port, sync=False, async_=False)
-        queue = make("queue", max_size_time=200_000_000, max_size_buffers=0,
-                     max_size_bytes=0, leaky="downstream")
+        # A thread of its own for the stream, not leaky: RTP is only ever dropped by the
+        # network, not here.
+        queue = make("queue", max_size_time=1_000_000_000, max_size_buffers=0,
+                     max_size_bytes=0)
         chain = [queue, *chain, sink]
         add_chain(self.pipeline, *chain)
         received.pad.link(queue.get_static_pad("sink"))

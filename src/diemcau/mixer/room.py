@@ -138,7 +138,7 @@ class RoomMixer:
     # ------------------------------------------------------------------ legs
 
     def dial(self, spec: LegSpec, uri: str) -> SipLeg:
-        leg = self._new_leg(spec)
+        leg = self.new_leg(spec)
         try:
             leg.dial(uri)
         except Exception:
@@ -146,7 +146,7 @@ class RoomMixer:
             raise
         return leg
 
-    def _new_leg(self, spec: LegSpec) -> SipLeg:
+    def new_leg(self, spec: LegSpec) -> SipLeg:
         with self._lock:
             if self.stopped:
                 raise RuntimeError(f"the mixer of room {self.access.room} has stopped")

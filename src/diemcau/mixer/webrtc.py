@@ -153,7 +153,8 @@ class WebRtcPeer:
         return self._gathered(timeout)
 
     def transceivers(self) -> list[Any]:
-        found, index = [], 0
+        found: list[Any] = []
+        index = 0
         while True:
             transceiver = self.element.emit("get-transceiver", index)
             if transceiver is None:
@@ -215,10 +216,12 @@ def _sender_caps(sink: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    nick = getattr(value, "value_nick", None)  # enums (an int subclass) by their nick
+    if nick is not None:
+        return nick
     if isinstance(value, int | float | str | bool) or value is None:
         return value
-    nick = getattr(value, "value_nick", None)
-    return nick if nick is not None else str(value)
+    return str(value)
 
 
 _FMTP = re.compile(r"^a=fmtp:(\d+) (.*)$", re.M)

@@ -11,7 +11,8 @@ reports `{"event": "attached", ...}`; it never knows the room PIN: the backend s
 on that handle with the api_secret (`join_as_backend`), and Janus delivers the `joined` event
 (or the error) to the endpoint's own long poll. Then the endpoint publishes (`configure` with
 a JSEP offer: a 400 Hz tone and a moving bar at 320x240/15 fps by default; `--colour R,G,B`
-makes the picture one solid colour, `--tone-hz` changes the tone), waits for
+makes the picture one solid colour, `--tone-hz` changes the tone, `--frame-numbers` draws each
+frame's number as a row of black and white blocks, for glass-to-glass delays), waits for
 `webrtcup` and sends trickle `{"completed": true}`. Subscribing works the same way: the
 endpoint attaches another handle, the backend joins it as a subscriber, Janus's offer
 reaches the endpoint, which answers with `start`. Received audio/video frames are counted
@@ -20,9 +21,10 @@ per feed, with the colour at the centre of the latest picture and the last secon
 
 Protocol: commands on stdin, events on stdout, one JSON object per line. Commands:
 `publish`, `attach_subscriber` (label), `request` (label, body, id: a plugin message sent by
-the endpoint itself), `stats` (id), `sound` (id, hz, seconds), `stop`. Events: `attached`,
-`janus` (every Janus event, without SDP), `configured`, `published`, `subscribed`, `reply`,
-`stats`, `sound`, `error`, `stopped`.
+the endpoint itself), `stats` (id), `sound` (id, hz, seconds), `numbers` (id: frame numbers
+sent and received, with their times), `stop`. Events: `attached`, `janus` (every Janus event,
+without SDP), `configured`, `published`, `subscribed`, `reply`, `stats`, `sound`, `numbers`,
+`error`, `stopped`.
 Times are `time.time()` of this machine (the parent compares them with its own).
 
 `MediaEndpoint` is the parent side; `join_as_backend` is the backend's half of joining.
@@ -116,6 +118,32 @@ def _check(stage: str, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+# Frame numbers in the picture: NUMBER_BITS blocks, least significant first, across the middle
+# of the picture from W/8 to 7W/8 (each W/16 wide), from 3H/8 to 5H/8; white is 1.
+NUMBER_BITS = 12
+
+
+def number_block_centres(width: int, height: int) -> list[tuple[int, int]]:
+    return [(width // 8 + (2 * bit + 1) * width // 32, height // 2)
+            for bit in range(NUMBER_BITS)]
+
+
+def _draw_number(luma: bytearray, width: int, height: int, number: int) -> None:
+    x0, block = width // 8, width // 16
+    for bit in range(NUMBER_BITS):
+        value = 235 if number >> bit & 1 else 16
+        row = bytes([value]) * block
+        for y in range(height * 3 // 8, height * 5 // 8):
+            start = y * width + x0 + bit * block
+            luma[start:start + block] = row
+
+
+def read_number(luma_at: Callable[[int, int], int], width: int, height: int) -> int:
+    """The number drawn in a picture, from its luma at the blocks' centres."""
+    return sum(1 << bit for bit, (x, y) in enumerate(number_block_centres(width, height))
+               if luma_at(x, y) > 128)
+
+
 def yuv(colour: tuple[int, int, int]) -> tuple[int, int, int]:
     """BT.601 limited range, as VP8 and browsers use it."""
     r, g, b = colour
@@ -133,7 +161,9 @@ def rgb(y: int, u: int, v: int) -> tuple[int, int, int]:
 
 def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int,
                  colour: tuple[int, int, int] | None = None,
-                 tone_hz: int = TONE_HZ) -> list[Any]:
+                 tone_hz: int = TONE_HZ, sent: dict[int, float] | None = None) -> list[Any]:
+    """`sent`: when given, each picture carries its frame number, recorded here with the
+    time it was handed to the encoder."""
     import av
     from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -197,7 +227,14 @@ def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int,
             else:
                 await asyncio.sleep(self._start + self._pts / VIDEO_CLOCK - time.time())
             frame = av.VideoFrame(width=width, height=height, format="yuv420p")
-            frame.planes[0].update(self._lumas[self._index % len(self._lumas)])
+            luma = self._lumas[self._index % len(self._lumas)]
+            if sent is not None:
+                number = self._index % (1 << NUMBER_BITS)
+                numbered = bytearray(luma)
+                _draw_number(numbered, width, height, number)
+                luma = bytes(numbered)
+                sent[number] = time.time()
+            frame.planes[0].update(luma)
             frame.planes[1].update(self._chroma)
             frame.planes[2].update(self._chroma_v)
             self._index += 1
@@ -223,6 +260,7 @@ class _Handle:
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # mid → stream
     counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # mid → counters
     sound: dict[str, bytearray] = field(default_factory=dict)  # mid → last second, s16 mono
+    numbers: dict[str, dict[int, float]] = field(default_factory=dict)  # mid → number → t
 
 
 class _Endpoint:
@@ -236,6 +274,7 @@ class _Endpoint:
         self.stopping = False
         self.done = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.sent: dict[int, float] = {}  # frame number → time (with --frame-numbers)
 
     # ---------------------------------------------------------------- plumbing
 
@@ -368,7 +407,8 @@ class _Endpoint:
         args = self.args
         colour = tuple(int(c) for c in args.colour.split(",")) if args.colour else None
         for track in _make_tracks(args.audio, args.video, args.width, args.height, args.fps,
-                                  colour, args.tone_hz):  # type: ignore[arg-type]
+                                  colour, args.tone_hz,  # type: ignore[arg-type]
+                                  self.sent if args.frame_numbers else None):
             pc.addTransceiver(track, direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())  # gathers every candidate
 
@@ -447,6 +487,10 @@ class _Endpoint:
             except MediaStreamError:
                 return
             now = time.time()
+            if track.kind == "video" and self.args.frame_numbers:
+                number = _frame_number(frame)
+                seen = handle.numbers.setdefault(str(mid), {})
+                seen.setdefault(number, now)
             if track.kind == "video" and counts["frames"] % 3 == 0:
                 counts["centre_rgb"] = _centre_rgb(frame)
             elif track.kind == "audio":
@@ -499,6 +543,13 @@ class _Endpoint:
                 self.emit("reply", id=command.get("id"), answer=answer)
             elif name == "stats":
                 self.emit("stats", id=command.get("id"), **self.stats())
+            elif name == "numbers":
+                received = [{"label": h.label, "mid": mid,
+                             "feed_id": h.streams.get(mid, {}).get("feed_id"),
+                             "numbers": {str(n): t for n, t in seen.items()}}
+                            for h in self.handles.values() for mid, seen in h.numbers.items()]
+                self.emit("numbers", id=command.get("id"),
+                          sent={str(n): t for n, t in self.sent.items()}, received=received)
             elif name == "sound":
                 self.emit("sound", id=command.get("id"),
                           **self.sound(list(command.get("hz") or []),
@@ -574,6 +625,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--colour", default="", help="R,G,B: a solid picture of that colour")
     parser.add_argument("--tone-hz", type=int, default=TONE_HZ)
+    parser.add_argument("--frame-numbers", action="store_true",
+                        help="draw each frame's number; read the numbers of received frames")
     args = parser.parse_args(argv)
     args.token = os.environ.get(TOKEN_VARIABLE, "")  # not on the command line (ps shows it)
     # Not asyncio.run: it would wait for the executor thread still in a long poll.
@@ -597,6 +650,14 @@ def _centre_rgb(frame: Any) -> list[int]:
             us.append(planes[1][(y // 2) * strides[1] + x // 2])
             vs.append(planes[2][(y // 2) * strides[2] + x // 2])
     return list(rgb(sum(ys) // 16, sum(us) // 16, sum(vs) // 16))
+
+
+def _frame_number(frame: Any) -> int:
+    if frame.format.name != "yuv420p":
+        frame = frame.reformat(format="yuv420p")
+    plane = frame.planes[0]
+    data, stride = bytes(plane), plane.line_size
+    return read_number(lambda x, y: data[y * stride + x], frame.width, frame.height)
 
 
 def _mono_s16(frame: Any) -> bytes:
@@ -725,6 +786,7 @@ class MediaEndpoint:
                  token: str, *, name: str = "endpoint", audio: bool = True,
                  video: bool = True, width: int = 320, height: int = 240, fps: int = 15,
                  colour: tuple[int, int, int] | None = None, tone_hz: int | None = None,
+                 frame_numbers: bool = False,
                  log_dir: Path | None = None, python: str = sys.executable) -> None:
         argv = [python, "-m", "diemcau.media.testing.endpoint", f"--janus-url={janus_url}",
                 "--width", str(width), "--height", str(height),
@@ -733,6 +795,8 @@ class MediaEndpoint:
             argv.append("--colour=" + ",".join(str(c) for c in colour))
         if tone_hz is not None:
             argv.append(f"--tone-hz={tone_hz}")
+        if frame_numbers:
+            argv.append("--frame-numbers")
         if not audio:
             argv.append("--no-audio")
         if not video:
@@ -1000,6 +1064,24 @@ class MediaEndpoint:
             if row.get("feed_id") == feed_id:
                 return float(row["rms"]), {f: float(row["powers"][str(f)]) for f in wanted}
         return 0.0, {f: 0.0 for f in wanted}
+
+    def numbers(self) -> tuple[dict[int, float], dict[int, dict[int, float]]]:
+        """(frame number → time sent, feed → frame number → time first received), with
+        `frame_numbers=True`; times are this machine's time.time()."""
+        self._ids += 1
+        ident = self._ids
+        since = self.mark()
+        self.send({"cmd": "numbers", "id": ident})
+        event = self.wait_event(lambda e: e.get("event") == "numbers" and e.get("id") == ident,
+                                10, since)
+        sent = {int(n): float(t) for n, t in event["sent"].items()}
+        received: dict[int, dict[int, float]] = {}
+        for row in event["received"]:
+            if row.get("feed_id") is not None:
+                seen = received.setdefault(int(row["feed_id"]), {})
+                for n, t in row["numbers"].items():
+                    seen.setdefault(int(n), float(t))
+        return sent, received
 
     def frames(self, feed_id: int, kind: str) -> int:
         count = self.stats().get(feed_id, {}).get(kind)

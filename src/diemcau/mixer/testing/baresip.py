@@ -74,7 +74,7 @@ class BaresipTerminal:
                  colour: frames.RGB = frames.RED, tone_hz: int = 700,
                  codecs: TerminalCodecs = TerminalCodecs(), size: tuple[int, int] = (320, 240),
                  fps: int = 15, answer: bool = True, sip_port: int = SIP_PORT,
-                 ctrl_port: int = CTRL_PORT) -> None:
+                 ctrl_port: int = CTRL_PORT, frame_numbers: bool = False) -> None:
         self.network = network
         self.directory = directory
         self.user = user
@@ -87,6 +87,7 @@ class BaresipTerminal:
         self.size = size
         self.fps = fps
         self.answer = answer
+        self.frame_numbers = frame_numbers  # each picture carries its number (bench)
         self.process: subprocess.Popen[bytes] | None = None
         self.events: list[dict[str, Any]] = []
         self._cond = threading.Condition()
@@ -108,7 +109,6 @@ class BaresipTerminal:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "sound").mkdir(exist_ok=True)
         width, height = self.size
-        colour = frames.hex_colour(self.colour)
         modules = ["g711", "g722", "opus", "ausine", "aubridge", "avformat",
                    "avcodec", "vp8", "fakevideo", "snapshot", "sndfile"]
         lines = [
@@ -118,13 +118,13 @@ class BaresipTerminal:
             f"audio_source\t\tausine,{self.tone_hz}",
             "audio_player\t\taubridge,nowhere",
             "audio_alert\t\taubridge,nowhere",
-            f"video_source\t\tavformat,lavfi,color=c={colour}:s={width}x{height}:r={self.fps}",
+            f"video_source\t\tavformat,lavfi,{self._video_graph()}",
             "video_display\t\tfakevideo,nil",
             f"video_size\t\t{width}x{height}",
             "video_bitrate\t\t400000",
             f"video_fps\t\t{self.fps}",
             "rtp_ports\t\t30000-30999",
-            "jitter_buffer_delay\t1-10",
+            "jitter_buffer_delay\t0-0",  # none: packets are decoded as they arrive
             "rtcp_mux\t\tno",
             "ausrc_srate\t\t48000",
             "auplay_srate\t\t48000",
@@ -151,6 +151,14 @@ class BaresipTerminal:
             account += f";video_codecs={self.codecs.video}"
         (self.directory / "accounts").write_text(account + "\n")
         (self.directory / "contacts").write_text("")
+
+    def _video_graph(self) -> str:
+        width, height = self.size
+        if self.frame_numbers:
+            from .numbers import lavfi_numbered
+
+            return lavfi_numbered(self.colour, width, height, self.fps)
+        return f"color=c={frames.hex_colour(self.colour)}:s={width}x{height}:r={self.fps}"
 
     # ------------------------------------------------------------------ process
 
@@ -282,20 +290,28 @@ class BaresipTerminal:
 
     def snapshot(self, timeout: float = 10.0) -> frames.Picture:
         """The next frame it decodes from the call, as a picture."""
+        return self.snapshot_timed("recv", timeout)[0]
+
+    def snapshot_timed(self, direction: str = "recv",
+                       timeout: float = 10.0) -> tuple[frames.Picture, float]:
+        """The next frame it decodes ("recv") or encodes ("send") after now, and now (wall
+        clock): that frame went through baresip's filter within one frame interval of it
+        (the PNG's own write time would add its compression)."""
         self._token += 1
         path = Path("/tmp") / f"bs-{os.getpid()}-{self.user}-{self._token}.png"
         path.unlink(missing_ok=True)
-        self.command("snapshot_recv", str(path))
+        asked = time.time()
+        self.command(f"snapshot_{direction}", str(path))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if path.exists() and path.stat().st_size > 0:
-                time.sleep(0.1)  # written in one go, but let it finish
+                time.sleep(0.05)  # written in one go, but let it finish
                 try:
-                    return frames.png_picture(str(path))
+                    return frames.png_picture(str(path)), asked
                 finally:
                     path.unlink(missing_ok=True)
-            time.sleep(0.1)
-        raise TimeoutError(f"baresip {self.user}: no decoded frame in {timeout}s")
+            time.sleep(0.02)
+        raise TimeoutError(f"baresip {self.user}: no {direction} frame in {timeout}s")
 
     def received_sound(self, seconds: float = 1.0) -> tuple[bytes, int]:
         """The last `seconds` of decoded sound it received (16-bit mono samples, rate)."""
@@ -304,11 +320,15 @@ class BaresipTerminal:
         if not files:
             return b"", 8000
         data = files[-1].read_bytes()
+        channels = int.from_bytes(data[22:24], "little") or 1
         rate = int.from_bytes(data[24:28], "little") or 8000
         start = data.find(b"data") + 8 if b"data" in data[:200] else 44
+        frame = 2 * channels
         samples = data[start:]
-        samples = samples[: len(samples) // 2 * 2]
-        return samples[-int(rate * seconds) * 2:], rate
+        samples = samples[len(samples) % frame:][-int(rate * seconds) * frame:]
+        if channels > 1:  # the first channel only
+            samples = b"".join(samples[i:i + 2] for i in range(0, len(samples), frame))
+        return samples, rate
 
 
 def _die_with_parent() -> None:

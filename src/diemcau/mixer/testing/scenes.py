@@ -54,7 +54,8 @@ def wait_state(updates: list[Any], leg_id: str, state: str, timeout: float = 30.
 
 def tile_colours(picture: frames.Picture, tiles: dict[Any, Any],
                  canvas: tuple[int, int]) -> dict[Any, Colour]:
-    return {key: picture.scaled(*tile.centre, canvas) for key, tile in tiles.items()}
+    return {key: picture.scaled(tile.centre[0], tile.centre[1], canvas)
+            for key, tile in tiles.items()}
 
 
 def matches(picture: frames.Picture, tiles: dict[Any, Any], canvas: tuple[int, int],

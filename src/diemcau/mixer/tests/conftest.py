@@ -93,6 +93,22 @@ def sip_janus(node_network: Any, tmp_path_factory: pytest.TempPathFactory) -> It
         janus.stop(kill=True)
 
 
+@pytest.fixture(scope="session")
+def sip_front(node_network: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Kamailio on the node's address, port 5060: the address terminals dial."""
+    from diemcau.mixer import sipfront
+
+    reason = sipfront.unavailable_reason()
+    if reason:
+        pytest.skip(f"mixer: {reason}")
+    front = sipfront.SipFront(tmp_path_factory.mktemp("sipfront"),
+                              sipfront.FrontSettings(node_network.root_address))
+    try:
+        yield front.start()
+    finally:
+        front.stop()
+
+
 @pytest.fixture
 def room(sip_janus: Any) -> Iterator[Any]:
     from diemcau.mcu.janus_client import JanusError

@@ -20,17 +20,18 @@ pytestmark = pytest.mark.janus
 CANVAS = (640, 360)
 
 
-@pytest.mark.parametrize("video", ["H264", "VP8"])
+@pytest.mark.parametrize(("video", "audio"), [("H264", "G722"), ("VP8", "OPUS")])
 def test_the_terminal_gets_the_composed_picture_and_is_seen_in_the_room(
-        video, plane, room, mixer_host, terminal, updates):
+        video, audio, plane, room, mixer_host, terminal, updates):
     red, red_feed = scenes.publish(plane, room, "red", frames.RED)
     green, green_feed = scenes.publish(plane, room, "green", frames.GREEN, tone_hz=600)
     vcs = terminal("vcs", colour=frames.BLUE, tone_hz=700,
-                   codecs=TerminalCodecs(audio="PCMU", video=video))
+                   codecs=TerminalCodecs(audio="opus" if audio == "OPUS" else audio,
+                                         video=video))
 
     started = time.monotonic()
     leg = mixer_host.dial_out(room, LegSpec("leg-1", "UBND.Nha Trang",
-                                            LegCodecs(video=video, audio="PCMU")), vcs.uri)
+                                            LegCodecs(video=video, audio=audio)), vcs.uri)
     scenes.wait_state(updates, "leg-1", "accepted")
     assert scenes.leg_states(updates, "leg-1")[:2] == ["calling", "ringing"]
     vcs.wait_event("CALL_ESTABLISHED")
@@ -43,7 +44,8 @@ def test_the_terminal_gets_the_composed_picture_and_is_seen_in_the_room(
     tiles = mixer.mixer.video.tiles()
     scenes.wait_for(lambda: scenes.matches(vcs.snapshot(), tiles, CANVAS, expected),
                     timeout=30, what="the grid's colours at the terminal")
-    print(f"\n{video}: dial → every colour at the terminal {time.monotonic() - started:.1f}s")
+    took = time.monotonic() - started
+    print(f"\n{video}/{audio}: dial → every colour at the terminal {took:.1f}s")
 
     # The host puts the terminal large (ĐN Đ12.2b): the colours move.
     mixer_host.set_layout(room.room, Layout.SPEAKER, main=leg.feed)
