@@ -32,11 +32,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.mcu.janus_client import JanusError, JanusUnavailable
@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 QUALITY_SECONDS = 5.0
 # An upstream link test stays up this long once answered, then hangs up (KH Đ16.1).
-TEST_SECONDS = 5.0
+TEST_SECONDS = 3.0
 # A call this agent handled that the mixer no longer carries, without having said why, is
 # given up after this long.
 LOST_AFTER_SECONDS = 15.0
@@ -109,6 +109,8 @@ class MixerAgent:
         self.lines: dict[int, _Line] = {}
         self.next_quality = 0.0
         self.dial_in: Any = None
+        self.front: Any = None  # the SIP front (Kamailio) dial-in comes through
+        self.started = threading.Event()
         self._stop = threading.Event()
 
     # ------------------------------------------------------------------ life
@@ -121,6 +123,7 @@ class MixerAgent:
         if forgotten:
             log.info("node %s: %d calls of a previous run ended", self.node_name, len(forgotten))
         self.dial_in = open_dial_in(self, node)
+        self.started.set()
 
     def run(self) -> None:
         """Until `stop()`: one reconciliation every `poll_seconds`."""
@@ -141,6 +144,9 @@ class MixerAgent:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.host.close()
+        if self.front is not None:
+            with contextlib.suppress(Exception):
+                self.front.stop()
         self.drain()
         close_old_connections()
 
@@ -238,10 +244,8 @@ class MixerAgent:
         if call.hangup_requested_at is not None:
             return True
         part = call.participation
-        if part is not None and part.left_at is not None:
-            return True  # removed, replaced, or the meeting ended
-        return bool(call.is_test and call.answered_at is not None
-                    and (timezone.now() - call.answered_at).total_seconds() >= TEST_SECONDS)
+        # Removed, replaced by a browser of the same endpoint, or the meeting ended.
+        return part is not None and part.left_at is not None
 
     def _maybe_lost(self, call: SipCall) -> None:
         if call.pk not in self.known:
@@ -258,6 +262,10 @@ class MixerAgent:
 
     def _dial(self, call: SipCall) -> None:
         meeting = call.meeting
+        if call.kind == CallKind.UPSTREAM and call.is_test:
+            self._in_thread(call.pk, "test", self._test_now, call.pk, meeting.pk,
+                            call.remote_uri)
+            return
         if call.kind == CallKind.UPSTREAM:
             label, muted = sip.upstream_display(), False
         else:
@@ -286,6 +294,26 @@ class MixerAgent:
         except Exception as exc:  # noqa: BLE001 - the call must end, whatever the engine raised
             log.exception("node %s: call %s to %s failed", self.node_name, call_id, uri)
             self.events.put(("failed", (call_id, str(exc)[:200] or exc.__class__.__name__)))
+
+    def _test_now(self, call_id: int, meeting_id: int, uri: str) -> None:
+        """KH Đ16.1: test the upstream link before the session — the engine dials it, holds
+        the call a few seconds with media both ways, reads the line and hangs up."""
+        from diemcau.scheduling.models import Meeting
+
+        log.info("node %s: testing the upstream link %s (call %s)", self.node_name, uri,
+                 call_id)
+        try:
+            room = ensure_room(Meeting.objects.get(pk=meeting_id))
+            sip.record_progress(call_id, CallState.CALLING)
+            report = self.host.check_link(room_access(room), uri, sip.upstream_display(),
+                                          leg_codecs(), seconds=TEST_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - the test failed, whatever the engine raised
+            log.warning("node %s: link test %s failed: %s", self.node_name, call_id, exc)
+            sip.record_link_test(call_id, answered=False, ok=False,
+                                 reason=str(exc)[:200] or exc.__class__.__name__)
+            return
+        sip.record_link_test(call_id, answered=report.answered_after is not None,
+                             ok=bool(report.ok), code=report.code, reason=link_summary(report))
 
     def _in_thread(self, call_id: int, what: str, target: Callable[..., Any],
                    *args: Any) -> None:
@@ -368,6 +396,24 @@ class MixerAgent:
 # ---------------------------------------------------------------------------- the engine
 
 
+def link_summary(report: Any) -> str:
+    """What the consoles say of a link test: what arrived from the upstream, and the line."""
+    if report.answered_after is None:
+        return str(report.reason or "") or _("The upstream MCU did not answer.")
+    missing = [kind for kind, ok in sorted(report.received.items()) if not ok]
+    parts = [_("answered in %(seconds).1f s") % {"seconds": report.answered_after}]
+    if missing:
+        parts.append(_("nothing received: %(kinds)s") % {"kinds": ", ".join(missing)})
+    else:
+        parts.append(_("picture and sound both ways"))
+    quality = report.quality
+    if quality is not None and quality.rtt_ms is not None:
+        parts.append(_("round trip %(ms)d ms") % {"ms": quality.rtt_ms})
+    if quality is not None and quality.fraction_lost is not None:
+        parts.append(_("loss %(percent).1f%%") % {"percent": 100 * quality.fraction_lost})
+    return "; ".join(parts)
+
+
 def room_access(room: Room) -> Any:
     from diemcau.mixer.roomapi import RoomAccess
 
@@ -407,20 +453,29 @@ def build_host(node: McuNode, on_update: Callable[[Any], None]) -> Any:
 
 
 def open_dial_in(agent: MixerAgent, node: McuNode) -> Any:
-    """Take terminals' calls to `<meeting code>@<node>` when the engine can (its dial-in needs
-    the SIP front on the node's port); None, with the reason logged, when it cannot yet."""
-    try:
-        from diemcau.mixer.dialin import Admit, Refuse  # noqa: F401 - its presence is the test
-        from diemcau.mixer.sipfront import FrontSettings
-    except ImportError as exc:
-        log.warning("node %s: dial-in is not available in this mixer (%s): terminals are "
-                    "called by the MCU only", node.name, exc)
+    """Take terminals' calls to `<meeting code>@<node>` (R24): the SIP front (Kamailio, from
+    Debian) on the node's SIP address hands every INVITE to the mixer's listener, which asks
+    `decide`. None, with the reason logged, when this machine cannot: the MCU still calls
+    the terminals."""
+    from diemcau.mixer import sipfront
+
+    reason = sipfront.unavailable_reason()
+    if reason:
+        log.warning("node %s: no dial-in: %s; terminals are called by the MCU only",
+                    node.name, reason)
         return None
+    front = None
     try:
-        front = FrontSettings(node.sip_host, node.sip_port)
-        return agent.host.listen(lambda call: decide(agent, call), front=front)
-    except Exception as exc:  # noqa: BLE001 - no dial-in is not a reason to stop dialling out
+        settings_ = sipfront.FrontSettings(node.sip_host, node.sip_port)
+        front = sipfront.SipFront(Path(settings.VAR_DIR) / "sipfront" / node.name,
+                                  settings_).start()
+        agent.front = front
+        return agent.host.listen(lambda call: decide(agent, call), front=settings_)
+    except Exception as exc:  # noqa: BLE001 - no dial-in is no reason to stop dialling out
         log.warning("node %s: dial-in could not be opened: %s", node.name, exc)
+        if front is not None:
+            front.stop()
+            agent.front = None
         return None
 
 

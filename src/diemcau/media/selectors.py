@@ -247,7 +247,8 @@ def operator_overview() -> dict[str, Any]:
             "node_id", "meeting_id"):
         mixing[node_id].add(meeting_id)
     nodes = [
-        NodeLoad(node, *by_node.get(node.pk, [0, 0]), mixers=len(mixing.get(node.pk, ())))
+        NodeLoad(node, by_node[node.pk][0], by_node[node.pk][1],
+                 mixers=len(mixing.get(node.pk, ())))
         for node in McuNode.objects.filter(is_active=True)
     ]
     poor = list(

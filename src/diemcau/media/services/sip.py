@@ -402,6 +402,30 @@ def record_ended(call_id: int, state: str, *, code: int | None = None,
     return call
 
 
+def record_link_test(call_id: int, *, answered: bool, ok: bool, code: int | None = None,
+                     reason: str = "") -> SipCall:
+    """KH Đ16.1: the outcome of an upstream link test. It passed when the upstream MCU
+    answered and picture and sound flowed both ways (the call is then hung up: ended); else
+    it failed, with what the far end said or what did not arrive."""
+    with transaction.atomic():
+        call = _lock_call(call_id)
+        if not call.is_active:
+            return call
+        before = call_snapshot(call)
+        now = timezone.now()
+        if answered and call.answered_at is None:
+            call.answered_at = now
+        call.state = CallState.ENDED if ok else CallState.FAILED
+        call.ended_at = now
+        call.sip_code = code if code and 100 <= code < 700 else None
+        call.reason = reason[:200]
+        call.save(update_fields=["state", "answered_at", "ended_at", "sip_code", "reason"])
+        audit.record("sip.link_test", call, actor=None, before=before,
+                     after=call_snapshot(call))
+        broadcast.meeting_changed(call.meeting_id, participants=False)
+    return call
+
+
 def forget_node_calls(node: McuNode, *, reason: str) -> list[int]:
     """The agent (re)starts with no legs: calls the database still thinks under way on its
     node have ended (their participations close as lost)."""

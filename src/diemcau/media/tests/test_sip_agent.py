@@ -113,7 +113,8 @@ def plane(sip_network: Any, sip_node_janus: Any, tmp_path: Path) -> Iterator[Any
 
 
 @pytest.fixture
-def agent(sip_network: Any, sip_node_janus: Any, kh_tree: Any) -> Iterator[Any]:
+def agent(sip_network: Any, sip_node_janus: Any, kh_tree: Any, settings: Any,
+          tmp_path: Path) -> Iterator[Any]:
     """The agent of a node registered for that Janus, running in a thread with a small,
     low-rate picture (the machine is shared)."""
     from diemcau.media.agent import MixerAgent
@@ -127,10 +128,12 @@ def agent(sip_network: Any, sip_node_janus: Any, kh_tree: Any) -> Iterator[Any]:
     host = MixerHost(node.access(), MixerSettings(
         node_address=sip_network.root_address, canvas=Canvas(320, 180, 10),
         encoding=EncoderSettings(h264_kbps=300, vp8_kbps=300, keyframe_seconds=2)))
+    settings.VAR_DIR = tmp_path  # the SIP front's folder
     runner = MixerAgent(node, host=host, poll_seconds=0.3)
     thread = threading.Thread(target=_run_agent, args=(runner,), daemon=True,
                               name="mixer-agent")
     thread.start()
+    assert runner.started.wait(60), "the mixer agent did not start"
     try:
         yield runner
     finally:
@@ -228,31 +231,103 @@ def _node() -> Any:
     return McuNode.objects.get(name="mcu-sip")
 
 
-def test_dial_in_from_an_unknown_device_or_with_a_wrong_code_is_refused(agent, kh_tree,
-                                                                        tmp_path):
-    from diemcau.mixer.testing.baresip import BaresipTerminal, terminal_network
+def _terminal(tmp_path: Path, user: str, **options: Any) -> tuple[Any, Any]:
+    from diemcau.mixer.testing.baresip import BaresipTerminal, TerminalCodecs, terminal_network
 
+    network = terminal_network()
+    options.setdefault("codecs", TerminalCodecs(audio="PCMU", video="VP8"))
+    vcs = BaresipTerminal(network, tmp_path / user, user=user, **options)
+    try:
+        vcs.start()
+    except BaseException:
+        network.delete()
+        raise
+    return vcs, network
+
+
+def test_a_terminal_dials_in_and_strangers_or_wrong_codes_are_refused(agent, kh_tree,
+                                                                       tmp_path):
     if agent.dial_in is None:
-        pytest.skip("mixer agent: the mixer engine offers no dial-in yet "
-                    "(diemcau.mixer.dialin and its SIP front)")
+        from diemcau.mixer import sipfront
+
+        reason = sipfront.unavailable_reason() or "the SIP front did not start: see the log"
+        pytest.skip(f"mixer agent: no dial-in here ({reason})")
     setup = live_meeting(_node(), kh_tree.district, [kh_tree.commune], code="5550009876")
     rooms.ensure_room(setup.meeting)
-    network = terminal_network()
-    stranger = BaresipTerminal(network, tmp_path / "stranger", user="stranger")
+    node = _node()
+    invited, invited_net = _terminal(tmp_path, "invited")
+    stranger, stranger_net = _terminal(tmp_path, "stranger")
+    commune = setup.participants[0]
+    commune.vcs_ip = invited.address  # known by the address it calls from
+    commune.save()
+    dial = f"sip:{{code}}@{node.sip_host}:{node.sip_port}"
     try:
-        stranger.start()
-        node = _node()
-        target = f"sip:{{code}}@{node.sip_host}:{node.sip_port}"
-        for code in ("0000000000", "5550009876"):
+        for code in ("0000000000", "5550009876"):  # a wrong code; then not invited
             since = stranger.mark()
-            stranger.dial(target.format(code=code))
+            stranger.dial(dial.format(code=code))
             stranger.wait_event("CALL_CLOSED", since=since, timeout=30)
+        since = invited.mark()
+        invited.dial(dial.format(code="5550009876"))
+        invited.wait_event("CALL_ESTABLISHED", since=since, timeout=40)
+        call = wait_for(lambda: SipCall.objects.filter(
+            meeting=setup.meeting, endpoint=commune, state=CallState.ANSWERED).first(), 30,
+            what="the dial-in answered")
+        part = call.participation
+        assert call.direction == "in" and str(call.source_address) == invited.address
+        assert part.transport == Transport.SIP and part.audio_muted  # KH Đ11.6
+        invited.hangup()  # the terminal leaves
+        wait_for(lambda: call_state(call) == CallState.ENDED, 20, what="the call ended")
+        assert Participation.objects.get(pk=part.pk).left_reason == LeaveReason.LEFT
     finally:
-        stranger.stop()
-        network.delete()
+        for terminal, network in ((invited, invited_net), (stranger, stranger_net)):
+            terminal.stop()
+            network.delete()
     refusals = AuditEvent.objects.filter(action="sip.refuse").order_by("seq")
     assert refusals.count() == 2
     assert refusals[0].object_type == "mcu.mcunode"  # no meeting has that code
-    refused = SipCall.objects.get(meeting=setup.meeting)
-    assert refused.state == CallState.REFUSED and refused.endpoint is None
-    assert str(refused.source_address) == stranger.address
+    refused = SipCall.objects.get(meeting=setup.meeting, state=CallState.REFUSED)
+    assert refused.endpoint is None and str(refused.source_address) == stranger.address
+    assert refused.sip_code == 403
+
+
+def test_the_upstream_link_is_tested_then_carries_the_session(agent, kh_tree, tmp_path):
+    """A second terminal plays the national MCU (R23): the operator tests the link before
+    the session (KH Đ16.1), then the node calls it and its picture enters the room under
+    the rulebook's name."""
+    from diemcau.mixer.testing.baresip import TerminalCodecs
+
+    # It speaks what the node offers by default: H.264 and G.711.
+    upstream, network = _terminal(tmp_path, "quochoi", colour=(30, 200, 60), tone_hz=500,
+                                  codecs=TerminalCodecs(audio="PCMU", video="H264"))
+    try:
+        setup = live_meeting(_node(), kh_tree.province, [kh_tree.district],
+                             code="5550002468", upstream_uri=upstream.uri)
+        room = rooms.ensure_room(setup.meeting)
+        operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department)
+        test = sip.test_upstream_link(setup.meeting, actor=operator)
+        wait_for(lambda: SipCall.objects.get(pk=test.pk).state in ("ended", "failed"), 60,
+                 what="the link test done")
+        test.refresh_from_db()
+        assert test.state == CallState.ENDED and test.answered_at is not None, test.reason
+        print(f"\nlink test: {test.reason}")
+
+        call = sip.call_upstream(setup.meeting, actor=operator)
+        wait_for(lambda: call_state(call) == CallState.ANSWERED, 40,
+                 what="the upstream answered")
+        names = wait_for(lambda: _displays(agent, room), 20,
+                         what="the upstream's picture in the room")
+        assert "Điểm cầu Trung ương" in names
+        sip.request_hangup(SipCall.objects.get(pk=call.pk), actor=operator)
+        wait_for(lambda: call_state(call) == CallState.ENDED, 20, what="the link hung up")
+    finally:
+        upstream.stop()
+        network.delete()
+
+
+def _displays(agent: Any, room: Any) -> set[str]:
+    from diemcau.mcu.janus_client import JanusClient
+
+    with JanusClient(_node().access()).videoroom() as handle:
+        found = {str(p.get("display")) for p in handle.listparticipants(room.janus_room_id)
+                 if p.get("publisher")}
+    return found if "Điểm cầu Trung ương" in found else set()

@@ -357,3 +357,23 @@ def test_only_operators_test_the_upstream_link(setup):
     assert actions()[-1] == "sip.test_upstream"
     with pytest.raises(InvalidTransition, match="already being called"):
         sip.call_upstream(setup.meeting, actor=setup.users["host_tech"])
+
+
+def test_a_link_test_passes_only_with_media_both_ways(setup):
+    setup.meeting.upstream_uri = "sip:chinhphu@10.0.0.1"
+    setup.meeting.save()
+    operator = setup.users["operator"]
+    passed = sip.test_upstream_link(setup.meeting, actor=operator)
+    passed = sip.record_link_test(passed.pk, answered=True, ok=True, reason="both ways")
+    assert (passed.state, passed.answered_at is not None) == (CallState.ENDED, True)
+    failed = sip.test_upstream_link(setup.meeting, actor=operator)
+    failed = sip.record_link_test(failed.pk, answered=True, ok=False,
+                                  reason="nothing received: audio")
+    assert failed.state == CallState.FAILED and failed.answered_at is not None
+    unanswered = sip.test_upstream_link(setup.meeting, actor=operator)
+    unanswered = sip.record_link_test(unanswered.pk, answered=False, ok=False, code=408,
+                                      reason="Request Timeout")
+    assert (unanswered.state, unanswered.sip_code) == (CallState.FAILED, 408)
+    assert actions().count("sip.link_test") == 3
+    test = selectors.live_state(setup.meeting, user=operator)["sip"]["upstream"]["test"]
+    assert test["id"] == unanswered.pk and test["state"] == "failed"

@@ -240,7 +240,7 @@
       test.textContent = "";
       if (up.test) {
         if (up.test.active) test.textContent = t("test_running");
-        else if (up.test.answered_at) test.textContent = t("test_passed", { time: new Date(up.test.answered_at).toLocaleTimeString() });
+        else if (up.test.state === "ended" && up.test.answered_at) test.textContent = t("test_passed", { time: new Date(up.test.answered_at).toLocaleTimeString() }) + (up.test.reason ? " " + up.test.reason : "");
         else test.textContent = t("test_failed", { reason: [up.test.sip_code, up.test.reason || up.test.state_label].filter(Boolean).join(" ") });
       }
     }
