@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diemcau.core.audit import verify_chain
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
@@ -161,3 +163,28 @@ def test_operators_set_the_link_of_any_open_meeting(kh_world):
         interconnection.set_upstream_link(meeting, "sip:a@10.0.0.1", actor=technician)
     assert interconnection.set_upstream_link(
         meeting, "sip:a@10.0.0.1", actor=setup.operator).upstream_uri == "sip:a@10.0.0.1"
+
+
+_BASE = dt.datetime(2030, 1, 7, tzinfo=dt.UTC)
+_loads = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(1, 12), st.integers(0, 9), st.booleans()),
+    max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_loads, st.integers(0, 40), st.integers(1, 20))
+def test_the_sweep_counts_mixers_as_a_brute_force_count_does(rows, start, length):
+    """Property: the peak of mixers (and meetings, endpoints) is the highest count of
+    half-open windows over any quarter hour inside `within`."""
+    quarter = dt.timedelta(minutes=15)
+    loads = [Load(n, Window(_BASE + s * quarter, _BASE + (s + d) * quarter), e, int(x))
+             for n, (s, d, e, x) in enumerate(rows)]
+    within = Window(_BASE + start * quarter, _BASE + (start + length) * quarter)
+    found = peak(loads, [within])
+    best = [0, 0, 0]
+    for step in range(start, start + length):
+        at = _BASE + step * quarter
+        here = [load for load in loads if load.window.starts_at <= at < load.window.ends_at]
+        best = [max(best[0], len(here)), max(best[1], sum(x.endpoints for x in here)),
+                max(best[2], sum(x.mixers for x in here))]
+    assert (found.meetings, found.endpoints, found.mixers) == tuple(best)
