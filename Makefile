@@ -54,3 +54,8 @@ clean:
 .PHONY: bench-scheduling
 bench-scheduling: setup
 	$(BIN)/python bench/scheduling.py $(BENCH_ARGS)
+
+# Mixer benchmark (bench/README.md, "Mixer"; root for the delay part): make bench-mixer BENCH_ARGS="--part cpu"
+.PHONY: bench-mixer
+bench-mixer: setup
+	$(BIN)/python bench/mixer.py $(BENCH_ARGS)

@@ -107,9 +107,12 @@ def feeder(ports: list[tuple[int, int]]) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def cpu_row(loop: Any, canvas: str, count: int, seconds: float, vp8: bool) -> float:
+def cpu_row(loop: Any, canvas: str, count: int, seconds: float,
+            vp8: bool) -> tuple[float, float]:
+    """(% of one core, pictures encoded per second): a starved mixer drops pictures, so its
+    CPU alone would flatter it."""
     from diemcau.mixer import codecs
-    from diemcau.mixer.gst import add_chain, make
+    from diemcau.mixer.gst import Gst, add_chain, make
     from diemcau.mixer.pipeline import MixerPipeline
     from diemcau.mixer.video import Canvas, EncoderSettings
 
@@ -136,14 +139,23 @@ def cpu_row(loop: Any, canvas: str, count: int, seconds: float, vp8: bool) -> fl
         mixer.audio.add_mix("leg", None, chain[0].get_static_pad("sink"))
 
     loop.call(outputs)
+    encoded = [0]
+
+    def count_picture(_pad: Any, _info: Any) -> Any:
+        encoded[0] += 1
+        return Gst().PadProbeReturn.OK
+
+    h264 = mixer.video.encoders[codecs.H264].tee.get_static_pad("sink")
+    h264.add_probe(Gst().PadProbeType.BUFFER, count_picture)
     mixer.start()
     feed = feeder([(int(a or 0), int(v or 0)) for a, v in ports])
     try:
         time.sleep(3)  # decoders wait for a keyframe (every 2 s from the feeder)
-        before, started = own_cpu_seconds(), time.monotonic()
+        before, started, pictures = own_cpu_seconds(), time.monotonic(), encoded[0]
         time.sleep(seconds)
         used = own_cpu_seconds() - before
         elapsed = time.monotonic() - started
+        pictures = encoded[0] - pictures
         if mixer.errors:
             print(f"  pipeline errors: {mixer.errors[:2]}", flush=True)
         decoding = sum(1 for entry in mixer.video.inputs.values()
@@ -156,7 +168,7 @@ def cpu_row(loop: Any, canvas: str, count: int, seconds: float, vp8: bool) -> fl
         feed.terminate()
         feed.wait(5)
         mixer.stop()
-    return 100 * used / elapsed
+    return 100 * used / elapsed, pictures / elapsed
 
 
 def run_cpu(args: argparse.Namespace) -> None:
@@ -170,14 +182,17 @@ def run_cpu(args: argparse.Namespace) -> None:
     print("\nMixer CPU, % of one core (this machine has "
           f"{os.cpu_count()}): inputs = RTP VP8 640x360@15 + Opus (one feeder, not counted); "
           "output = one H.264 encode (x264 ultrafast, zerolatency) + one Opus mix")
-    print(f"{'canvas':>8} " + " ".join(f"{n:>6} in" for n in args.inputs))
+    print("(each cell: CPU, and pictures encoded per second of the 25 wanted)")
+    print(f"{'canvas':>8} " + " ".join(f"{f'{n} inputs':>16}" for n in args.inputs))
     try:
         for canvas in args.canvases:
             cells = [cpu_row(loop, canvas, n, args.seconds, vp8=False) for n in args.inputs]
-            print(f"{canvas:>8} " + " ".join(f"{c:>8.0f}%" for c in cells), flush=True)
+            print(f"{canvas:>8} " + " ".join(f"{f'{c:.0f}% {f:.0f} fps':>16}"
+                                             for c, f in cells), flush=True)
         if "720p" in args.canvases and 4 in args.inputs:
-            both = cpu_row(loop, "720p", 4, args.seconds, vp8=True)
-            print(f"720p, 4 inputs, H.264 + VP8 encoders: {both:.0f}%", flush=True)
+            cpu, fps = cpu_row(loop, "720p", 4, args.seconds, vp8=True)
+            print(f"720p, 4 inputs, H.264 + VP8 encoders: {cpu:.0f}% ({fps:.0f} fps)",
+                  flush=True)
     finally:
         loop.stop()
 

@@ -24,7 +24,7 @@ ELEMENTS: dict[str, tuple[str, ...]] = {
                                   "rtpopuspay", "rtppcmupay", "rtppcmudepay", "rtppcmapay",
                                   "rtppcmadepay", "rtpg722pay", "rtpg722depay", "vp8enc",
                                   "vp8dec", "level", "mulawenc", "mulawdec", "alawenc",
-                                  "alawdec", "rtpbin"),
+                                  "alawdec", "rtpbin", "capssetter", "pngdec"),
     "gstreamer1.0-plugins-bad": ("webrtcbin", "h264parse"),
     "gstreamer1.0-plugins-ugly": ("x264enc",),
     "gstreamer1.0-libav": ("avdec_h264", "avenc_g722", "avdec_g722"),
