@@ -50,9 +50,19 @@ def split_sip_address(value: str) -> tuple[str, int]:
 
 
 # How many room mixers (composed picture and mixed sound for SIP terminals and the upstream
-# link, R24, R25) a node carries unless its operator measured it: a 4-input 720p25 mix costs
-# about one core (docs/design.md, "SIP and mixer"; `bench/mixer.py` measures a node).
+# link, R24, R25) a node carries unless its operator measured it. `bench/mixer.py` on a
+# 2-core Xeon (docs/mixer.md): a 4-input 1280x720@25 mix with one H.264 encode costs about a
+# third of one core, twice that with a VP8 encode too (an upstream link in VP8), 60 % with 16
+# inputs. One mixer per core leaves Janus and the web their share: `diemcau janus run
+# --register` gives a new node one per core of its machine; a node registered by hand
+# starts with 4 (a 4-core node).
 DEFAULT_MAX_MIXERS = 4
+
+
+def mixers_for_this_machine() -> int:
+    import os
+
+    return max(1, os.cpu_count() or 1)
 
 
 class McuNode(models.Model):

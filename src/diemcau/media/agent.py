@@ -122,6 +122,7 @@ class MixerAgent:
         forgotten = sip.forget_node_calls(node, reason=_("The node's mixer restarted."))
         if forgotten:
             log.info("node %s: %d calls of a previous run ended", self.node_name, len(forgotten))
+            remove_stale_publishers(node, forgotten)
         self.dial_in = open_dial_in(self, node)
         self.started.set()
 
@@ -391,6 +392,25 @@ class MixerAgent:
             telemetry.report_quality(
                 part, rtt_ms=None if quality.rtt_ms is None else int(quality.rtt_ms),
                 loss_percent=loss, bitrate_kbps=None)
+
+
+def remove_stale_publishers(node: McuNode, calls: list[SipCall]) -> None:
+    """A remote publisher belongs to no Janus session: one left by a mixer that died stays
+    in its room, showing a frozen terminal. Remove those of the calls a previous run left."""
+    from .services.rooms import videoroom
+
+    for call in calls:
+        room = Room.objects.filter(meeting_id=call.meeting_id, node=node,
+                                   destroyed_at__isnull=True).first()
+        if call.feed is None or room is None:
+            continue
+        try:
+            with videoroom(node) as handle:
+                handle.request({"request": "remove_remote_publisher",
+                                "room": room.janus_room_id, "secret": room.room_secret,
+                                "id": call.feed})
+        except (JanusError, JanusUnavailable) as exc:
+            log.info("node %s: remote publisher %s not removed: %s", node.name, call.feed, exc)
 
 
 # ---------------------------------------------------------------------------- the engine

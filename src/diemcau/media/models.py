@@ -281,6 +281,8 @@ class SipCall(models.Model):
         Participation, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="sip_call",
     )
+    # The remote publisher that carries the far end into the room, once answered.
+    feed = models.PositiveBigIntegerField(_("room feed"), null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",

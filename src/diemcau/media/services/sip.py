@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 OPEN_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)
 CALL_FIELDS = [
     "meeting_id", "node_id", "endpoint_id", "kind", "direction", "is_test", "remote_uri",
-    "source_address", "state", "sip_code", "reason", "participation_id", "requested_by_id",
+    "source_address", "state", "sip_code", "reason", "participation_id", "feed", "requested_by_id",
     "answered_at", "ended_at", "hangup_requested_at",
 ]
 # The order calls move through; a report never moves a call back.
@@ -345,7 +345,8 @@ def record_answered(call_id: int, *, feed: int) -> Answered:
         if call.kind == CallKind.TERMINAL and call.endpoint is not None:
             participation, replaced = _join(call, feed, now)
         call.state, call.answered_at, call.participation = CallState.ANSWERED, now, participation
-        call.save(update_fields=["state", "answered_at", "participation"])
+        call.feed = feed or None
+        call.save(update_fields=["state", "answered_at", "participation", "feed"])
         audit.record("sip.answered", call, actor=None, before=before, after=call_snapshot(call))
         broadcast.meeting_changed(call.meeting_id)
     return Answered(call, participation, replaced)
@@ -426,10 +427,11 @@ def record_link_test(call_id: int, *, answered: bool, ok: bool, code: int | None
     return call
 
 
-def forget_node_calls(node: McuNode, *, reason: str) -> list[int]:
+def forget_node_calls(node: McuNode, *, reason: str) -> list[SipCall]:
     """The agent (re)starts with no legs: calls the database still thinks under way on its
-    node have ended (their participations close as lost)."""
-    ended = []
+    node have ended (their participations close as lost); returns them (their remote
+    publishers may still be in the rooms)."""
+    ended: list[SipCall] = []
     for call_id in SipCall.objects.filter(node=node, state__in=[
             CallState.CALLING, CallState.RINGING, CallState.ANSWERED]).values_list("pk", flat=True):
         with transaction.atomic():
@@ -449,7 +451,7 @@ def forget_node_calls(node: McuNode, *, reason: str) -> list[int]:
                                         action="live.leave")
             audit.record("sip.ended", call, actor=None, before=before, after=call_snapshot(call))
             broadcast.meeting_changed(call.meeting_id)
-        ended.append(call_id)
+        ended.append(call)
     return ended
 
 

@@ -201,7 +201,9 @@ def test_the_agent_restarting_forgets_the_calls_it_carried(setup, node):
     ringing = sip.request_call(setup.meeting, setup.participants[1], actor=operator)
     sip.record_progress(ringing.pk, CallState.RINGING)
     waiting = sip.request_call(setup.meeting, setup.host_endpoint, actor=operator)
-    assert set(sip.forget_node_calls(node, reason="restarted")) == {live_call.pk, ringing.pk}
+    forgotten = sip.forget_node_calls(node, reason="restarted")
+    assert {c.pk for c in forgotten} == {live_call.pk, ringing.pk}
+    assert {c.feed for c in forgotten} == {777, None}  # the answered one's remote publisher
     states = dict(SipCall.objects.values_list("pk", "state"))
     assert states == {live_call.pk: "ended", ringing.pk: "failed", waiting.pk: "requested"}
     assert Participation.objects.get(pk=live_call.participation_id).left_reason == "lost"

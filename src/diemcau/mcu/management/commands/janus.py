@@ -18,7 +18,7 @@ from django.db import connections
 
 from diemcau.core.errors import InvalidInput
 from diemcau.mcu import janus_config
-from diemcau.mcu.models import DEFAULT_MAX_MIXERS, McuNode
+from diemcau.mcu.models import McuNode, mixers_for_this_machine
 from diemcau.mcu.services import NodeInput, register_local_node
 
 NOT_INSTALLED = "the janus Debian package is not installed (apt-get install janus)"
@@ -133,7 +133,7 @@ class Command(BaseCommand):
             api_secret=config.secrets.api_secret,
             admin_secret=config.secrets.admin_secret,
             room_admin_secret=config.secrets.room_admin_secret,
-            max_mixers=existing.max_mixers if existing else DEFAULT_MAX_MIXERS,
+            max_mixers=existing.max_mixers if existing else mixers_for_this_machine(),
             # R24: what terminals dial; empty when this Janus takes no SIP terminals.
             sip_address=f"{host}:{settings.SIP_PORT}" if host else "",
         )
