@@ -504,6 +504,8 @@ def decide(agent: MixerAgent, incoming: Any) -> Any:
     from diemcau.mixer.dialin import Admit, Refuse
     from diemcau.mixer.legs import LegSpec
 
+    log.info("node %s: dial-in from %s (address %s)", agent.node_name, incoming.caller,
+             incoming.source)
     try:
         node = McuNode.objects.get(pk=agent.node_id)
         decision = sip.admit_dial_in(node, dialled=str(incoming.dialled),
@@ -512,8 +514,9 @@ def decide(agent: MixerAgent, incoming: Any) -> Any:
         if not decision.admitted or decision.call is None:
             return Refuse(decision.code, _sip_reason(decision.code))
         call = decision.call
-        room = decision.room or ensure_room(call.meeting)
         agent.known.add(call.pk)
+        # Made sure of on Janus: a room Janus lost (a restart) comes back with the same id.
+        room = ensure_room(call.meeting)
         return Admit(room_access(room), LegSpec(call.leg_id, decision.label,
                                                 muted_on_entry=decision.muted_on_entry))
     finally:
