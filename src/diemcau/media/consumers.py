@@ -56,6 +56,9 @@ COALESCE_SECONDS = 0.25
 # layer of one machine, a change the worker makes (a lost connection closed, a meeting ended
 # by the system) has no way to reach them otherwise. With Redis it only costs a query.
 REFRESH_SECONDS = 20.0
+# While a SIP call of the meeting is under way, its console reads every 2 s (the agent's
+# reports come from another process).
+CALLS_REFRESH_SECONDS = 2.0
 
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -91,9 +94,16 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     async def _tick(self) -> None:
+        waited = 0.0
         while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            await self.live_changed({})
+            await asyncio.sleep(1.0)
+            waited += 1.0
+            if waited >= self.refresh_seconds():  # it may shorten meanwhile
+                waited = 0.0
+                await self.live_changed({})
+
+    def refresh_seconds(self) -> float:
+        return REFRESH_SECONDS
 
     async def disconnect(self, code: int) -> None:
         ticker = getattr(self, "_ticker", None)
@@ -133,9 +143,17 @@ class MeetingConsoleConsumer(_LiveConsumer):
         meeting = Meeting.objects.filter(pk=self.meeting_id).select_related("host_agency").first()
         return meeting is not None and can_control(self.user, meeting)
 
+    calls_under_way = False
+
     async def send_state(self) -> None:
         state = await in_thread(self._state)()
+        # The node's mixer agent is another process: with the in-process channel layer its
+        # changes (ringing, answered…) reach this console only when it reads again.
+        self.calls_under_way = any(call["active"] for call in state.get("calls", []))
         await self.send_json({"type": "state", **state})
+
+    def refresh_seconds(self) -> float:
+        return CALLS_REFRESH_SECONDS if self.calls_under_way else REFRESH_SECONDS
 
     def _state(self) -> dict[str, Any]:
         return selectors.live_state(Meeting.objects.get(pk=self.meeting_id), user=self.user)
