@@ -64,3 +64,7 @@ FUZZ_MAX_TIME ?= 90
 .PHONY: fuzz-api
 fuzz-api: setup
 	FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) $(BIN)/python scripts/fuzz_api.py
+# Mixer benchmark (bench/README.md, "Mixer"; root for the delay part): make bench-mixer BENCH_ARGS="--part cpu"
+.PHONY: bench-mixer
+bench-mixer: setup
+	$(BIN)/python bench/mixer.py $(BENCH_ARGS)

@@ -66,6 +66,15 @@
 | DIEMCAU_ARCHIVE_LINK_MINUTES | 15                                 | lifetime of a signed download link |
 | DIEMCAU_ARCHIVE_RETENTION_DAYS | (empty: the rulebook's `handover.retention_days`) | days a recording and its materials are kept after the meeting (0: for good) |
 | DIEMCAU_ARCHIVE_MAX_UPLOAD_MB | 100                              | largest material file the host may upload |
+| DIEMCAU_SIP_ADDRESS   | (empty: the ICE interface's IPv4 address) | the node's address hardware terminals reach; Janus's SIP plugin binds it (never loopback) |
+| DIEMCAU_SIP_PORT      | 5060                                     | the SIP port terminals dial (`<meeting code>@<address>:<port>`) |
+| DIEMCAU_SIP_RTP_PORT_RANGE | 20400-20599                         | UDP ports of the SIP plugin's media with terminals (open them with 5060) |
+| DIEMCAU_SIP           | 1                                        | `make run` enables Janus's SIP plugin and starts the node's mixer agent; 0: browsers only |
+| DIEMCAU_MIXER_CANVAS  | 1280x720@25                              | the composed picture terminals receive: width x height @ frames per second |
+| DIEMCAU_MIXER_VIDEO_CODEC | H264                                 | the video codec offered to a terminal the MCU calls (H264 or VP8) |
+| DIEMCAU_MIXER_AUDIO_CODEC | PCMU                                 | the sound codec offered to it (PCMU, PCMA, G722 or OPUS) |
+| DIEMCAU_MIXER_H264_KBPS | 1500                                   | bitrate of the composed picture sent to H.264 terminals |
+| DIEMCAU_MIXER_VP8_KBPS | 1200                                    | bitrate of the composed picture sent to VP8 terminals |
 """
 
 import os
@@ -315,6 +324,28 @@ JANUS_PUBLIC_WS_URL = os.environ.get("DIEMCAU_JANUS_PUBLIC_WS_URL", "")
 JANUS_RECORDINGS_DIR = Path(
     os.environ.get("DIEMCAU_JANUS_RECORDINGS_DIR") or VAR_DIR / "recordings"
 ).resolve()
+# --- SIP terminals and the mixer (R23–R25; diemcau.media.agent, diemcau.mixer) ------------
+SIP_ENABLED = env_bool("DIEMCAU_SIP", True)
+SIP_ADDRESS = os.environ.get("DIEMCAU_SIP_ADDRESS", "")
+SIP_PORT = int(os.environ.get("DIEMCAU_SIP_PORT", "5060"))
+SIP_RTP_PORT_RANGE = os.environ.get("DIEMCAU_SIP_RTP_PORT_RANGE", "20400-20599")
+
+
+def _canvas(text: str) -> tuple[int, int, int]:
+    try:
+        size, _, fps = text.partition("@")
+        width, height = (int(part) for part in size.lower().split("x", 1))
+        return width, height, int(fps or 25)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DIEMCAU_MIXER_CANVAS must look like 1280x720@25, not {text!r}") from exc
+
+
+MIXER_CANVAS = _canvas(os.environ.get("DIEMCAU_MIXER_CANVAS", "1280x720@25"))
+MIXER_VIDEO_CODEC = os.environ.get("DIEMCAU_MIXER_VIDEO_CODEC", "H264").upper()
+MIXER_AUDIO_CODEC = os.environ.get("DIEMCAU_MIXER_AUDIO_CODEC", "PCMU").upper()
+MIXER_H264_KBPS = int(os.environ.get("DIEMCAU_MIXER_H264_KBPS", "1500"))
+MIXER_VP8_KBPS = int(os.environ.get("DIEMCAU_MIXER_VP8_KBPS", "1200"))
 # --- end of Janus -------------------------------------------------------------------------
 
 # ---------------------------------------------------------------- the archive (R19, R27)

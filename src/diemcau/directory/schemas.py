@@ -162,6 +162,7 @@ class EndpointOut(Schema):
     bandwidth_mbps: Decimal
     dedicated_line: bool
     vcs_ip: IPvAnyAddress | None
+    sip_uri: str | None
     location: str
     room_meets_standard: bool
     room_notes: str
@@ -271,6 +272,8 @@ class EndpointIn(Schema):
     bandwidth_mbps: Bandwidth
     dedicated_line: bool = False
     vcs_ip: IPvAnyAddress | None = None
+    sip_uri: str | None = Field(None, max_length=200,
+                                description="The terminal's SIP account (sip:user@host)")
     location: ShortText = ""
     room_meets_standard: bool = False
     room_notes: str = ""
@@ -301,6 +304,7 @@ class EndpointPatch(Schema):
     bandwidth_mbps: Bandwidth | SkipJsonSchema[None] = None
     dedicated_line: bool | SkipJsonSchema[None] = None
     vcs_ip: IPvAnyAddress | None = None
+    sip_uri: str | None = Field(None, max_length=200)
     location: ShortText | SkipJsonSchema[None] = None
     room_meets_standard: bool | SkipJsonSchema[None] = None
     room_notes: str | SkipJsonSchema[None] = None

@@ -37,11 +37,12 @@ from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.meeting_page import MeetingPanel
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import meetings_visible_to
+from diemcau.scheduling.services.interconnection import may_set_upstream_link
 from diemcau.ui.service_calls import call_service, no_store
 
 from . import selectors
 from .forms import JoinLinkForm
-from .models import JoinLink
+from .models import JoinLink, Layout
 from .permissions import can_control, is_operator, joinable_endpoints
 from .services import grants, join_links
 
@@ -295,6 +296,8 @@ def _console(request: HttpRequest, meeting: Meeting, *, form: JoinLinkForm | Non
         "new_link": new_link,
         "now": timezone.now(),
         "open": meeting.status in OPEN_STATUSES,
+        "layouts": Layout.choices,
+        "may_set_upstream": may_set_upstream_link(user, meeting),
         "texts": script_texts(),
     }
     response = render(request, "media/console.html", context, status=status)
@@ -494,4 +497,26 @@ def script_texts() -> dict[str, str]:
         "no_poor": _("No poor connection."),
         "no_incident": _("No open incident."),
         "open_console": _("Console"),
+        "call": _("Call"),
+        "call_again": _("Call again"),
+        "hang_up": _("Hang up"),
+        "hanging_up": _("Hanging up…"),
+        "confirm_hang_up": _("Hang up %(name)s?"),
+        "sip": _("SIP"),
+        "terminal": _("Hardware terminal"),
+        "no_terminals": _("No invited endpoint has a hardware terminal to call."),
+        "terminal_in_room": _("In the room"),
+        "by_browser": _("Connected from a browser"),
+        "dialled_in": _("Called the meeting"),
+        "call_upstream": _("Call the upstream MCU"),
+        "test_link": _("Test the link"),
+        "test_passed": _("Link test passed (%(time)s)."),
+        "test_failed": _("Link test failed: %(reason)s"),
+        "test_running": _("Testing the link…"),
+        "no_calls": _("No call yet."),
+        "from": _("from %(source)s"),
+        "upstream": _("Upstream MCU"),
+        "link_saved": _("Upstream link saved."),
+        "sip_terminals": _("SIP terminals"),
+        "mixers": _("Mixers"),
     }
