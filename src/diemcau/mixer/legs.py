@@ -272,6 +272,7 @@ class SipLeg:
         return _only_chosen(offer_sdp, picks)
 
     def _stream(self, received: Received) -> None:
+        log.debug("leg %s: receiving %s %s", self.leg_id, received.kind, received.encoding)
         # Linked at once, in webrtcbin's streaming thread (as decodebin users do): data
         # pushed into an unlinked pad would stop the leg's transport with not-linked.
         self.received.add(received.kind)
@@ -370,9 +371,11 @@ class SipLeg:
             self.elements.clear()
 
         try:
-            self.room.loop.call(remove)
+            # webrtcbin first: before the call is answered it holds our senders' streaming
+            # threads in a blocking probe, and stopping them first would wait forever.
             if self.peer is not None:
                 self.peer.close()
+            self.room.loop.call(remove)
         finally:
             if self.handle is not None:
                 if self.release_handle is not None:

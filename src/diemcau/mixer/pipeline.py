@@ -119,6 +119,7 @@ class MixerPipeline:
             source.get_static_pad("src").add_probe(
                 Gst().PadProbeType.EVENT_UPSTREAM, self._upstream_event, key)
             pad = chain[-1].get_static_pad("src")
+            pad.add_probe(Gst().PadProbeType.BUFFER, self._first_buffer, (key, kind))
             if kind == "video":
                 entry.video_src = source
                 self.video.add_input(key, pad, label, owned=chain)
@@ -137,6 +138,10 @@ class MixerPipeline:
             self._speaker_changed()
 
         self.loop.call(remove)
+
+    def _first_buffer(self, _pad: Any, _info: Any, what: tuple[Hashable, str]) -> Any:
+        log.debug("input %s: first decoded %s", *what)
+        return Gst().PadProbeReturn.REMOVE
 
     def _upstream_event(self, _pad: Any, info: Any, key: Hashable) -> Any:
         event = info.get_event()

@@ -131,6 +131,7 @@ class RoomMixer:
             return
         forwarded.last_pli = now
         port = (forwarded.forwarders.get("video") or {}).get("local_rtcp_port")
+        log.debug("room %s: keyframe for feed %s (rtcp port %s)", self.access.room, feed, port)
         if port:
             with contextlib.suppress(OSError):
                 self._rtcp.sendto(rtcp.pli(0), (LOCAL_HOST, int(port)))

@@ -76,6 +76,7 @@ class RemotePublisherFeedback:
             except OSError:
                 return
             if asks_keyframe(packet):
+                log.debug("keyframe asked by %s", self.target)
                 try:
                     self.on_keyframe()
                 except Exception:  # a callback's bug must not end the thread

@@ -69,3 +69,23 @@ def test_the_terminal_gets_the_composed_picture_and_is_seen_in_the_room(
     vcs.wait_event("CALL_CLOSED")
     scenes.wait_state(updates, "leg-1", "hangup")
     scenes.wait_for(lambda: mixer_host.running(room.room) is None, what="the mixer stopped")
+
+
+def test_a_busy_or_failed_call_is_reported_and_leaves_no_mixer(room, mixer_host, terminal,
+                                                                updates):
+    vcs = terminal("vcs", answer=False, codecs=TerminalCodecs(video="VP8"))
+    mixer_host.dial_out(room, LegSpec("busy", "A", LegCodecs("VP8", "PCMU")), vcs.uri)
+    scenes.wait_state(updates, "busy", "ringing")
+    vcs.wait_event("CALL_INCOMING")
+    vcs.hangup()  # the room refuses the call while it rings
+    scenes.wait_state(updates, "busy", "busy")
+    busy = [u for u in updates if u.leg_id == "busy"][-1]
+    assert busy.code == 486, busy
+
+    # A user the terminal does not know: a SIP error, reported as failed with its code.
+    wrong = vcs.uri.replace("sip:vcs@", "sip:nobody@")
+    mixer_host.dial_out(room, LegSpec("failed", "B", LegCodecs("VP8", "PCMU")), wrong)
+    scenes.wait_state(updates, "failed", "failed")
+    failed = [u for u in updates if u.leg_id == "failed"][-1]
+    assert failed.code is not None and failed.code >= 400, failed
+    scenes.wait_for(lambda: mixer_host.running(room.room) is None, what="no mixer left")
