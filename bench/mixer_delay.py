@@ -18,7 +18,7 @@ PIN, SECRET = "2468", "bench-secret"
 
 
 def measure(var_dir: Path, seconds: float, report: Callable[[list[float]], str]) -> None:
-    from diemcau.media.testing.janus import JanusProcess
+    from diemcau.mcu.testing.janus import JanusProcess
     from diemcau.media.testing.netns import MediaNetwork
     from diemcau.media.testing.plane import MediaPlane
     from diemcau.mixer import sipconfig

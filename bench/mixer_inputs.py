@@ -169,7 +169,7 @@ def _measure(janus: Any, count: Any, wanted: int, started: float, seen: dict[int
 
 
 def measure(var_dir: Path, counts: list[int], seconds: float) -> None:
-    from diemcau.media.testing.janus import JanusProcess
+    from diemcau.mcu.testing.janus import JanusProcess
     from diemcau.media.testing.netns import MediaNetwork
     from diemcau.mixer.janus import JanusSession
     from diemcau.mixer.roomapi import RoomAccess, RoomApi
