@@ -14,6 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from diemcau.core.roles import Role
 from diemcau.media import selectors
@@ -21,6 +22,7 @@ from diemcau.media.models import CallState, Room, SipCall
 from diemcau.media.routing import websocket_urlpatterns
 from diemcau.media.services import sip
 from diemcau.testing.factories import McuNodeFactory, UserFactory
+from diemcau.testing.two_factor import device_for
 
 from .live_fixtures import live_meeting
 
@@ -38,6 +40,11 @@ ALLOWED = {
 CONSOLE_OPENS = {"host_tech", "operator"}
 
 
+def _verified(user: Any) -> Any:
+    user.verified_session = {DEVICE_ID_SESSION_KEY: device_for(user).persistent_id}
+    return user
+
+
 @pytest.fixture
 def setup(kh_tree, use_rulebook):
     use_rulebook("khanh-hoa-2023")
@@ -48,7 +55,7 @@ def setup(kh_tree, use_rulebook):
                         room_secret="s")
     live.users = {
         "host_tech": UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district),
-        "operator": UserFactory(role=Role.OPERATOR, agency=kh_tree.department),
+        "operator": _verified(UserFactory(role=Role.OPERATOR, agency=kh_tree.department)),
         "commune_tech": UserFactory(role=Role.TECHNICIAN, agency=kh_tree.commune),
         "office": UserFactory(role=Role.OFFICE, agency=kh_tree.district),
         "auditor": UserFactory(role=Role.AUDITOR, agency=kh_tree.province),
@@ -76,6 +83,8 @@ def _payload(setup: Any, action: str) -> dict[str, Any]:
 async def _act(setup: Any, user: Any, action: str, payload: dict[str, Any]) -> str:
     client = WebsocketCommunicator(router, f"/ws/live/meetings/{setup.meeting.pk}/")
     client.scope["user"] = user
+    # As signed in through the page: with the second factor where the role needs one.
+    client.scope["session"] = getattr(user, "verified_session", {})
     connected, _ = await client.connect()
     if not connected:
         return "refused"

@@ -458,12 +458,15 @@ def test_inputs_the_schema_documents_as_nullable_are_accepted(world):
     patch = document["components"]["schemas"]["EndpointPatch"]["properties"]
     # Only what the API accepts as null is documented as nullable.
     assert [name for name, field in patch.items()
-            if {"type": "null"} in field.get("anyOf", [])] == ["vcs_ip"]
+            if {"type": "null"} in field.get("anyOf", [])] == ["vcs_ip", "sip_uri"]
     endpoint = f"/endpoints/{world.ep_commune.pk}"
     # A VCS terminal on the private networks needs its address (a rule); a personal device not.
     answer = world.op._send("patch", endpoint, {"terminal_kind": "personal", "vcs_ip": None})
     assert answer.status_code == 200, answer.content
     assert answer.json()["vcs_ip"] is None
+    # The SIP account of a terminal can be cleared the same way.
+    cleared = world.op._send("patch", endpoint, {"sip_uri": None})
+    assert cleared.status_code == 200, cleared.content
     assert locations(world.op._send("patch", endpoint, {"name": None})) == [["body", "name"]]
     meeting = live_meeting(None, world.district, [world.commune]).meeting
     made = world.op.post(f"/meetings/{meeting.pk}/incidents",
