@@ -2,6 +2,7 @@
 #   make run    set up (first time; Debian's janus too), migrate, load the demo, serve on
 #               http://127.0.0.1:8000 with this machine's Janus as the demo's MCU node
 #   make test   run the whole test suite
+#   make fuzz-api  schemathesis against the live API (also in CI)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -56,3 +57,16 @@ clean:
 .PHONY: bench-scheduling
 bench-scheduling: setup
 	$(BIN)/python bench/scheduling.py $(BENCH_ARGS)
+
+# The REST API fuzzed by schemathesis on a live server (uvicorn, a fresh database with the
+# demo), once with an MCU operator's token and once with a commune technician's, each run at
+# most FUZZ_MAX_TIME seconds; fails on any 5xx or any answer the OpenAPI document does not
+# describe. FUZZ_DATABASE_URL=postgres://…/NAME fuzzes a database NAME_fuzz on that server.
+FUZZ_MAX_TIME ?= 90
+.PHONY: fuzz-api
+fuzz-api: setup
+	FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) $(BIN)/python scripts/fuzz_api.py
+# Mixer benchmark (bench/README.md, "Mixer"; root for the delay part): make bench-mixer BENCH_ARGS="--part cpu"
+.PHONY: bench-mixer
+bench-mixer: setup
+	$(BIN)/python bench/mixer.py $(BENCH_ARGS)

@@ -42,8 +42,30 @@ install_janus() {
        "no rooms). Install it later with: sudo apt-get install janus" >&2
 }
 
+# The mixer of SIP terminals (R24): GStreamer's plugins and typelibs from Debian, and
+# Kamailio, the SIP front terminals dial. Without them the site runs with browsers only.
+install_mixer() {
+  [ "${DIEMCAU_SIP:-1}" = "0" ] && return 0
+  local missing=()
+  for pkg in gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+             gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice \
+             gir1.2-gst-plugins-bad-1.0 kamailio; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  # Debian's kamailio.service would take port 5060 on every address with its sample config;
+  # the mixer agent runs Kamailio on the node's own generated config instead.
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl mask kamailio.service >/dev/null 2>&1 || true
+  fi
+  apt_install "${missing[@]}" && return 0
+  echo "diemcau: GStreamer could not be installed; no SIP terminals (browsers only)." \
+       "Install it later with: sudo apt-get install ${missing[*]}" >&2
+}
+
 if [ "${1:-}" = "--janus" ]; then
   install_janus
+  install_mixer
   exit 0
 fi
 
@@ -55,6 +77,12 @@ command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
 # letters.
 ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
+# PyGObject (the mixer's GStreamer binding) is built by pip against GLib and cairo.
+if ! pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then
+  need_apt+=(pkg-config gcc libgirepository1.0-dev libcairo2-dev)
+  "$PYTHON" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || need_apt+=(python3-dev)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt_install "${need_apt[@]}" || exit 1
 fi

@@ -23,8 +23,13 @@ api = DiemcauNinjaAPI(
         "(send the CSRF token for POST/PATCH). Input errors are 422 "
         '`{"detail": [{"loc": ["body", "<field>"], "msg": "...", "type": "..."}]}`; '
         "a rule of the province's regulation adds `code` and `article`, and `msg` starts "
-        "with the article. 401 unauthenticated, 403 not allowed, 404 not found or out of "
-        "scope, 409 not possible in the object's current state."
+        "with the article. Every other error is `{\"detail\": \"<message>\"}`: 400 a body "
+        "that cannot be read or JSON nested more than 32 levels, 401 unauthenticated, 403 not "
+        "allowed, 404 not found or out of scope (also a path naming no operation), 405 a "
+        "method the operation does not take, 409 not possible in the object's current state, "
+        "413 a body over the size limit, 500 a failure of the server.\n\n"
+        "Ids, `limit` and `offset` are at most 2^63 - 1; dates and times lie between "
+        "1 January 2020 and five years from today; text may not contain U+0000."
     ),
     docs_url="/docs",
     openapi_url="/openapi.json",

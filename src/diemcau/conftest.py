@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
@@ -30,6 +31,35 @@ def _huey_immediate() -> Iterator[Any]:
 def _fast_password_hashing(settings: Any) -> None:
     """Hashing strength is Django's concern; tests that log in often need it fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`client.force_login(user)` skips signing in — the second factor included: a user whose
+    role must use one (core.two_factor) gets a session verified with a device of theirs, as
+    after the sign-in page; and, as no one signed in, no `auth.login` audit event is written.
+    Signing in itself is tested through the page (web/tests/test_accounts.py)."""
+    from django.contrib.auth.signals import user_logged_in
+    from django.test import Client
+
+    from diemcau.core import two_factor
+    from diemcau.core.services import accounts
+    from diemcau.testing.two_factor import verify_session
+
+    original = Client.force_login
+
+    def force_login(self: Client, user: Any, backend: str | None = None) -> None:
+        user_logged_in.disconnect(dispatch_uid=accounts.LOGIN_RECEIVER)
+        try:
+            original(self, user, backend)
+        finally:
+            accounts.connect_signals()
+        if two_factor.required_for(user):
+            session = self.session
+            verify_session(session, user)
+            self.cookies[settings.SESSION_COOKIE_NAME] = session.session_key or ""
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture(autouse=True)

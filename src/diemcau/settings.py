@@ -2,16 +2,29 @@
 
 | variable              | default                                  | meaning |
 |-----------------------|------------------------------------------|---------|
-| DIEMCAU_SECRET_KEY    | a development key (refused when DEBUG=0)  | Django secret key |
+| DIEMCAU_SECRET_KEY    | (read from <DIEMCAU_VAR_DIR>/secret-key, generated once, 0600) | Django secret key |
+| DIEMCAU_AUDIT_KEY     | (read from DIEMCAU_AUDIT_KEY_FILE)       | key of the audit chain's HMAC and of its checkpoints; never in the database |
+| DIEMCAU_AUDIT_KEY_FILE | <DIEMCAU_VAR_DIR>/audit-key (generated once, 0600) | file holding the audit key |
 | DIEMCAU_DEBUG         | 1                                        | debug pages and relaxed cookies |
 | DIEMCAU_ALLOWED_HOSTS | 127.0.0.1,localhost,testserver           | comma-separated host names |
 | DIEMCAU_CSRF_TRUSTED_ORIGINS | (empty)                           | origins trusted for CSRF behind a reverse proxy (https://…) |
+| DIEMCAU_HTTPS         | 1 when DEBUG=0, else 0                   | browsers reach the site over TLS: secure cookies, HTTPS redirect, HSTS |
+| DIEMCAU_SSL_REDIRECT  | DIEMCAU_HTTPS                            | redirect plain HTTP to HTTPS |
+| DIEMCAU_HSTS_SECONDS  | 31536000 with HTTPS, else 0              | Strict-Transport-Security max-age |
+| DIEMCAU_HSTS_INCLUDE_SUBDOMAINS / _PRELOAD | 1 / 0               | HSTS includeSubDomains / preload |
+| DIEMCAU_PROXY_SSL_HEADER | (empty)                               | header by which the TLS proxy says the browser used HTTPS (X-Forwarded-Proto) |
 | DATABASE_URL          | sqlite:///<DIEMCAU_VAR_DIR>/diemcau.sqlite3 | database (postgres://… in production) |
 | DIEMCAU_DB_CONN_MAX_AGE | 0                                      | seconds a database connection is kept (0: one per request) |
 | DIEMCAU_VAR_DIR       | ./var                                    | data folder: database, uploads, recordings |
 | DIEMCAU_RULEBOOK      | khanh-hoa-2023                           | the province's rulebook (see `diemcau rulebook show`) |
 | DIEMCAU_REDIS_URL     | (empty: in-process channel layer, SQLite task queue) | Redis for Channels and Huey |
 | DIEMCAU_TIME_ZONE     | Asia/Ho_Chi_Minh                         | time zone shown to users |
+| DIEMCAU_LOGIN_FAILURES_PER_ACCOUNT / _PER_ADDRESS | 5 / 20       | failed sign-ins before an account / an address is locked (django-axes) |
+| DIEMCAU_LOGIN_LOCKOUT_MINUTES | 30                               | lockout length; 0: until an administrator unlocks |
+| DIEMCAU_2FA_ROLES     | admin,operator                           | roles that must sign in with a TOTP code (optional for others) |
+| DIEMCAU_2FA_ISSUER    | diemcau                                  | name shown by authenticator apps |
+| DIEMCAU_SESSION_EXPIRE_AT_BROWSER_CLOSE | 1                      | sign-in ends when the browser closes |
+| DIEMCAU_SESSION_IDLE_MINUTES | 30                                | sign-in ends after this long without activity |
 | DIEMCAU_LOG_LEVEL     | INFO                                     | log level of the root logger |
 | DIEMCAU_HUEY_IMMEDIATE | 0                                       | 1: run background tasks at once in the calling process (no worker; debugging) |
 | DIEMCAU_PUBLIC_URL    | http://127.0.0.1:8000 (the request's own address for page links) | public address of the site (https://… behind a TLS proxy): links in e-mails, webhooks, join links, feeds; its origin is trusted for CSRF |
@@ -54,9 +67,20 @@
 | DIEMCAU_ARCHIVE_LINK_MINUTES | 15                                 | lifetime of a signed download link |
 | DIEMCAU_ARCHIVE_RETENTION_DAYS | (empty: the rulebook's `handover.retention_days`) | days a recording and its materials are kept after the meeting (0: for good) |
 | DIEMCAU_ARCHIVE_MAX_UPLOAD_MB | 100                              | largest material file the host may upload |
+| DIEMCAU_SIP_ADDRESS   | (empty: the ICE interface's IPv4 address) | the node's address hardware terminals reach; Janus's SIP plugin binds it (never loopback) |
+| DIEMCAU_SIP_PORT      | 5060                                     | the SIP port terminals dial (`<meeting code>@<address>:<port>`) |
+| DIEMCAU_SIP_RTP_PORT_RANGE | 20400-20599                         | UDP ports of the SIP plugin's media with terminals (open them with 5060) |
+| DIEMCAU_SIP           | 1                                        | `make run` enables Janus's SIP plugin and starts the node's mixer agent; 0: browsers only |
+| DIEMCAU_MIXER_CANVAS  | 1280x720@25                              | the composed picture terminals receive: width x height @ frames per second |
+| DIEMCAU_MIXER_VIDEO_CODEC | H264                                 | the video codec offered to a terminal the MCU calls (H264 or VP8) |
+| DIEMCAU_MIXER_AUDIO_CODEC | PCMU                                 | the sound codec offered to it (PCMU, PCMA, G722 or OPUS) |
+| DIEMCAU_MIXER_H264_KBPS | 1500                                   | bitrate of the composed picture sent to H.264 terminals |
+| DIEMCAU_MIXER_VP8_KBPS | 1200                                    | bitrate of the composed picture sent to VP8 terminals |
 """
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -77,15 +101,45 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def secret_from_file(path: Path) -> str:
+    """The secret kept in `path`; the first time, a new random one is written there (0600).
+
+    Written under a temporary name and linked into place, so that processes starting at the
+    same moment all read the one secret that won.
+    """
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+        value = path.read_text(encoding="utf-8").strip()
+    if len(value) < 32:
+        raise ImproperlyConfigured(f"{path} must hold a secret of at least 32 characters")
+    return value
+
+
 DEBUG = env_bool("DIEMCAU_DEBUG", True)
-_DEV_SECRET = "diemcau-development-only-secret-key-change-me-in-production"
-SECRET_KEY = os.environ.get("DIEMCAU_SECRET_KEY", _DEV_SECRET)
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("DIEMCAU_SECRET_KEY must be set when DIEMCAU_DEBUG=0")
+VAR_DIR = Path(os.environ.get("DIEMCAU_VAR_DIR", Path.cwd() / "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY = os.environ.get("DIEMCAU_SECRET_KEY") or secret_from_file(VAR_DIR / "secret-key")
 ALLOWED_HOSTS = env_list("DIEMCAU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DIEMCAU_CSRF_TRUSTED_ORIGINS", "")
 
-VAR_DIR = Path(os.environ.get("DIEMCAU_VAR_DIR", Path.cwd() / "var")).resolve()
+# R22: the audit chain is keyed with a secret that is not in the database (core.audit), so
+# whoever owns the database cannot rewrite the log unseen. Keep it on the application host
+# only, with a copy in a safe place: without it the chain cannot be verified.
+AUDIT_KEY = os.environ.get("DIEMCAU_AUDIT_KEY") or secret_from_file(
+    Path(os.environ.get("DIEMCAU_AUDIT_KEY_FILE") or VAR_DIR / "audit-key")
+)
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -102,6 +156,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "huey.contrib.djhuey",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "diemcau.core",
     "diemcau.rulebooks",
     "diemcau.ui",
@@ -116,16 +174,26 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "diemcau.core.api_errors.ApiErrorsMiddleware",  # JSON errors under /api/, whoever answers
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "diemcau.core.middleware.VietnameseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "diemcau.core.middleware.UnicodeInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "diemcau.core.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "diemcau.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "diemcau.core.middleware.ContentSecurityPolicyMiddleware",
     "diemcau.core.middleware.RequestContextMiddleware",
+    "diemcau.core.middleware.RefuseNulMiddleware",
+    "diemcau.core.middleware.NotFoundPageMiddleware",
+    # Last: it turns a sign-in refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "diemcau.urls"
@@ -150,7 +218,6 @@ TEMPLATES = [
     },
 ]
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
@@ -173,6 +240,39 @@ AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Signing in (R22) -----------------------------------------------------------------------
+# django-axes first: it refuses a locked account or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("DIEMCAU_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("DIEMCAU_LOGIN_FAILURES_PER_ADDRESS", "20"))
+if not 0 < LOGIN_FAILURES_PER_ACCOUNT <= LOGIN_FAILURES_PER_ADDRESS:
+    raise ImproperlyConfigured("need 0 < DIEMCAU_LOGIN_FAILURES_PER_ACCOUNT <= "
+                               "DIEMCAU_LOGIN_FAILURES_PER_ADDRESS")
+_lockout_minutes = int(os.environ.get("DIEMCAU_LOGIN_LOCKOUT_MINUTES", "30"))
+AXES_HANDLER = "diemcau.core.login_throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# 0: locked until an administrator unlocks (admin site: users, or login attempts).
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
+AXES_RESET_ON_SUCCESS = False  # LoginThrottleHandler forgets the account's failures only
+AXES_LOCKOUT_CALLABLE = "diemcau.web.account_views.locked_out"
+AXES_ENABLE_ADMIN = False  # core.admin shows the attempts, with an audited unlock
+AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # as the audit log (core.middleware)
+# Two-factor sign-in (core.two_factor): required for these roles, optional for the others.
+TWO_FACTOR_ROLES = env_list("DIEMCAU_2FA_ROLES", "admin,operator")
+TWO_FACTOR_URL = "two_factor"
+TWO_FACTOR_OPEN_VIEWS = {"two_factor", "two_factor_remove", "logout", "login",
+                         "password_change", "set_language"}
+OTP_TOTP_ISSUER = os.environ.get("DIEMCAU_2FA_ISSUER", "diemcau")
+# Shared room computers: the session ends with the browser, or after this long idle.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DIEMCAU_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_IDLE_TIMEOUT = int(os.environ.get("DIEMCAU_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT or 12 * 3600
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -227,6 +327,28 @@ JANUS_PUBLIC_WS_URL = os.environ.get("DIEMCAU_JANUS_PUBLIC_WS_URL", "")
 JANUS_RECORDINGS_DIR = Path(
     os.environ.get("DIEMCAU_JANUS_RECORDINGS_DIR") or VAR_DIR / "recordings"
 ).resolve()
+# --- SIP terminals and the mixer (R23–R25; diemcau.media.agent, diemcau.mixer) ------------
+SIP_ENABLED = env_bool("DIEMCAU_SIP", True)
+SIP_ADDRESS = os.environ.get("DIEMCAU_SIP_ADDRESS", "")
+SIP_PORT = int(os.environ.get("DIEMCAU_SIP_PORT", "5060"))
+SIP_RTP_PORT_RANGE = os.environ.get("DIEMCAU_SIP_RTP_PORT_RANGE", "20400-20599")
+
+
+def _canvas(text: str) -> tuple[int, int, int]:
+    try:
+        size, _, fps = text.partition("@")
+        width, height = (int(part) for part in size.lower().split("x", 1))
+        return width, height, int(fps or 25)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DIEMCAU_MIXER_CANVAS must look like 1280x720@25, not {text!r}") from exc
+
+
+MIXER_CANVAS = _canvas(os.environ.get("DIEMCAU_MIXER_CANVAS", "1280x720@25"))
+MIXER_VIDEO_CODEC = os.environ.get("DIEMCAU_MIXER_VIDEO_CODEC", "H264").upper()
+MIXER_AUDIO_CODEC = os.environ.get("DIEMCAU_MIXER_AUDIO_CODEC", "PCMU").upper()
+MIXER_H264_KBPS = int(os.environ.get("DIEMCAU_MIXER_H264_KBPS", "1500"))
+MIXER_VP8_KBPS = int(os.environ.get("DIEMCAU_MIXER_VP8_KBPS", "1200"))
 # --- end of Janus -------------------------------------------------------------------------
 
 # ---------------------------------------------------------------- the archive (R19, R27)
@@ -272,11 +394,53 @@ elif ARCHIVE_STORAGE == "filesystem":
 else:
     raise ImproperlyConfigured("DIEMCAU_ARCHIVE_STORAGE must be filesystem or s3")
 
+# --- HTTPS and security headers (R22; README: behind a TLS reverse proxy) -----------------
+# HTTPS: browsers reach the site over TLS (by default whenever DEBUG is off); the cookies are
+# then sent over TLS only, plain HTTP is redirected, and HSTS tells browsers to stay on TLS.
+HTTPS = env_bool("DIEMCAU_HTTPS", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DIEMCAU_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("DIEMCAU_HSTS_SECONDS") or (31536000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DIEMCAU_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DIEMCAU_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading binds the whole registrable domain (often the province's, not ours) for
+    # good: a deliberate choice (DIEMCAU_HSTS_PRELOAD=1), not a default to be warned about.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The TLS proxy's header saying the browser used HTTPS (e.g. X-Forwarded-Proto). Set it only
+# when the proxy always sets or overwrites that header: a client could send it otherwise.
+_proxy_ssl_header = os.environ.get("DIEMCAU_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from the site's own files — no inline
+# script, no eval — so injected markup cannot run. Styles may still be inline (FullCalendar
+# writes its own <style>; templates use a few style attributes). Pages that talk to a Janus
+# add its origin to connect-src (media.views.allow_media_server); the site's own WebSockets
+# are added per request (core.middleware.ContentSecurityPolicyMiddleware).
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        # The room's pictures and sound are MediaStreams (janus.js), shown in <video>/<audio>.
+        "media-src": [_SELF, "blob:", "mediastream:"],
+        "worker-src": [_SELF, "blob:"],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -346,5 +510,7 @@ if WEBHOOK_URL and not WEBHOOK_SECRET and not DEBUG:
 LOGGING["loggers"] = {
     **LOGGING.get("loggers", {}),  # type: ignore[dict-item]
     "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    # Failed sign-ins are in the audit log; axes's own lines stay at warnings.
+    "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
 }
 # ---- end of background worker and notifications ---------------------------------------------

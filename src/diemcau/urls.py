@@ -13,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("diemcau.web.urls")),
 ]
 
+# A bad request's page says what was wrong (core.middleware, the calendar's dates).
+handler400 = "diemcau.ui.service_calls.bad_request"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

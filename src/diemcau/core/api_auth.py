@@ -16,12 +16,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from . import two_factor
 from .models import ApiToken, User
 
 TOKEN_SCHEME = "dc"
 # How often last_used_at is written: once a minute is precise enough to see that a token is
 # in use, and it spares the database a write on every call of a busy integration.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+HEX_DIGITS = frozenset("0123456789abcdef")
+PREFIX_MAX = 20
 
 
 def hash_token(raw: str) -> str:
@@ -43,6 +46,8 @@ def split_token(raw: str) -> tuple[str, str] | None:
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_SCHEME or not parts[1] or not parts[2]:
         return None
+    if len(parts[1]) > PREFIX_MAX or not set(parts[1]) <= HEX_DIGITS:
+        return None  # not a prefix generate_token makes: never sent to the database
     return parts[1], parts[2]
 
 
@@ -88,6 +93,8 @@ class SessionUserAuth(SessionAuth):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not user.is_active:
             return None
+        if not two_factor.satisfied(user, request.session):
+            return None  # a role that needs a second factor, and a session without one
         return super().__call__(request)
 
 

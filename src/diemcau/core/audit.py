@@ -2,17 +2,31 @@
 
 Each event's hash covers its content and the previous event's hash (a chain), so changing,
 removing or reordering any stored event breaks `verify_chain()` from that point on (R22).
+
+The hash is an HMAC keyed with the audit key (`settings.AUDIT_KEY`), which is kept outside the
+database: whoever owns the database can change rows, but cannot compute the hashes that would
+make the change fit the chain. Truncating the newest events, or rewriting the chain by someone
+who also stole the key, is caught by **checkpoints**: the head's sequence number and hash at a
+moment, signed with the key, exported by the operator (`diemcau audit checkpoint`) and kept
+elsewhere; `diemcau audit verify --checkpoint FILE` checks the chain against them.
+
+Events written before the chain was keyed keep their plain SHA-256 hashes. They may only form
+the beginning of the chain, sealed by one keyed `audit.chain_keyed` event that the migration
+appended (its hash covers theirs): an unkeyed event anywhere else, or unkeyed events without
+the seal, are reported as a break — otherwise rewriting everything as "old" events would pass.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -20,6 +34,9 @@ from .models import AuditChainHead, AuditEvent, User
 from .request_context import client_address
 
 GENESIS_HASH = "0" * 64
+# The keyed event that seals the events written before the chain was keyed.
+CHAIN_KEYED_ACTION = "audit.chain_keyed"
+CHECKPOINT_TYPE = "diemcau-audit-checkpoint"
 
 
 def to_json(value: Any) -> Any:
@@ -38,7 +55,12 @@ def _is_secret(name: str) -> bool:
     return any(word in name for word in ("password", "secret", "key_hash", "token", "pin"))
 
 
-def _event_hash(event: AuditEvent) -> str:
+def _derived_key(purpose: bytes) -> bytes:
+    """One key per use, derived from the audit key, so a chain hash is never a signature."""
+    return hmac.new(settings.AUDIT_KEY.encode("utf-8"), purpose, hashlib.sha256).digest()
+
+
+def _canonical(event: Any) -> bytes:
     payload = {
         "seq": event.seq,
         "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -54,7 +76,43 @@ def _event_hash(event: AuditEvent) -> str:
         "prev_hash": event.prev_hash,
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical.encode("utf-8")
+
+
+def _unkeyed_hash(event: Any) -> str:
+    """The hash of the events written before the chain was keyed (plain SHA-256)."""
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def _event_hash(event: Any) -> str:
+    return hmac.new(_derived_key(b"diemcau audit chain v2"), _canonical(event),
+                    hashlib.sha256).hexdigest()
+
+
+def _append(event_model: Any, head_model: Any, **fields: Any) -> Any:
+    """Lock the head, write the next event with its keyed hash, move the head."""
+    head, _ = head_model.objects.select_for_update().get_or_create(
+        pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
+    )
+    event = event_model(seq=head.seq + 1, at=timezone.now(), prev_hash=head.hash, **fields)
+    event.hash = _event_hash(event)
+    event.save(force_insert=True)
+    head.seq, head.hash = event.seq, event.hash
+    head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def seal_unkeyed_events(event_model: Any, head_model: Any) -> Any | None:
+    """Append the keyed event that seals the events hashed before the chain was keyed
+    (run once, by the migration that keys the chain). None when there is nothing to seal."""
+    count = event_model.objects.count()
+    if count == 0 or event_model.objects.filter(action=CHAIN_KEYED_ACTION).exists():
+        return None
+    return _append(
+        event_model, head_model, actor=None, actor_username="", ip=None,
+        action=CHAIN_KEYED_ACTION, object_type="core.auditevent", object_id="",
+        object_repr="", before=None, after={"unkeyed_events": count},
+    )
 
 
 def record(
@@ -71,13 +129,10 @@ def record(
     """Append one event. Must run inside the service's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the service's transaction")
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
-    )
     actor_obj = actor if actor is not None and actor.is_authenticated else None
-    event = AuditEvent(
-        seq=head.seq + 1,
-        at=timezone.now(),
+    return _append(  # type: ignore[no-any-return]
+        AuditEvent,
+        AuditChainHead,
         actor=actor_obj,
         actor_username=actor_obj.get_username() if actor_obj else "",
         ip=client_address(),
@@ -87,13 +142,64 @@ def record(
         object_repr=(object_repr or (str(obj) if obj is not None else ""))[:300],
         before=to_json(before) if before is not None else None,
         after=to_json(after) if after is not None else None,
-        prev_hash=head.hash,
     )
-    event.hash = _event_hash(event)
-    event.save(force_insert=True)
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
-    return event
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's head at one moment, signed with the audit key: `seq` events, the last one
+    hashing to `hash`."""
+
+    seq: int
+    hash: str
+    at: datetime
+    signature: str = ""
+
+    def _signed_text(self) -> bytes:
+        data = {"type": CHECKPOINT_TYPE, "seq": self.seq, "hash": self.hash,
+                "at": self.at.astimezone(UTC).isoformat(timespec="seconds")}
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    def expected_signature(self) -> str:
+        return hmac.new(_derived_key(b"diemcau audit checkpoint v1"), self._signed_text(),
+                        hashlib.sha256).hexdigest()
+
+    def signed(self) -> Checkpoint:
+        return Checkpoint(self.seq, self.hash, self.at, self.expected_signature())
+
+    @property
+    def signature_ok(self) -> bool:
+        return hmac.compare_digest(self.signature, self.expected_signature())
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "type": CHECKPOINT_TYPE, "seq": self.seq, "hash": self.hash,
+            "at": self.at.astimezone(UTC).isoformat(timespec="seconds"),
+            "signature": self.signature,
+        }, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Checkpoint:
+        """Raises ValueError for anything that is not a checkpoint file."""
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or data.get("type") != CHECKPOINT_TYPE:
+                raise ValueError("not a diemcau audit checkpoint")
+            seq, digest = int(data["seq"]), str(data["hash"])
+            at = datetime.fromisoformat(str(data["at"]))
+            signature = str(data["signature"])
+        except (KeyError, TypeError, json.JSONDecodeError) as error:
+            raise ValueError(f"not a diemcau audit checkpoint ({error})") from error
+        if seq < 0 or at.tzinfo is None:
+            raise ValueError("not a diemcau audit checkpoint (bad seq or time)")
+        return cls(seq, digest, at, signature)
+
+
+def make_checkpoint() -> Checkpoint:
+    """A signed checkpoint of the chain's head now (read in one query, so it is consistent)."""
+    head = AuditChainHead.objects.filter(pk=1).first()
+    seq, digest = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+    return Checkpoint(seq, digest, timezone.now().replace(microsecond=0)).signed()
 
 
 @dataclass(frozen=True)
@@ -101,28 +207,63 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None
     problem: str
+    checkpoints: int = 0
+    unkeyed: int = field(default=0)
 
     @property
     def ok(self) -> bool:
         return self.first_bad_seq is None and not self.problem
 
 
-def verify_chain(batch_size: int = 2000) -> ChainReport:
-    """Recompute every hash in order; report the first event that does not fit the chain."""
+def verify_chain(batch_size: int = 2000, checkpoints: Sequence[Checkpoint] = ()) -> ChainReport:
+    """Recompute every hash in order; report the first event that does not fit the chain, or
+    the first checkpoint that the chain no longer matches."""
+    for checkpoint in checkpoints:
+        if not checkpoint.signature_ok:
+            return ChainReport(0, None, f"the checkpoint of #{checkpoint.seq} is not signed "
+                                        "with this audit key (forged, or another key)")
+    expected = {c.seq: c for c in checkpoints}
     prev_hash = GENESIS_HASH
     expected_seq = 1
     checked = 0
+    unkeyed = 0
+    keyed = False  # once a keyed event is seen, unkeyed ones are a rewrite
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
             return ChainReport(checked, event.seq, f"missing event before #{event.seq}")
         if event.prev_hash != prev_hash:
             return ChainReport(checked, event.seq, f"#{event.seq} does not follow its predecessor")
-        if _event_hash(event) != event.hash:
-            return ChainReport(checked, event.seq, f"#{event.seq} was changed after it was written")
+        if hmac.compare_digest(_event_hash(event), event.hash):
+            if not keyed and unkeyed and event.action != CHAIN_KEYED_ACTION:
+                return ChainReport(checked, event.seq, f"#{event.seq}: the unkeyed events "
+                                   "before it were never sealed with the audit key")
+            keyed = True
+        elif (not keyed and event.action != CHAIN_KEYED_ACTION
+              and hmac.compare_digest(_unkeyed_hash(event), event.hash)):
+            unkeyed += 1
+        else:
+            return ChainReport(checked, event.seq, f"#{event.seq} was changed after it was "
+                               "written, or the audit key is not the one it was written with")
+        seen = expected.get(event.seq)
+        if seen is not None and not hmac.compare_digest(seen.hash, event.hash):
+            return ChainReport(checked, event.seq, f"#{event.seq} is not the event of the "
+                               f"checkpoint of {seen.at:%Y-%m-%d %H:%M} UTC: the chain "
+                               "was rewritten since")
         prev_hash = event.hash
         expected_seq += 1
         checked += 1
+    if unkeyed and not keyed:
+        return ChainReport(checked, None, f"{unkeyed} event(s) are not keyed with the audit "
+                           "key and not sealed (rewritten, or `diemcau migrate` was not run)")
+    beyond = [c for c in checkpoints if c.seq > checked]
+    if beyond:
+        last = max(beyond, key=lambda c: c.seq)
+        return ChainReport(checked, None, f"the chain ends at #{checked}, but the checkpoint of "
+                           f"{last.at:%Y-%m-%d %H:%M} UTC saw #{last.seq}: the newest events "
+                           "were removed")
+    if any(c.seq == 0 and c.hash != GENESIS_HASH for c in checkpoints):
+        return ChainReport(checked, None, "a checkpoint of the empty chain has a wrong hash")
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.seq != checked or head.hash != prev_hash):
         return ChainReport(checked, None, "the newest events were removed (head does not match)")
-    return ChainReport(checked, None, "")
+    return ChainReport(checked, None, "", checkpoints=len(checkpoints), unkeyed=unkeyed)

@@ -26,6 +26,15 @@ _ACTIONS: dict[str, Any] = {
     "user.language": gettext_lazy("Language changed"),
     "api_token.create": gettext_lazy("API token created"),
     "api_token.revoke": gettext_lazy("API token revoked"),
+    "auth.login": gettext_lazy("Signed in"),
+    "auth.login_failed": gettext_lazy("Sign-in refused"),
+    "auth.logout": gettext_lazy("Signed out"),
+    "auth.unlock": gettext_lazy("Locked sign-in unlocked"),
+    "user.password": gettext_lazy("Password changed"),
+    "user.two_factor_on": gettext_lazy("Two-factor sign-in enabled"),
+    "user.two_factor_off": gettext_lazy("Two-factor sign-in removed"),
+    "audit.chain_keyed": gettext_lazy("Audit chain sealed with its key"),
+    "notification_preferences.update": gettext_lazy("Notification settings changed"),
 }
 
 

@@ -37,9 +37,12 @@ def window_error(value: dt.date | dt.datetime | None) -> str | None:
     """The message for a date outside the window, or None (also for no date)."""
     if value is None:
         return None
-    day = _as_local_date(value)
+    try:
+        day: dt.date | None = _as_local_date(value)
+    except OverflowError:  # year 1 at +14:00 or 9999 at -12:00 has no local date
+        day = None
     last = latest()
-    if EARLIEST <= day <= last:
+    if day is not None and EARLIEST <= day <= last:
         return None
     return _("Enter a date between %(first)s and %(last)s.") % {
         "first": EARLIEST.strftime("%d/%m/%Y"), "last": last.strftime("%d/%m/%Y"),

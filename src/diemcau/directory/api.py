@@ -8,17 +8,19 @@ the audit log.
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import ValidationError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from diemcau.core.api_errors import responses
+from diemcau.core.api_inputs import Id, Pagination
 from diemcau.core.errors import InvalidInput
 from diemcau.core.models import User
+from diemcau.core.text import text_search
 from diemcau.rulebooks import active_rulebook
 
 from . import naming
@@ -29,6 +31,7 @@ from .schemas import (
     AgencyFilters,
     AgencyOut,
     ApprovalOut,
+    ContactEndIn,
     ContactIn,
     ContactListOut,
     ContactOut,
@@ -116,7 +119,7 @@ def _no_store(response: HttpResponse) -> None:
 
 
 @router.get("/agencies", response=responses({200: list[AgencyOut]}), tags=AGENCIES)
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Pagination, max_limit=MAX_PAGE)
 def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> QuerySet[Agency]:
     """Agencies of the province (the organisation chart every signed-in role may browse)."""
     queryset = agencies_visible_to(_user(request)).select_related("parent")
@@ -134,14 +137,12 @@ def list_agencies(request: HttpRequest, filters: Query[AgencyFilters]) -> QueryS
     if filters.parent is not None:
         queryset = queryset.filter(parent_id=filters.parent)
     if filters.q:
-        queryset = queryset.filter(
-            Q(name__icontains=filters.q) | Q(abbreviation__icontains=filters.q)
-        )
+        queryset = queryset.filter(text_search(filters.q, "name", "abbreviation"))
     return queryset
 
 
 @router.get("/agencies/{int:agency_id}", response=responses({200: AgencyDetailOut}), tags=AGENCIES)
-def get_agency(request: HttpRequest, agency_id: int) -> Agency:
+def get_agency(request: HttpRequest, agency_id: Id) -> Agency:
     """One agency with its level and the endpoints the caller may see."""
     return _visible_agency(request, agency_id)
 
@@ -151,7 +152,7 @@ def get_agency(request: HttpRequest, agency_id: int) -> Agency:
     response=responses({200: NameSuggestionOut}),
     tags=AGENCIES,
 )
-def suggest_endpoint_name(request: HttpRequest, agency_id: int) -> dict[str, Any]:
+def suggest_endpoint_name(request: HttpRequest, agency_id: Id) -> dict[str, Any]:
     """A free endpoint name that follows the naming rule (KH Đ6.4, R3)."""
     agency = _visible_agency(request, agency_id)
     rulebook = active_rulebook()
@@ -169,7 +170,7 @@ def suggest_endpoint_name(request: HttpRequest, agency_id: int) -> dict[str, Any
     tags=ADMISSION,
 )
 def create_quota_exception(
-    request: HttpRequest, agency_id: int, payload: QuotaExceptionIn
+    request: HttpRequest, agency_id: Id, payload: QuotaExceptionIn
 ) -> Status[Any]:
     """Record UBND tỉnh's approval of endpoints beyond the quota (KH Đ8)."""
     agency = _visible_agency(request, agency_id)
@@ -188,7 +189,7 @@ def create_quota_exception(
 
 
 @router.get("/endpoints", response=responses({200: list[EndpointOut]}), tags=ENDPOINTS)
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Pagination, max_limit=MAX_PAGE)
 def list_endpoints(request: HttpRequest, filters: Query[EndpointFilters]) -> QuerySet[Endpoint]:
     """Endpoints in the caller's scope (a commune sees its own, the operator all)."""
     queryset = endpoints_visible_to(_user(request)).select_related("agency")
@@ -202,9 +203,7 @@ def list_endpoints(request: HttpRequest, filters: Query[EndpointFilters]) -> Que
         queryset = queryset.filter(terminal_kind=filters.terminal_kind)
     if filters.q:
         queryset = queryset.filter(
-            Q(name__icontains=filters.q)
-            | Q(location__icontains=filters.q)
-            | Q(agency__name__icontains=filters.q)
+            text_search(filters.q, "name", "location", "agency__name")
         )
     return queryset
 
@@ -212,7 +211,7 @@ def list_endpoints(request: HttpRequest, filters: Query[EndpointFilters]) -> Que
 @router.get(
     "/endpoints/{int:endpoint_id}", response=responses({200: EndpointDetailOut}), tags=ENDPOINTS
 )
-def get_endpoint(request: HttpRequest, endpoint_id: int) -> Endpoint:
+def get_endpoint(request: HttpRequest, endpoint_id: Id) -> Endpoint:
     """One endpoint with its evaluations and security checks; 404 outside the caller's scope."""
     return _visible_endpoint(request, endpoint_id)
 
@@ -228,6 +227,7 @@ def create_endpoint(request: HttpRequest, payload: EndpointIn) -> Status[Endpoin
         bandwidth_mbps=payload.bandwidth_mbps,
         dedicated_line=payload.dedicated_line,
         vcs_ip=str(payload.vcs_ip) if payload.vcs_ip is not None else None,
+        sip_uri=payload.sip_uri or None,
         location=payload.location,
         room_meets_standard=payload.room_meets_standard,
         room_notes=payload.room_notes,
@@ -238,7 +238,7 @@ def create_endpoint(request: HttpRequest, payload: EndpointIn) -> Status[Endpoin
 @router.patch(
     "/endpoints/{int:endpoint_id}", response=responses({200: EndpointOut}), tags=ENDPOINTS
 )
-def patch_endpoint(request: HttpRequest, endpoint_id: int, payload: EndpointPatch) -> Endpoint:
+def patch_endpoint(request: HttpRequest, endpoint_id: Id, payload: EndpointPatch) -> Endpoint:
     """Change the fields sent; the others keep their values."""
     endpoint = _visible_endpoint(request, endpoint_id)
     sent = payload.model_fields_set
@@ -263,6 +263,7 @@ def patch_endpoint(request: HttpRequest, endpoint_id: int, payload: EndpointPatc
         bandwidth_mbps=value("bandwidth_mbps"),
         dedicated_line=value("dedicated_line"),
         vcs_ip=vcs_ip,
+        sip_uri=(payload.sip_uri or None) if "sip_uri" in sent else endpoint.sip_uri,
         location=value("location"),
         room_meets_standard=value("room_meets_standard"),
         room_notes=value("room_notes"),
@@ -278,7 +279,7 @@ def patch_endpoint(request: HttpRequest, endpoint_id: int, payload: EndpointPatc
     response=responses({201: EvaluationResultOut}),
     tags=ADMISSION,
 )
-def evaluate(request: HttpRequest, endpoint_id: int, payload: EvaluationIn) -> Status[Any]:
+def evaluate(request: HttpRequest, endpoint_id: Id, payload: EvaluationIn) -> Status[Any]:
     """The operator's evaluation of the technical conditions (KH Đ9.3)."""
     endpoint = _visible_endpoint(request, endpoint_id)
     evaluation = evaluate_endpoint(
@@ -298,7 +299,7 @@ def evaluate(request: HttpRequest, endpoint_id: int, payload: EvaluationIn) -> S
 @router.post(
     "/endpoints/{int:endpoint_id}/approve", response=responses({200: ApprovalOut}), tags=ADMISSION
 )
-def approve(request: HttpRequest, endpoint_id: int, response: HttpResponse) -> dict[str, Any]:
+def approve(request: HttpRequest, endpoint_id: Id, response: HttpResponse) -> dict[str, Any]:
     """Admit the endpoint and issue its account. The password is in this response only."""
     endpoint = _visible_endpoint(request, endpoint_id)
     endpoint, password = approve_endpoint(endpoint, actor=_user(request))
@@ -313,7 +314,7 @@ def approve(request: HttpRequest, endpoint_id: int, response: HttpResponse) -> d
 @router.post(
     "/endpoints/{int:endpoint_id}/suspend", response=responses({200: EndpointOut}), tags=ADMISSION
 )
-def suspend(request: HttpRequest, endpoint_id: int, payload: ReasonIn) -> Endpoint:
+def suspend(request: HttpRequest, endpoint_id: Id, payload: ReasonIn) -> Endpoint:
     endpoint = _visible_endpoint(request, endpoint_id)
     return suspend_endpoint(endpoint, reason=payload.reason, actor=_user(request))
 
@@ -321,7 +322,7 @@ def suspend(request: HttpRequest, endpoint_id: int, payload: ReasonIn) -> Endpoi
 @router.post(
     "/endpoints/{int:endpoint_id}/reinstate", response=responses({200: EndpointOut}), tags=ADMISSION
 )
-def reinstate(request: HttpRequest, endpoint_id: int) -> Endpoint:
+def reinstate(request: HttpRequest, endpoint_id: Id) -> Endpoint:
     endpoint = _visible_endpoint(request, endpoint_id)
     return reinstate_endpoint(endpoint, actor=_user(request))
 
@@ -332,7 +333,7 @@ def reinstate(request: HttpRequest, endpoint_id: int) -> Endpoint:
     tags=ADMISSION,
 )
 def security_check(
-    request: HttpRequest, endpoint_id: int, payload: SecurityCheckIn
+    request: HttpRequest, endpoint_id: Id, payload: SecurityCheckIn
 ) -> Status[Any]:
     """Record the security check with the provincial police (ĐN Đ8.3c, Đ16.5)."""
     endpoint = _visible_endpoint(request, endpoint_id)
@@ -353,7 +354,7 @@ def security_check(
 @router.post(
     "/endpoints/{int:endpoint_id}/repair", response=responses({200: EndpointOut}), tags=ADMISSION
 )
-def repair(request: HttpRequest, endpoint_id: int, payload: RepairIn) -> Endpoint:
+def repair(request: HttpRequest, endpoint_id: Id, payload: RepairIn) -> Endpoint:
     """Report a repaired or upgraded device: it needs a new security check (ĐN Đ16.5)."""
     endpoint = _visible_endpoint(request, endpoint_id)
     return report_repair(endpoint, note=payload.note, actor=_user(request))
@@ -367,7 +368,7 @@ def repair(request: HttpRequest, endpoint_id: int, payload: RepairIn) -> Endpoin
     response=responses({200: ContactListOut}),
     tags=CONTACTS,
 )
-def list_contacts(request: HttpRequest, endpoint_id: int) -> dict[str, list[Contact]]:
+def list_contacts(request: HttpRequest, endpoint_id: Id) -> dict[str, list[Contact]]:
     """The endpoint's current leader and technician, and who held the posts before."""
     endpoint = _visible_endpoint(request, endpoint_id)
     contacts = list(contacts_visible_to(_user(request)).filter(endpoint=endpoint))
@@ -382,7 +383,7 @@ def list_contacts(request: HttpRequest, endpoint_id: int) -> dict[str, list[Cont
 @router.post(
     "/endpoints/{int:endpoint_id}/contacts", response=responses({201: ContactOut}), tags=CONTACTS
 )
-def create_contact(request: HttpRequest, endpoint_id: int, payload: ContactIn) -> Status[Any]:
+def create_contact(request: HttpRequest, endpoint_id: Id, payload: ContactIn) -> Status[Any]:
     """Assign the office leader or technician; the previous holder is ended, not erased."""
     endpoint = _visible_endpoint(request, endpoint_id)
     contact = set_contact(
@@ -401,7 +402,7 @@ def create_contact(request: HttpRequest, endpoint_id: int, payload: ContactIn) -
 
 
 @router.post("/contacts/{int:contact_id}/end", response=responses({200: ContactOut}), tags=CONTACTS)
-def end(request: HttpRequest, contact_id: int, payload: ReasonIn) -> Contact:
+def end(request: HttpRequest, contact_id: Id, payload: ContactEndIn) -> Contact:
     """The person left the post and nobody replaces them yet."""
     contact = get_object_or_404(contacts_visible_to(_user(request)), pk=contact_id)
     return end_contact(contact, reason=payload.reason, actor=_user(request))

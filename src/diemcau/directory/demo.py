@@ -10,9 +10,12 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from diemcau.core import two_factor
 from diemcau.core.models import User
 from diemcau.core.roles import Role
+from diemcau.core.services.accounts import issue_two_factor_device
 from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .choices import (
@@ -44,11 +47,18 @@ DEMO_PASSWORD = "diemcau-demo-2026"
 _OPERATOR_DEPARTMENT_WORDS = ("Thông tin và Truyền thông", "Khoa học và Công nghệ")
 
 
+DEMO_EMAIL_DOMAIN = "demo.diemcau.local"
+
+
 @dataclass
 class DemoAccount:
     username: str
     role: str
     agency: str
+    # Accounts whose role signs in with a code (core.two_factor): their device, and whether
+    # it was made by this run (its QR code is then worth printing).
+    device: TOTPDevice | None = None
+    device_is_new: bool = False
 
 
 def _operator_agency() -> Agency:
@@ -85,7 +95,7 @@ def _user(username: str, role: Role, agency: Agency, full_name: str) -> User:
             "role": role,
             "agency": agency,
             "first_name": full_name,
-            "email": f"{username}@demo.diemcau.local",
+            "email": f"{username}@{DEMO_EMAIL_DOMAIN}",
         },
     )
     if created:
@@ -179,11 +189,22 @@ def load_demo() -> list[DemoAccount]:
 
     load_meetings(province=province, office_agency=office_agency, operator=operator,
                   office=office)
-    return [
-        DemoAccount(u.username, u.get_role_display(), str(u.agency))
-        for u in User.objects.filter(
+    accounts = []
+    for user in (
+        User.objects.filter(
             username__in=["quantri", "vanhanh", "vanphong", "dieukhien", "kythuat", "kiemtra"]
         )
         .select_related("agency")
         .order_by("pk")
-    ]
+    ):
+        account = DemoAccount(user.username, user.get_role_display(), str(user.agency))
+        if two_factor.required_for(user):
+            # R22: administrators and MCU operators sign in with a code, in the demo too; the
+            # demo hands their keys over (README: the demo at 7 a.m.).
+            account.device, account.device_is_new = issue_two_factor_device(user)
+        accounts.append(account)
+    return accounts
+
+
+def is_demo_account(user: User) -> bool:
+    return user.email.endswith("@" + DEMO_EMAIL_DOMAIN)

@@ -52,6 +52,13 @@ class EndpointForm(forms.Form):
         required=False,
         help_text=_("The address the central MCU dials to call a VCS terminal."),
     )
+    sip_uri = forms.CharField(
+        label=_("SIP account"), max_length=200, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "sip:ubnd.nhatrang@10.1.2.3"}),
+        help_text=_("Optional: the terminal's SIP address, when it calls meetings from an "
+                    "address other than its VCS IP or through a registrar."),
+    )
     location = forms.CharField(label=_("Room location"), max_length=200, required=False)
     room_meets_standard = forms.BooleanField(
         label=_("The room meets the technical standard"), required=False
@@ -76,6 +83,7 @@ class EndpointForm(forms.Form):
             bandwidth_mbps=data["bandwidth_mbps"],
             dedicated_line=data["dedicated_line"],
             vcs_ip=data["vcs_ip"] or None,
+            sip_uri=data.get("sip_uri") or None,
             location=data["location"],
             room_meets_standard=data["room_meets_standard"],
             room_notes=data["room_notes"],

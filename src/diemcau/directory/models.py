@@ -109,6 +109,12 @@ class Endpoint(models.Model):
         help_text=_("The line is not shared with other systems during meetings."),
     )
     vcs_ip = models.GenericIPAddressField(_("VCS IP address"), null=True, blank=True)
+    # R24: a terminal that calls a meeting is known by its address or by this account.
+    sip_uri = models.CharField(
+        _("SIP account"), max_length=200, null=True, blank=True, unique=True,
+        help_text=_("The terminal's SIP address (sip:user@host), when it calls from an "
+                    "address other than its VCS IP or through a registrar."),
+    )
     location = models.CharField(_("room location"), max_length=200, blank=True)
     room_meets_standard = models.BooleanField(_("room meets the standard"), default=False)
     room_notes = models.TextField(_("room notes"), blank=True)

@@ -13,7 +13,9 @@ from typing import Annotated, Any
 from django.utils.translation import get_language
 from ninja import Field, Schema
 from pydantic import IPvAnyAddress, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from diemcau.core.api_inputs import Id
 from diemcau.core.permissions import Action, can
 from diemcau.rulebooks import active_rulebook
 
@@ -90,7 +92,7 @@ class QuotaOut(Schema):
 class AgencyFilters(Schema):
     kind: AgencyKind | None = None
     level: str | None = Field(None, description="Level key of the active rulebook: province…")
-    parent: int | None = None
+    parent: Id | None = None
     q: str | None = Field(None, max_length=100, description="Part of the name or abbreviation")
 
 
@@ -160,6 +162,7 @@ class EndpointOut(Schema):
     bandwidth_mbps: Decimal
     dedicated_line: bool
     vcs_ip: IPvAnyAddress | None
+    sip_uri: str | None
     location: str
     room_meets_standard: bool
     room_notes: str
@@ -254,7 +257,7 @@ class EndpointDetailOut(EndpointOut):
 
 
 class EndpointFilters(Schema):
-    agency: int | None = None
+    agency: Id | None = None
     status: EndpointStatus | None = None
     network: Network | None = None
     terminal_kind: TerminalKind | None = None
@@ -262,13 +265,15 @@ class EndpointFilters(Schema):
 
 
 class EndpointIn(Schema):
-    agency: int = Field(description="Id of the owning agency")
+    agency: Id = Field(description="Id of the owning agency")
     name: str = Field(min_length=1, max_length=120)
     terminal_kind: TerminalKind
     network: Network
     bandwidth_mbps: Bandwidth
     dedicated_line: bool = False
     vcs_ip: IPvAnyAddress | None = None
+    sip_uri: str | None = Field(None, max_length=200,
+                                description="The terminal's SIP account (sip:user@host)")
     location: ShortText = ""
     room_meets_standard: bool = False
     room_notes: str = ""
@@ -288,18 +293,21 @@ _NOT_NULL = (
 
 
 class EndpointPatch(Schema):
-    """Only the fields sent change; the others keep their values."""
+    """Only the fields sent change; the others keep their values. Only `vcs_ip` may be null
+    (no fixed address); the other fields may be left out, but not sent as null."""
 
-    agency: int | None = None
-    name: str | None = Field(None, min_length=1, max_length=120)
-    terminal_kind: TerminalKind | None = None
-    network: Network | None = None
-    bandwidth_mbps: Bandwidth | None = None
-    dedicated_line: bool | None = None
+    # SkipJsonSchema: None stands for "not sent" only, so the schema does not call them nullable.
+    agency: Id | SkipJsonSchema[None] = None
+    name: Annotated[str, Field(min_length=1, max_length=120)] | SkipJsonSchema[None] = None
+    terminal_kind: TerminalKind | SkipJsonSchema[None] = None
+    network: Network | SkipJsonSchema[None] = None
+    bandwidth_mbps: Bandwidth | SkipJsonSchema[None] = None
+    dedicated_line: bool | SkipJsonSchema[None] = None
     vcs_ip: IPvAnyAddress | None = None
-    location: ShortText | None = None
-    room_meets_standard: bool | None = None
-    room_notes: str | None = None
+    sip_uri: str | None = Field(None, max_length=200)
+    location: ShortText | SkipJsonSchema[None] = None
+    room_meets_standard: bool | SkipJsonSchema[None] = None
+    room_notes: str | SkipJsonSchema[None] = None
 
     @field_validator(*_NOT_NULL, mode="before")
     @classmethod
@@ -333,6 +341,10 @@ class ApprovalOut(Schema):
 
 class ReasonIn(Schema):
     reason: str = Field(max_length=2000)
+
+
+class ContactEndIn(Schema):
+    reason: str = Field(max_length=200, description="Why the person left the post")
 
 
 class RepairIn(Schema):

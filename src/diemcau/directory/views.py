@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, can, role_allows
+from diemcau.core.text import text_search
 from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui.pagination import paginate
 from diemcau.ui.service_calls import call_service, no_store
@@ -290,10 +291,7 @@ def _filter_endpoints(endpoints: QuerySet[Endpoint], data: dict[str, Any]) -> Qu
     text = (data.get("q") or "").strip()
     if text:
         endpoints = endpoints.filter(
-            Q(name__icontains=text)
-            | Q(location__icontains=text)
-            | Q(agency__name__icontains=text)
-            | Q(account_username__icontains=text)
+            text_search(text, "name", "location", "agency__name", "account_username")
             | Q(vcs_ip__icontains=text)
         )
     return endpoints

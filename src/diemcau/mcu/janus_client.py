@@ -19,6 +19,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+# Janus's HTTP transport ends a long poll after 30 s with a keepalive.
+LONG_POLL_SECONDS = 30.0
 TIMEOUT = 5.0
 VIDEOROOM = "janus.plugin.videoroom"
 
@@ -150,13 +152,18 @@ class JanusClient:
         return dict(data)
 
     def events(self, session_id: int, max_events: int = 10) -> list[dict[str, Any]]:
-        """Long-poll the session's events; empty when none came within the timeout."""
+        """Long-poll the session's events; empty when none came (Janus answers a long poll
+        within LONG_POLL_SECONDS, with a keepalive if nothing happened).
+
+        The wait must outlast Janus's: a poll given up earlier stays pending inside Janus,
+        which hands the next event to it — on a closed connection, so that event is lost
+        (a dial-in's `incomingcall` after a quiet spell, for one)."""
         query = f"/{session_id}?maxev={max_events}&rid={_transaction()}"
         if self.access.api_secret:
             query += f"&apisecret={self.access.api_secret}"
         url = self.access.janus_url.rstrip("/") + query
         try:
-            answer = _fetch(url, None, self.access.timeout)
+            answer = _fetch(url, None, max(self.access.timeout, LONG_POLL_SECONDS + 10))
         except _TimedOut:
             return []
         items = answer if isinstance(answer, list) else [answer]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,50 @@ def default_route_interface(route_table: Path = Path("/proc/net/route")) -> str:
         if len(parts) > 2 and parts[1] == "00000000":
             return parts[0]
     return ""
+
+
+def interface_address(interface: str) -> str:
+    """The IPv4 address of a network interface, or "" when it has none (or is unknown)."""
+    import fcntl
+    import socket
+    import struct
+
+    if not interface:
+        return ""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            packed = fcntl.ioctl(sock.fileno(), 0x8915,  # SIOCGIFADDR
+                                 struct.pack("256s", interface.encode()[:15]))
+        except OSError:
+            return ""
+    return socket.inet_ntoa(packed[20:24])
+
+
+def sip_host(config: JanusConfig) -> str:
+    """Where hardware terminals reach this node (R24): `DIEMCAU_SIP_ADDRESS`, else the ICE
+    interface's address; "" when SIP is switched off (`DIEMCAU_SIP=0`) or none is known."""
+    if not settings.SIP_ENABLED:
+        return ""
+    return settings.SIP_ADDRESS or interface_address(config.interface)
+
+
+# Other apps add files to the folder (the SIP plugin's, by the live plane: `media.apps`):
+# each extension writes what it needs into the folder `write_config` made and returns the
+# paths; `diemcau janus config|run` calls them after writing the folder.
+Extension = Callable[[JanusConfig], list[Path]]
+_extensions: list[Extension] = []
+
+
+def extend(extension: Extension) -> None:
+    if extension not in _extensions:
+        _extensions.append(extension)
+
+
+def write_extensions(config: JanusConfig) -> list[Path]:
+    written: list[Path] = []
+    for extension in list(_extensions):
+        written += extension(config)
+    return written
 
 
 def load_or_create_secrets(directory: Path) -> JanusSecrets:

@@ -19,16 +19,19 @@ from diemcau.core import audit
 from diemcau.core.errors import InvalidInput
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, operators, require
+from diemcau.core.text import refuse_hidden_characters
 from diemcau.notifications.kinds import Text
 
 from .janus_client import AdminClient, JanusClient, JanusError, JanusUnavailable
-from .models import McuNode, NodeHealth
+from .models import DEFAULT_MAX_MIXERS, McuNode, NodeHealth
 
 # What audit events show of a node; the secrets never appear (R22).
 NODE_FIELDS = [
     "name",
     "max_meetings",
     "max_endpoints",
+    "max_mixers",
+    "sip_address",
     "is_active",
     "janus_url",
     "admin_url",
@@ -37,8 +40,8 @@ NODE_FIELDS = [
 ]
 SECRET_FIELDS = ("api_secret", "admin_secret", "room_admin_secret")
 EDITABLE_FIELDS = frozenset(
-    {"name", "max_meetings", "max_endpoints", "is_active", "janus_url", "admin_url", "ws_url",
-     *SECRET_FIELDS}
+    {"name", "max_meetings", "max_endpoints", "max_mixers", "sip_address", "is_active",
+     "janus_url", "admin_url", "ws_url", *SECRET_FIELDS}
 )
 # Changing any of these means the last health check says nothing about the new settings.
 _REACH_FIELDS = frozenset({"janus_url", "admin_url", *SECRET_FIELDS})
@@ -56,6 +59,8 @@ class NodeInput:
     admin_secret: str = ""
     room_admin_secret: str = ""
     is_active: bool = True
+    max_mixers: int = DEFAULT_MAX_MIXERS
+    sip_address: str = ""
 
 
 def _snapshot(node: McuNode) -> dict[str, Any]:
@@ -66,6 +71,7 @@ def _snapshot(node: McuNode) -> dict[str, Any]:
 
 
 def _validate(node: McuNode) -> None:
+    refuse_hidden_characters({"name": node.name})
     if node.janus_url or node.admin_url:
         missing = [name for name in ("janus_url", "admin_url", *SECRET_FIELDS)
                    if not getattr(node, name)]

@@ -16,6 +16,7 @@ from ninja import Router, Schema, Status
 
 from diemcau.core import public_url
 from diemcau.core.api_errors import responses
+from diemcau.core.api_inputs import Id
 from diemcau.core.errors import PermissionDenied
 from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
@@ -43,7 +44,7 @@ class AttendanceOut(Schema):
 
 
 class JoinLinkIn(Schema):
-    endpoint: int
+    endpoint: Id
     valid_until: dt.datetime | None = None
 
 
@@ -62,7 +63,7 @@ class NewJoinLinkOut(JoinLinkOut):
 
 
 class GrantIn(Schema):
-    endpoint: int
+    endpoint: Id
 
 
 class GrantOut(Schema):
@@ -93,13 +94,13 @@ def _endpoint_of(meeting: Meeting, endpoint_id: int) -> Endpoint:
 
 @router.get("/meetings/{int:meeting_id}/attendance",
             response=responses({200: list[AttendanceOut]}))
-def meeting_attendance(request: HttpRequest, meeting_id: int) -> list[Any]:
+def meeting_attendance(request: HttpRequest, meeting_id: Id) -> list[Any]:
     """Join and leave times, time connected and attendee count of every endpoint (R18)."""
     return selectors.attendance(_meeting(request, meeting_id))
 
 
 @router.get("/meetings/{int:meeting_id}/join-links", response=responses({200: list[JoinLinkOut]}))
-def list_join_links(request: HttpRequest, meeting_id: int) -> list[JoinLink]:
+def list_join_links(request: HttpRequest, meeting_id: Id) -> list[JoinLink]:
     """The meeting's join links the caller could issue (never their tokens)."""
     user = _user(request)
     meeting = _meeting(request, meeting_id)
@@ -111,7 +112,7 @@ def list_join_links(request: HttpRequest, meeting_id: int) -> list[JoinLink]:
 
 @router.post("/meetings/{int:meeting_id}/join-links",
              response=responses({201: NewJoinLinkOut}))
-def create_join_link(request: HttpRequest, meeting_id: int, payload: JoinLinkIn) -> Status[Any]:
+def create_join_link(request: HttpRequest, meeting_id: Id, payload: JoinLinkIn) -> Status[Any]:
     """A signed, expiring, revocable link for one endpoint; its address is shown only here."""
     meeting = _meeting(request, meeting_id)
     endpoint = _endpoint_of(meeting, payload.endpoint)
@@ -122,7 +123,7 @@ def create_join_link(request: HttpRequest, meeting_id: int, payload: JoinLinkIn)
 
 
 @router.post("/join-links/{int:link_id}/revoke", response=responses({200: JoinLinkOut}))
-def revoke_join_link(request: HttpRequest, link_id: int) -> JoinLink:
+def revoke_join_link(request: HttpRequest, link_id: Id) -> JoinLink:
     user = _user(request)
     link = get_object_or_404(
         JoinLink.objects.filter(meeting__in=meetings_visible_to(user)), pk=link_id
@@ -131,7 +132,7 @@ def revoke_join_link(request: HttpRequest, link_id: int) -> JoinLink:
 
 
 @router.post("/meetings/{int:meeting_id}/grant", response=responses({201: GrantOut}))
-def grant(request: HttpRequest, meeting_id: int, payload: GrantIn) -> Status[Any]:
+def grant(request: HttpRequest, meeting_id: Id, payload: GrantIn) -> Status[Any]:
     """A place in the live meeting for one endpoint (see `joining`): the Janus token and the
     participant's key are shown only here."""
     meeting = _meeting(request, meeting_id)

@@ -25,6 +25,8 @@ class MediaConfig(AppConfig):
             "live.lock": _words("Room locked"),
             "live.unlock": _words("Room unlocked"),
             "live.kick": _words("Endpoint removed from the room"),
+            "live.replaced": _words("Connection replaced by a newer one"),
+            "live.layout": _words("Picture layout chosen"),
             "live.record_start": _words("Recording started"),
             "live.record_stop": _words("Recording stopped"),
             "live.escalate": _words("Problem passed to the operator"),
@@ -36,16 +38,31 @@ class MediaConfig(AppConfig):
             "room.destroy": _words("Room removed from the MCU"),
             "room.recreate": _words("Room made again on the MCU"),
             "room.destroy_orphan": _words("Unknown room removed from the MCU"),
+            "sip.call": _words("Hardware terminal called"),
+            "sip.call_upstream": _words("Upstream MCU called"),
+            "sip.test_upstream": _words("Upstream link test started"),
+            "sip.link_test": _words("Upstream link test result"),
+            "sip.dial_in": _words("Dial-in admitted"),
+            "sip.refuse": _words("Dial-in refused"),
+            "sip.calling": _words("Call dialling"),
+            "sip.ringing": _words("Call ringing"),
+            "sip.answered": _words("Call answered"),
+            "sip.hangup": _words("Call hung up"),
+            "sip.ended": _words("Call ended"),
         })
+        from diemcau.mcu import janus_config
         from diemcau.scheduling import meeting_page
         from diemcau.scheduling.services import lifecycle
         from diemcau.ui import status
 
-        from . import views
-        from .models import QUALITY_COLOURS, Quality
+        from . import agent, views
+        from .models import CALL_STATE_COLOURS, QUALITY_COLOURS, CallState, Quality
         from .services import meeting_status
 
         status.register("quality", Quality, QUALITY_COLOURS)
+        status.register("sip_call", CallState, CALL_STATE_COLOURS)
+        # The node's Janus gets its SIP plugin for hardware terminals (R24).
+        janus_config.extend(agent.janus_sip_files)
         # Rooms and connections follow the meeting's status (the lifecycle's observers).
         lifecycle.subscribe(meeting_status.follow)
         # The meeting page shows the join and console buttons and the attendance.

@@ -22,14 +22,19 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from diemcau.core import two_factor
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
+from diemcau.core.request_context import acting_from
+from diemcau.core.sessions import keep_session_alive
+from diemcau.directory.models import Endpoint
 from diemcau.scheduling.models import Meeting
+from diemcau.scheduling.services import interconnection
 
 from . import broadcast, selectors
-from .models import LeaveReason, Participation
+from .models import LeaveReason, Participation, SipCall
 from .permissions import can_control, is_operator
-from .services import control, grants, participations, session, telemetry
+from .services import control, grants, participations, session, sip, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +59,22 @@ COALESCE_SECONDS = 0.25
 # layer of one machine, a change the worker makes (a lost connection closed, a meeting ended
 # by the system) has no way to reach them otherwise. With Redis it only costs a query.
 REFRESH_SECONDS = 20.0
+# While a SIP call of the meeting is under way, its console reads every 2 s (the agent's
+# reports come from another process).
+CALLS_REFRESH_SECONDS = 2.0
 
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     refresh_pending = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # R22: the audit events of a socket's actions carry the client's address, as those of
+        # the pages do (RequestContextMiddleware). Everything the consumer runs — its tasks,
+        # and the service calls in worker threads — inherits this context.
+        client = scope.get("client") or (None, None)
+        with acting_from(client[0] or None):
+            await super().__call__(scope, receive, send)
 
     async def live_changed(self, event: dict[str, Any]) -> None:
         # Messages reach a consumer one at a time: the refresh runs as its own task, so the
@@ -89,9 +105,26 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     async def _tick(self) -> None:
+        waited = 0.0
         while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            await self.live_changed({})
+            await asyncio.sleep(1.0)
+            waited += 1.0
+            if waited >= self.refresh_seconds():  # it may shorten meanwhile
+                waited = 0.0
+                await self.live_changed({})
+                await in_thread(self._keep_session)()
+
+    def _keep_session(self) -> None:
+        # A console or a room open for a long meeting is in use: its sign-in must not lapse
+        # for idleness (the socket would then fail to reconnect). Read fresh, so a change the
+        # pages made meanwhile (or a sign-out) is never overwritten.
+        user, session = self.scope.get("user"), self.scope.get("session")
+        if user is None or not user.is_authenticated or session is None:
+            return
+        keep_session_alive(getattr(session, "session_key", None), user.pk)
+
+    def refresh_seconds(self) -> float:
+        return REFRESH_SECONDS
 
     async def disconnect(self, code: int) -> None:
         ticker = getattr(self, "_ticker", None)
@@ -128,12 +161,22 @@ class MeetingConsoleConsumer(_LiveConsumer):
     def _allowed(self) -> bool:
         if self.user is None or not self.user.is_authenticated:
             return False
+        if not two_factor.satisfied(self.user, self.scope.get("session")):
+            return False
         meeting = Meeting.objects.filter(pk=self.meeting_id).select_related("host_agency").first()
         return meeting is not None and can_control(self.user, meeting)
 
+    calls_under_way = False
+
     async def send_state(self) -> None:
         state = await in_thread(self._state)()
+        # The node's mixer agent is another process: with the in-process channel layer its
+        # changes (ringing, answered…) reach this console only when it reads again.
+        self.calls_under_way = any(call["active"] for call in state.get("calls", []))
         await self.send_json({"type": "state", **state})
+
+    def refresh_seconds(self) -> float:
+        return CALLS_REFRESH_SECONDS if self.calls_under_way else REFRESH_SECONDS
 
     def _state(self) -> dict[str, Any]:
         return selectors.live_state(Meeting.objects.get(pk=self.meeting_id), user=self.user)
@@ -196,6 +239,39 @@ class MeetingConsoleConsumer(_LiveConsumer):
     def _end(self, content: dict[str, Any]) -> None:
         session.end_meeting(self._meeting(), actor=self.user)
 
+    # SIP terminals and the upstream link (R23–R25)
+    def _endpoint(self, content: dict[str, Any]) -> Endpoint:
+        try:
+            return Endpoint.objects.select_related("agency").get(
+                pk=int(content.get("endpoint") or 0))
+        except (Endpoint.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput({"endpoint": [_("Choose an endpoint of the meeting.")]}
+                               ) from None
+
+    def _call(self, content: dict[str, Any]) -> None:
+        sip.request_call(self._meeting(), self._endpoint(content), actor=self.user)
+
+    def _hangup(self, content: dict[str, Any]) -> None:
+        try:
+            call = SipCall.objects.get(pk=int(content.get("call") or 0),
+                                       meeting_id=self.meeting_id)
+        except (SipCall.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput({"call": [_("This call is not of this meeting.")]}) from None
+        sip.request_hangup(call, actor=self.user)
+
+    def _layout(self, content: dict[str, Any]) -> None:
+        control.set_layout(self._meeting(), str(content.get("layout") or ""), actor=self.user)
+
+    def _call_upstream(self, content: dict[str, Any]) -> None:
+        sip.call_upstream(self._meeting(), actor=self.user)
+
+    def _test_upstream(self, content: dict[str, Any]) -> None:
+        sip.test_upstream_link(self._meeting(), actor=self.user)
+
+    def _upstream_link(self, content: dict[str, Any]) -> None:
+        interconnection.set_upstream_link(self._meeting(), str(content.get("uri") or ""),
+                                          actor=self.user)
+
     def _escalate(self, content: dict[str, Any]) -> None:
         endpoint = content.get("endpoint")
         control.escalate(self._meeting(), description=str(content.get("description", "")),
@@ -213,6 +289,12 @@ class MeetingConsoleConsumer(_LiveConsumer):
         "start": _start,
         "end": _end,
         "escalate": _escalate,
+        "call": _call,
+        "hangup": _hangup,
+        "layout": _layout,
+        "call_upstream": _call_upstream,
+        "test_upstream": _test_upstream,
+        "upstream_link": _upstream_link,
     }
 
 
@@ -221,12 +303,17 @@ class OperatorConsoleConsumer(_LiveConsumer):
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
-        if self.user is None or not self.user.is_authenticated or not is_operator(self.user):
+        if not await in_thread(self._allowed)():
             await self.close(code=4403)
             return
         await self.accept()
         await self.join_groups(broadcast.OPERATORS_GROUP)
         await self.send_state()
+
+    def _allowed(self) -> bool:
+        user = self.user
+        return bool(user is not None and user.is_authenticated and is_operator(user)
+                    and two_factor.satisfied(user, self.scope.get("session")))
 
     async def send_state(self) -> None:
         state = await in_thread(selectors.operator_overview_json)()

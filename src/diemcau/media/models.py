@@ -7,6 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from diemcau.mcu.models import McuNode
 
 
+class Layout(models.TextChoices):
+    """What the composed picture shows to hardware terminals and the upstream MCU (R25,
+    ĐN Đ12.2b, KH Đ14.3b: "điều chỉnh khung hình hiển thị"); the main picture is the room's
+    spotlight, else the active speaker."""
+
+    GRID = "grid", _("Grid")
+    SPEAKER = "speaker", _("Main speaker large")
+    SINGLE = "single", _("Main picture only")
+
+
 class Room(models.Model):
     """The VideoRoom of one meeting on its node. The database is the source of truth: Janus
     keeps rooms in memory only, and `reconcile` recreates them after a restart.
@@ -39,6 +49,8 @@ class Room(models.Model):
         related_name="+",
         verbose_name=_("main picture"),
     )
+    layout = models.CharField(_("layout"), max_length=10, choices=Layout.choices,
+                              default=Layout.GRID)
 
     class Meta:
         verbose_name = _("meeting room")
@@ -107,6 +119,11 @@ QUALITY_COLOURS = {
 }
 
 
+class Transport(models.TextChoices):
+    BROWSER = "browser", _("Browser (WebRTC)")
+    SIP = "sip", _("Hardware terminal (SIP)")
+
+
 class Participation(models.Model):
     """One endpoint connected to one meeting, from join to leave: the attendance record (R18)
     and the live state the host controls (R16). A reconnection is a new row, so join and
@@ -130,6 +147,10 @@ class Participation(models.Model):
         JoinLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     node = models.ForeignKey(McuNode, on_delete=models.PROTECT, related_name="+")
+    # A SIP leg (R24) is a participation like any other; its `janus_id` is the feed id of the
+    # remote publisher that carries the terminal's picture and sound into the room.
+    transport = models.CharField(_("connected by"), max_length=10, choices=Transport.choices,
+                                 default=Transport.BROWSER)
     display = models.CharField(_("shown as"), max_length=160)
     janus_id = models.PositiveBigIntegerField(_("Janus participant id"))
     key_hash = models.CharField(max_length=64, unique=True)
@@ -182,3 +203,125 @@ class Participation(models.Model):
     @property
     def is_connected(self) -> bool:
         return self.joined_at is not None and self.left_at is None
+
+
+class CallKind(models.TextChoices):
+    TERMINAL = "terminal", _("Hardware terminal")
+    UPSTREAM = "upstream", _("Upstream MCU")
+
+
+class CallDirection(models.TextChoices):
+    OUT = "out", _("Called by the MCU")
+    IN = "in", _("Called the meeting")
+
+
+class CallState(models.TextChoices):
+    REQUESTED = "requested", _("Waiting to call")
+    CALLING = "calling", _("Calling")
+    RINGING = "ringing", _("Ringing")
+    ANSWERED = "answered", _("In the meeting")
+    ENDED = "ended", _("Ended")
+    BUSY = "busy", _("Busy")
+    FAILED = "failed", _("Failed")
+    REFUSED = "refused", _("Refused")
+
+
+ACTIVE_CALL_STATES = (CallState.REQUESTED, CallState.CALLING, CallState.RINGING,
+                      CallState.ANSWERED)
+FINAL_CALL_STATES = (CallState.ENDED, CallState.BUSY, CallState.FAILED, CallState.REFUSED)
+
+# The colour of each call state on the consoles (`ui.status`).
+CALL_STATE_COLOURS = {
+    CallState.REQUESTED: "secondary",
+    CallState.CALLING: "info",
+    CallState.RINGING: "warning",
+    CallState.ANSWERED: "success",
+    CallState.ENDED: "light",
+    CallState.BUSY: "warning",
+    CallState.FAILED: "danger",
+    CallState.REFUSED: "danger",
+}
+
+
+class SipCall(models.Model):
+    """One SIP call of a meeting (R23, R24): the MCU dialling an invited endpoint's VCS
+    (KH Đ11.7) or the upstream MCU, or a terminal dialling the meeting. The database is the
+    truth: the node's mixer agent (`diemcau mixer run`) dials what is requested here, hangs
+    up what is asked to hang up, and reports each state back through `services.sip`.
+
+        requested → calling → ringing → answered → ended
+                         └────────┴─────→ busy | failed | refused
+
+    An answered terminal becomes a participation (its attendance, its microphone). The
+    upstream MCU has no endpoint and no participation: it enters the room as a picture named
+    by the rulebook.
+    """
+
+    meeting = models.ForeignKey(
+        "scheduling.Meeting", on_delete=models.CASCADE, related_name="sip_calls"
+    )
+    node = models.ForeignKey(McuNode, on_delete=models.PROTECT, related_name="sip_calls")
+    endpoint = models.ForeignKey(
+        "directory.Endpoint", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="sip_calls",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=CallKind.choices,
+                            default=CallKind.TERMINAL)
+    direction = models.CharField(_("direction"), max_length=3, choices=CallDirection.choices,
+                                 default=CallDirection.OUT)
+    # An upstream link test before the session (KH Đ16.1): hung up once it answers.
+    is_test = models.BooleanField(_("link test"), default=False)
+    remote_uri = models.CharField(_("SIP address"), max_length=200)
+    source_address = models.GenericIPAddressField(_("called from"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=CallState.choices,
+                             default=CallState.REQUESTED, db_index=True)
+    sip_code = models.PositiveSmallIntegerField(_("SIP code"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    participation = models.OneToOneField(
+        Participation, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="sip_call",
+    )
+    # The remote publisher that carries the far end into the room, once answered.
+    feed = models.PositiveBigIntegerField(_("room feed"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    hangup_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        verbose_name = _("SIP call")
+        verbose_name_plural = _("SIP calls")
+        indexes = [models.Index(fields=["node", "state"], name="sipcall_node_state")]
+        constraints = [
+            # One call at a time per endpoint and meeting, and one upstream link: a second
+            # click on "Call" cannot ring the terminal twice.
+            models.UniqueConstraint(
+                fields=["meeting", "endpoint"],
+                condition=models.Q(state__in=[s.value for s in ACTIVE_CALL_STATES],
+                                   endpoint__isnull=False),
+                name="sipcall_one_active_per_endpoint",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting"],
+                condition=models.Q(state__in=[s.value for s in ACTIVE_CALL_STATES],
+                                   kind="upstream"),
+                name="sipcall_one_active_upstream",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SIP call {self.pk} ({self.direction}) {self.remote_uri}: {self.state}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_CALL_STATES
+
+    @property
+    def leg_id(self) -> str:
+        """The mixer's name for this call's leg."""
+        return f"call-{self.pk}"

@@ -17,10 +17,21 @@ from diemcau.core.models import User
 from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
+from diemcau.scheduling.permissions import can_see_code
+from diemcau.scheduling.planning import hardware_endpoints
 from diemcau.scheduling.rules import recording_refusal
 
-from .models import Participation, Quality, Room
-from .permissions import can_control
+from .models import (
+    ACTIVE_CALL_STATES,
+    CallKind,
+    CallState,
+    Layout,
+    Participation,
+    Quality,
+    Room,
+    SipCall,
+)
+from .permissions import can_control, is_operator
 
 
 def _iso(value: Any) -> str | None:
@@ -36,6 +47,7 @@ def participant_row(p: Participation) -> dict[str, Any]:
         "device": p.endpoint.terminal_kind,
         "display": p.display,
         "is_host": p.endpoint_id == p.meeting.host_endpoint_id,
+        "transport": p.transport,
         "connected": p.joined_at is not None,
         "joined_at": _iso(p.joined_at),
         "audio_muted": p.audio_muted,
@@ -84,13 +96,80 @@ def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
             "recording_allowed": refusal is None,
             "recording_refusal": str(refusal) if refusal else "",
             "spotlight": room.spotlight.janus_id if room and room.spotlight else None,
+            "layout": room.layout if room else Layout.GRID,
             "invited": invited,
             "open_incidents": Incident.objects.filter(meeting=meeting, status="open").count(),
         },
         "participants": rows,
         "queue": [r["id"] for r in queue],
+        **sip_state(meeting, user=user),
         "can_control": bool(user and can_control(user, meeting)),
         "at": timezone.now().isoformat(),
+    }
+
+
+def call_row(call: SipCall) -> dict[str, Any]:
+    return {
+        "id": call.pk,
+        "endpoint_id": call.endpoint_id,
+        "endpoint": call.endpoint.name if call.endpoint else "",
+        "kind": call.kind,
+        "direction": call.direction,
+        "is_test": call.is_test,
+        "remote_uri": call.remote_uri,
+        "source": call.source_address or "",
+        "state": call.state,
+        "state_label": str(CallState(call.state).label),
+        "active": call.is_active,
+        "hanging_up": call.hangup_requested_at is not None and call.is_active,
+        "sip_code": call.sip_code,
+        "reason": call.reason,
+        "requested_at": _iso(call.requested_at),
+        "answered_at": _iso(call.answered_at),
+        "ended_at": _iso(call.ended_at),
+    }
+
+
+def sip_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
+    """The consoles' SIP panel (R23, R24): each invited hardware endpoint with its latest
+    call, the upstream link and its last test, the latest calls (refused dial-ins among
+    them), and what a terminal dials to join (to those who may see the meeting code)."""
+    calls = list(SipCall.objects.filter(meeting=meeting).select_related("endpoint")
+                 .order_by("-requested_at", "-pk")[:200])
+    latest: dict[int, SipCall] = {}
+    for call in calls:
+        if call.endpoint_id is not None and call.kind == CallKind.TERMINAL:
+            latest.setdefault(call.endpoint_id, call)
+    connected = set(Participation.objects.filter(meeting=meeting, left_at__isnull=True)
+                    .values_list("endpoint_id", flat=True))
+    terminals = [
+        {"endpoint_id": e.pk, "endpoint": e.name, "agency": e.agency.name,
+         "is_host": e.pk == meeting.host_endpoint_id,
+         "address": e.sip_uri or (str(e.vcs_ip) if e.vcs_ip else ""),
+         "connected": e.pk in connected,
+         "call": call_row(latest[e.pk]) if e.pk in latest else None}
+        for e in hardware_endpoints(meeting).select_related("agency").order_by("name")
+    ]
+    upstream = [c for c in calls if c.kind == CallKind.UPSTREAM]
+    node = meeting.node
+    dial_in = ""
+    if node is not None and node.sip_address and meeting.code and user is not None \
+            and can_see_code(user, meeting):
+        port = "" if node.sip_port == 5060 else f":{node.sip_port}"
+        dial_in = f"sip:{meeting.code}@{node.sip_host}{port}"
+    return {
+        "sip": {
+            "enabled": bool(node and node.sip_address),
+            "dial_in": dial_in,
+            "terminals": terminals,
+            "upstream": {
+                "uri": meeting.upstream_uri,
+                "call": next((call_row(c) for c in upstream if not c.is_test), None),
+                "test": next((call_row(c) for c in upstream if c.is_test), None),
+            } if meeting.upstream_uri or upstream else None,
+            "can_test_upstream": bool(user and is_operator(user) and meeting.upstream_uri),
+        },
+        "calls": [call_row(c) for c in calls[:20]],
     }
 
 
@@ -128,6 +207,11 @@ class NodeLoad:
     node: McuNode
     live_meetings: int
     connected: int
+    mixers: int = 0  # meetings whose SIP calls use one of the node's mixers
+
+    @property
+    def mixers_percent(self) -> int:
+        return round(100 * self.mixers / self.node.max_mixers) if self.node.max_mixers else 0
 
     @property
     def meetings_percent(self) -> int:
@@ -158,8 +242,13 @@ def operator_overview() -> dict[str, Any]:
         if m.node_id:
             by_node[m.node_id][0] += 1
             by_node[m.node_id][1] += m.connected  # type: ignore[attr-defined]
+    mixing: dict[int, set[int]] = defaultdict(set)  # node → meetings with a call under way
+    for node_id, meeting_id in SipCall.objects.filter(state__in=ACTIVE_CALL_STATES).values_list(
+            "node_id", "meeting_id"):
+        mixing[node_id].add(meeting_id)
     nodes = [
-        NodeLoad(node, *by_node.get(node.pk, [0, 0]))
+        NodeLoad(node, by_node[node.pk][0], by_node[node.pk][1],
+                 mixers=len(mixing.get(node.pk, ())))
         for node in McuNode.objects.filter(is_active=True)
     ]
     poor = list(
@@ -176,12 +265,23 @@ def operator_overview() -> dict[str, Any]:
 
 def operator_overview_json() -> dict[str, Any]:
     data = operator_overview()
+    calls: dict[int, dict[str, Any]] = defaultdict(dict)
+    live_calls = SipCall.objects.filter(meeting__in=[m.pk for m in data["meetings"]],
+                                        state__in=ACTIVE_CALL_STATES)
+    for call in live_calls:
+        summary = calls[call.meeting_id]
+        if call.kind == CallKind.UPSTREAM:
+            summary["upstream"] = call.state
+        elif call.state == CallState.ANSWERED:
+            summary["terminals"] = summary.get("terminals", 0) + 1
     return {
         "meetings": [
             {"id": m.pk, "title": m.title, "status": m.status,
              "status_label": str(m.get_status_display()),
              "host": m.host_agency.name, "node": m.node.name if m.node else None,
              "connected": m.connected,  # type: ignore[attr-defined]
+             "terminals": calls.get(m.pk, {}).get("terminals", 0),
+             "upstream": calls.get(m.pk, {}).get("upstream"),
              "starts_at": _iso(m.starts_at), "ends_at": _iso(m.ends_at)}
             for m in data["meetings"]
         ],
@@ -189,7 +289,9 @@ def operator_overview_json() -> dict[str, Any]:
             {"id": n.node.pk, "name": n.node.name, "health": n.node.health,
              "live_meetings": n.live_meetings, "max_meetings": n.node.max_meetings,
              "connected": n.connected, "max_endpoints": n.node.max_endpoints,
-             "meetings_percent": n.meetings_percent, "endpoints_percent": n.endpoints_percent}
+             "meetings_percent": n.meetings_percent, "endpoints_percent": n.endpoints_percent,
+             "sip": bool(n.node.sip_address), "mixers": n.mixers,
+             "max_mixers": n.node.max_mixers, "mixers_percent": n.mixers_percent}
             for n in data["nodes"]
         ],
         "poor": [

@@ -13,9 +13,9 @@ control is "forbidden" (403) on its console.
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from diemcau.core import public_url
+from diemcau.core import csv_cells, public_url
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
@@ -37,11 +37,12 @@ from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.meeting_page import MeetingPanel
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import meetings_visible_to
+from diemcau.scheduling.services.interconnection import may_set_upstream_link
 from diemcau.ui.service_calls import call_service, no_store
 
 from . import selectors
 from .forms import JoinLinkForm
-from .models import JoinLink
+from .models import JoinLink, Layout
 from .permissions import can_control, is_operator, joinable_endpoints
 from .services import grants, join_links
 
@@ -90,6 +91,17 @@ def janus_ws_url(meeting: Meeting) -> str:
 
     node: McuNode | None = meeting.node
     return (node.ws_url if node else "") or settings.JANUS_PUBLIC_WS_URL
+
+
+def allow_media_server(response: HttpResponse, meeting: Meeting) -> HttpResponse:
+    """The page's scripts (janus.js, the device check) open a WebSocket to the meeting's
+    Janus: the Content-Security-Policy of this response lets them reach that origin, and no
+    other (core.middleware.ContentSecurityPolicyMiddleware)."""
+    parts = urlsplit(janus_ws_url(meeting))
+    if parts.scheme in {"ws", "wss", "http", "https"} and parts.netloc:
+        origin = f"{parts.scheme}://{parts.netloc}"
+        response._csp_update = {"connect-src": [origin]}  # type: ignore[attr-defined]
+    return response
 
 
 def refusal_json(error: Exception) -> JsonResponse:
@@ -177,7 +189,7 @@ def join_check(request: HttpRequest, pk: int) -> HttpResponse:
     endpoints = list(joinable_endpoints(user, meeting).order_by("agency__path", "name"))
     if not endpoints:
         raise Forbidden(_("You may not connect any endpoint of this meeting."))
-    return render(request, "media/join_check.html", {
+    return allow_media_server(render(request, "media/join_check.html", {
         "meeting": meeting,
         "endpoints": endpoints,
         "chosen": next((e for e in endpoints if e.pk == meeting.host_endpoint_id), endpoints[0]),
@@ -187,7 +199,7 @@ def join_check(request: HttpRequest, pk: int) -> HttpResponse:
         "room_url": reverse("media:room", args=[meeting.pk]),
         "back_url": reverse("scheduling:meeting_detail", args=[meeting.pk]),
         "texts": script_texts(),
-    })
+    }), meeting)
 
 
 def _link_or_error(request: HttpRequest, token: str) -> JoinLink | HttpResponse:
@@ -219,7 +231,7 @@ def link_check(request: HttpRequest, token: str) -> HttpResponse:
         "back_url": "",
         "texts": script_texts(),
     })
-    return no_store(response)
+    return no_store(allow_media_server(response, meeting))
 
 
 def _room_context(meeting: Meeting, *, grant_url: str, check_url: str) -> dict[str, Any]:
@@ -241,11 +253,11 @@ def room(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(user, pk)
     if not joinable_endpoints(user, meeting).exists():
         raise Forbidden(_("You may not connect any endpoint of this meeting."))
-    return render(request, "media/room.html", _room_context(
+    return allow_media_server(render(request, "media/room.html", _room_context(
         meeting,
         grant_url=reverse("media:grant", args=[meeting.pk]),
         check_url=reverse("media:join", args=[meeting.pk]),
-    ))
+    )), meeting)
 
 
 @require_GET
@@ -253,13 +265,13 @@ def link_room(request: HttpRequest, token: str) -> HttpResponse:
     link = _link_or_error(request, token)
     if isinstance(link, HttpResponse):
         return link
-    meeting = Meeting.objects.get(pk=link.meeting_id)
+    meeting = Meeting.objects.select_related("node").get(pk=link.meeting_id)
     response = render(request, "media/room.html", _room_context(
         meeting,
         grant_url=reverse("media:link_grant", args=[token]),
         check_url=reverse("media:link_check", args=[token]),
     ) | {"link_endpoint": link.endpoint_id})
-    return no_store(response)
+    return no_store(allow_media_server(response, meeting))
 
 
 # ---------------------------------------------------------------- host console
@@ -284,6 +296,8 @@ def _console(request: HttpRequest, meeting: Meeting, *, form: JoinLinkForm | Non
         "new_link": new_link,
         "now": timezone.now(),
         "open": meeting.status in OPEN_STATUSES,
+        "layouts": Layout.choices,
+        "may_set_upstream": may_set_upstream_link(user, meeting),
         "texts": script_texts(),
     }
     response = render(request, "media/console.html", context, status=status)
@@ -366,7 +380,7 @@ def attendance_csv(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="diem-danh-phien-hop-{meeting.pk}.csv"'
     response["Cache-Control"] = "private, no-store"
     response.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with the BOM
-    writer = csv.writer(response)
+    writer = csv_cells.writer(response)
     writer.writerow([_("Endpoint"), _("Agency"), _("First joined"), _("Last left"),
                      _("Minutes connected"), _("Connections"), _("Attendees"),
                      _("Still connected")])
@@ -483,4 +497,26 @@ def script_texts() -> dict[str, str]:
         "no_poor": _("No poor connection."),
         "no_incident": _("No open incident."),
         "open_console": _("Console"),
+        "call": _("Call"),
+        "call_again": _("Call again"),
+        "hang_up": _("Hang up"),
+        "hanging_up": _("Hanging up…"),
+        "confirm_hang_up": _("Hang up %(name)s?"),
+        "sip": _("SIP"),
+        "terminal": _("Hardware terminal"),
+        "no_terminals": _("No invited endpoint has a hardware terminal to call."),
+        "terminal_in_room": _("In the room"),
+        "by_browser": _("Connected from a browser"),
+        "dialled_in": _("Called the meeting"),
+        "call_upstream": _("Call the upstream MCU"),
+        "test_link": _("Test the link"),
+        "test_passed": _("Link test passed (%(time)s)."),
+        "test_failed": _("Link test failed: %(reason)s"),
+        "test_running": _("Testing the link…"),
+        "no_calls": _("No call yet."),
+        "from": _("from %(source)s"),
+        "upstream": _("Upstream MCU"),
+        "link_saved": _("Upstream link saved."),
+        "sip_terminals": _("SIP terminals"),
+        "mixers": _("Mixers"),
     }

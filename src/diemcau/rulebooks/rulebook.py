@@ -17,6 +17,7 @@ from .schema import (
     EmergencyPriority,
     Frozen,
     Handover,
+    Interconnection,
     KeyedValueError,
     LeadTimes,
     Level,
@@ -99,6 +100,7 @@ class Rulebook(Frozen):
     secrecy: Secrecy
     security: Security
     reporting: Reporting
+    interconnection: Interconnection
 
     @field_validator("timezone")
     @classmethod
@@ -249,6 +251,14 @@ class Rulebook(Frozen):
 
     def level_rank_for_kind(self, kind: str) -> int:
         return self.level(self.level_for_kind(kind)).rank
+
+    @property
+    def upstream_rank(self) -> int:
+        """The rank of a meeting hosted upstream (the Government's, a national body's): above
+        every level of the province when `interconnection.upstream_ranks_first`, else the
+        highest level's."""
+        top = self.levels[0].rank  # levels are sorted highest first
+        return top + 1 if self.interconnection.upstream_ranks_first else top
 
     # -- naming ----------------------------------------------------------------------------
 

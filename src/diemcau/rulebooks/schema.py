@@ -441,6 +441,21 @@ class VcsAddress(Section):
     required_for_networks: list[Network]
 
 
+class Interconnection(Section):
+    """The link to the Government's, the Party's or the National Assembly's system: their
+    sessions cascade through the provincial MCU down to the communes (R23)."""
+
+    # The upstream MCU's name in the room (its tile label and its display to browsers).
+    upstream_display_vi: Text
+    upstream_display_en: Text
+    # A meeting hosted upstream outranks every level of the province for capacity and
+    # priority (where the rulebook gives priority by level).
+    upstream_ranks_first: bool
+    priority_article: Article
+    # Who tests the link before such a session, and under which article.
+    test_article: Article
+
+
 class Reporting(Section):
     period_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1)
     on_demand: bool

@@ -18,13 +18,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import ValidationError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from diemcau.core import calendar
 from diemcau.core.api_errors import BODY, invalid_input_items, responses, rule_violation_item
+from diemcau.core.api_inputs import Id, Pagination, ids_message, parse_ids
 from diemcau.core.errors import InvalidInput, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require, role_allows
+from diemcau.core.text import text_search
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import (
@@ -231,7 +233,7 @@ def _registrar(user: User, agency: Agency, rulebook: Rulebook) -> dict[str, Any]
 
 
 @router.get("/meetings", response=responses({200: list[MeetingOut]}), tags=MEETINGS)
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Pagination, max_limit=MAX_PAGE)
 def list_meetings(request: HttpRequest, filters: Query[MeetingFilters]) -> QuerySet[Meeting]:
     """Meetings in the caller's scope (hosted by, or inviting, its agencies). Never the code."""
     queryset = meetings_visible_to(_user(request)).select_related("host_agency", "host_endpoint")
@@ -249,9 +251,7 @@ def list_meetings(request: HttpRequest, filters: Query[MeetingFilters]) -> Query
         queryset = queryset.filter(starts_at__lt=filters.end)
     if filters.q:
         queryset = queryset.filter(
-            Q(title__icontains=filters.q)
-            | Q(place__icontains=filters.q)
-            | Q(host_agency__name__icontains=filters.q)
+            text_search(filters.q, "title", "place", "host_agency__name")
         )
     return queryset.order_by("starts_at", "pk")
 
@@ -289,7 +289,7 @@ def registration_rules(request: HttpRequest, filters: Query[RulesFilters]) -> di
     exclude_unset=True,
     tags=MEETINGS,
 )
-def get_meeting(request: HttpRequest, meeting_id: int, response: HttpResponse) -> Any:
+def get_meeting(request: HttpRequest, meeting_id: Id, response: HttpResponse) -> Any:
     """One meeting (R7) with its participants, MCU node, reply deadline and checks; the code
     only for the host's and participants' scope and the operator (R13)."""
     return _detail(_visible_meeting(request, meeting_id), request, response)
@@ -348,7 +348,7 @@ def create(request: HttpRequest, payload: MeetingIn, response: HttpResponse) -> 
     exclude_unset=True,
     tags=MEETINGS,
 )
-def submit(request: HttpRequest, meeting_id: int, response: HttpResponse) -> Any:
+def submit(request: HttpRequest, meeting_id: Id, response: HttpResponse) -> Any:
     """Submit a draft: the lead time is checked now (R8), the reply deadline starts (R9)."""
     meeting = submit_meeting(_visible_meeting(request, meeting_id), actor=_user(request))
     return _detail(meeting, request, response)
@@ -360,7 +360,7 @@ def submit(request: HttpRequest, meeting_id: int, response: HttpResponse) -> Any
     exclude_unset=True,
     tags=MEETINGS,
 )
-def cancel(request: HttpRequest, meeting_id: int, payload: ReasonIn, response: HttpResponse) -> Any:
+def cancel(request: HttpRequest, meeting_id: Id, payload: ReasonIn, response: HttpResponse) -> Any:
     """The host withdraws the meeting; whatever it held is released at once."""
     meeting = _visible_meeting(request, meeting_id)
     cancelled = cancel_meeting(meeting, reason=payload.reason, actor=_user(request))
@@ -376,7 +376,7 @@ def cancel(request: HttpRequest, meeting_id: int, payload: ReasonIn, response: H
     exclude_unset=True,
     tags=DECISIONS,
 )
-def accept(request: HttpRequest, meeting_id: int, payload: AcceptIn, response: HttpResponse) -> Any:
+def accept(request: HttpRequest, meeting_id: Id, payload: AcceptIn, response: HttpResponse) -> Any:
     """Accept: book an MCU node and the endpoints, issue the code (R11, R13). When it only fits
     by revoking lower-level meetings (KH Đ12.4b), the answer is 422 with code
     `revocation_needs_confirmation` and the `revocations` to confirm in `confirm_revocations`."""
@@ -401,7 +401,7 @@ def accept(request: HttpRequest, meeting_id: int, payload: AcceptIn, response: H
     exclude_unset=True,
     tags=DECISIONS,
 )
-def refuse(request: HttpRequest, meeting_id: int, payload: ReasonIn, response: HttpResponse) -> Any:
+def refuse(request: HttpRequest, meeting_id: Id, payload: ReasonIn, response: HttpResponse) -> Any:
     """Refuse a submitted meeting, with the reason the host is told."""
     meeting = _visible_meeting(request, meeting_id)
     refused = refuse_meeting(meeting, reason=payload.reason, actor=_user(request))
@@ -409,7 +409,7 @@ def refuse(request: HttpRequest, meeting_id: int, payload: ReasonIn, response: H
 
 
 @router.get("/meetings/{int:meeting_id}/plan", response=responses({200: PlanOut}), tags=DECISIONS)
-def meeting_plan(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
+def meeting_plan(request: HttpRequest, meeting_id: Id) -> dict[str, Any]:
     """For the operator: the node the meeting would get if accepted now, the lower-level
     meetings that would be revoked (latest registered first) and the endpoints already busy."""
     meeting = _visible_meeting(request, meeting_id)
@@ -431,7 +431,7 @@ def meeting_plan(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
 
 
 @router.get("/operator/queue", response=responses({200: list[QueueItemOut]}), tags=DECISIONS)
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Pagination, max_limit=MAX_PAGE)
 def operator_queue(request: HttpRequest) -> QuerySet[Meeting]:
     """Submitted meetings waiting for the operator: emergencies first (ĐN Đ10.3, KH Đ12.3),
     then by reply deadline, then by registration; each with the time left to reply (R9)."""
@@ -448,12 +448,9 @@ def busy_endpoints(request: HttpRequest, filters: Query[BusyFilters]) -> list[di
     """For the registration form: the windows in which these endpoints are already held by an
     accepted or live meeting. Titles only of meetings the caller may see."""
     user = _user(request)
-    try:
-        ids = [int(part) for part in filters.ids.split(",") if part.strip()]
-    except ValueError:
-        raise _query_error("ids", _("Give endpoint ids separated by commas.")) from None
-    if not ids or len(ids) > MAX_BUSY_ENDPOINTS:
-        raise _query_error("ids", _("Give 1 to %(n)s endpoint ids.") % {"n": MAX_BUSY_ENDPOINTS})
+    ids = parse_ids(filters.ids, most=MAX_BUSY_ENDPOINTS)
+    if ids is None:
+        raise _query_error("ids", ids_message(MAX_BUSY_ENDPOINTS))
     _check_range(filters.start, filters.end, MAX_CALENDAR_DAYS)
     order = {pk: index for index, pk in reversed(list(enumerate(ids)))}
     endpoints = sorted(_invitable_endpoints(user).filter(pk__in=order), key=lambda e: order[e.pk])
@@ -507,7 +504,7 @@ def week_calendar(request: HttpRequest, filters: Query[RangeFilters]) -> QuerySe
 @router.get(
     "/meetings/{int:meeting_id}/checks", response=responses({200: CheckListOut}), tags=CHECKS
 )
-def list_checks(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
+def list_checks(request: HttpRequest, meeting_id: Id) -> dict[str, Any]:
     """The meeting's technical checks, before the rehearsal and the session, per endpoint."""
     meeting = _visible_meeting(request, meeting_id)
     rulebook = active_rulebook()
@@ -522,7 +519,7 @@ def list_checks(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
 
 
 @router.post("/checks/{int:check_id}", response=responses({200: CheckOut}), tags=CHECKS)
-def record(request: HttpRequest, check_id: int, payload: CheckIn) -> TechnicalCheck:
+def record(request: HttpRequest, check_id: Id, payload: CheckIn) -> TechnicalCheck:
     """The endpoint's technician records the checklist; anything not ready opens an incident
     that the operator tracks (ĐN Đ11.2c, KH Đ13.2c)."""
     check = get_object_or_404(checks_visible_to(_user(request)), pk=check_id)
@@ -536,7 +533,7 @@ def record(request: HttpRequest, check_id: int, payload: CheckIn) -> TechnicalCh
 @router.post(
     "/meetings/{int:meeting_id}/incidents", response=responses({201: IncidentOut}), tags=INCIDENTS
 )
-def create_incident(request: HttpRequest, meeting_id: int, payload: IncidentIn) -> Status[Any]:
+def create_incident(request: HttpRequest, meeting_id: Id, payload: IncidentIn) -> Status[Any]:
     """An endpoint reports a problem it cannot fix itself (ĐN Đ12.4c, KH Đ14.4c)."""
     meeting = _visible_meeting(request, meeting_id)
     incident = report_incident(
@@ -546,7 +543,7 @@ def create_incident(request: HttpRequest, meeting_id: int, payload: IncidentIn) 
 
 
 @router.get("/incidents", response=responses({200: list[IncidentOut]}), tags=INCIDENTS)
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(Pagination, max_limit=MAX_PAGE)
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> QuerySet[Incident]:
     """Incidents of the meetings in the caller's scope: open first, then being fixed, then
     closed; the newest first within each."""
@@ -567,7 +564,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> Que
 
 
 @router.post("/incidents/{int:incident_id}", response=responses({200: IncidentOut}), tags=INCIDENTS)
-def change_incident(request: HttpRequest, incident_id: int, payload: IncidentUpdateIn) -> Incident:
+def change_incident(request: HttpRequest, incident_id: Id, payload: IncidentUpdateIn) -> Incident:
     """The operator tracks an incident: being fixed, then closed with what was done."""
     incident = get_object_or_404(incidents_visible_to(_user(request)), pk=incident_id)
     return update_incident(

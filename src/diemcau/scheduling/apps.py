@@ -27,6 +27,7 @@ class SchedulingConfig(AppConfig):
             "meeting.series_decide": _words("Meeting series decided"),
             "meeting.reply_overdue": _words("Reply deadline missed"),
             "meeting.reply_warning": _words("Reply deadline warning"),
+            "meeting.upstream_link": _words("Upstream link changed"),
             "check.record": _words("Technical check recorded"),
             "incident.open": _words("Incident reported"),
             "incident.update": _words("Incident updated"),

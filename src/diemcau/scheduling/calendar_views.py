@@ -28,7 +28,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from diemcau.core import public_url
+from diemcau.core import date_bounds, public_url
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, role_allows
 from diemcau.directory.choices import EndpointStatus
@@ -101,24 +101,36 @@ def _instant(value: str | None) -> dt.datetime | None:
         return None
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
+    _require_window(parsed)
     return parsed
+
+
+def _require_window(value: dt.date | dt.datetime) -> None:
+    """A date outside the window the system accepts is a bad request, said plainly (year 1 or
+    9999 would otherwise overflow the calendar arithmetic)."""
+    message = date_bounds.window_error(value)
+    if message:
+        raise BadRequest(message)
 
 
 def _range(request: HttpRequest, longest: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
     start, end = _instant(request.GET.get("start")), _instant(request.GET.get("end"))
     if start is None or end is None or end <= start:
-        raise BadRequest("start and end must be ISO dates with end after start")
+        raise BadRequest(_("Give a start and an end (ISO dates), the end after the start."))
     if end - start > longest:
-        raise BadRequest(f"at most {longest.days} days at a time")
+        raise BadRequest(_("At most %(days)s days at a time.") % {"days": longest.days})
     return start, end
 
 
 def _day(value: str | None) -> dt.date:
-    """A day from the query string, today (local) when missing or wrong."""
+    """A day from the query string, today (local) when missing or wrong; a day outside the
+    window the system accepts is a bad request."""
     try:
         day = parse_date(value or "")
     except ValueError:
         day = None
+    if day is not None:
+        _require_window(day)
     return day or timezone.localdate()
 
 

@@ -2,7 +2,8 @@
 
 A meeting holds its MCU node from the first technical check to its end, per window
 (rehearsal, session). At every instant the number of concurrent meetings and the total of
-connected endpoints must stay within the rulebook's cap of the node's maximum.
+connected endpoints must stay within the rulebook's cap of the node's maximum; so must the
+meetings that need one of the node's mixers (hardware terminals or an upstream link, R24).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ class Load:
     meeting_id: int
     window: Window
     endpoints: int
+    mixers: int = 0  # 1 when the meeting needs a mixer of the node
 
 
 @dataclass(frozen=True)
 class Peak:
     meetings: int
     endpoints: int
+    mixers: int = 0
 
 
 def merge(windows: Iterable[Window]) -> list[Window]:
@@ -50,11 +53,12 @@ def merge(windows: Iterable[Window]) -> list[Window]:
 
 @dataclass(frozen=True)
 class Step:
-    """From `at` until the next step, this many meetings and endpoints hold the node."""
+    """From `at` until the next step, this many meetings, endpoints and mixers hold the node."""
 
     at: dt.datetime
     meetings: int
     endpoints: int
+    mixers: int = 0
 
 
 def sweep(loads: Sequence[Load], within: Sequence[Window]) -> list[Step]:
@@ -73,31 +77,39 @@ def sweep(loads: Sequence[Load], within: Sequence[Window]) -> list[Step]:
             start = max(load.window.starts_at, area.starts_at)
             end = min(load.window.ends_at, area.ends_at)
             for at, sign in ((start, 1), (end, -1)):
-                change = deltas.setdefault(at, [0, 0])
+                change = deltas.setdefault(at, [0, 0, 0])
                 change[0] += sign
                 change[1] += sign * load.endpoints
+                change[2] += sign * load.mixers
     steps = []
-    meetings = endpoints = 0
+    meetings = endpoints = mixers = 0
     for at in sorted(deltas):
         meetings += deltas[at][0]
         endpoints += deltas[at][1]
-        steps.append(Step(at, meetings, endpoints))
+        mixers += deltas[at][2]
+        steps.append(Step(at, meetings, endpoints, mixers))
     return steps
 
 
 def peak(loads: Sequence[Load], within: Sequence[Window]) -> Peak:
-    """The highest concurrent meetings and endpoints at any instant inside `within`."""
+    """The highest concurrent meetings, endpoints and mixers at any instant inside `within`
+    (each its own highest: they may peak at different instants)."""
     steps = sweep(loads, within)
     return Peak(
         max((step.meetings for step in steps), default=0),
         max((step.endpoints for step in steps), default=0),
+        max((step.mixers for step in steps), default=0),
     )
 
 
 def fits(
-    existing: Sequence[Load], new: Sequence[Load], meeting_cap: int, endpoint_cap: int
+    existing: Sequence[Load], new: Sequence[Load], meeting_cap: int, endpoint_cap: int,
+    mixer_cap: int | None = None,
 ) -> bool:
-    """Whether adding `new` keeps every instant of its windows within both caps."""
+    """Whether adding `new` keeps every instant of its windows within the caps (`mixer_cap`
+    None: the node has no mixers to count, it takes no SIP terminals)."""
     within = [load.window for load in new]
     top = peak([*existing, *new], within)
-    return top.meetings <= meeting_cap and top.endpoints <= endpoint_cap
+    mixers_fit = mixer_cap is None or top.mixers <= mixer_cap or not any(
+        load.mixers for load in new)
+    return top.meetings <= meeting_cap and top.endpoints <= endpoint_cap and mixers_fit

@@ -14,7 +14,7 @@ from diemcau.core.errors import RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
-from diemcau.mcu.models import McuNode
+from diemcau.mcu.models import McuNode, mixers_for_this_machine
 from diemcau.rulebooks import active_rulebook
 
 from .choices import MeetingType, Recurrence, Urgency
@@ -51,7 +51,9 @@ def load_meetings(*, province: Agency, office_agency: Agency, operator: User, of
     # The node `diemcau janus run --register` (make run) records this machine's Janus as, so
     # the demo meetings are booked on the Janus that serves them.
     McuNode.objects.get_or_create(
-        name=settings.JANUS_NODE_NAME, defaults={"max_meetings": 20, "max_endpoints": 200}
+        name=settings.JANUS_NODE_NAME,
+        defaults={"max_meetings": 20, "max_endpoints": 200,
+                  "max_mixers": mixers_for_this_machine()},
     )
     approved = list(Endpoint.objects.filter(status=EndpointStatus.APPROVED))
     others = [e for e in approved if e.agency_id != province.pk]

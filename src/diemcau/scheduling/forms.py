@@ -14,7 +14,7 @@ from diemcau.directory.forms import AgencyChoiceField
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.naming import ascii_fold
 from diemcau.rulebooks import Rulebook
-from diemcau.ui.forms import DateInput, DateTimeInput
+from diemcau.ui.forms import DateInput, DateTimeInput, IdsMultipleChoiceField, in_window
 
 from .choices import (
     Classification,
@@ -74,20 +74,26 @@ class MeetingForm(forms.Form):
     host_endpoint = EndpointChoiceField(
         label=_("Host endpoint"), queryset=Endpoint.objects.none(), widget=HostEndpointSelect
     )
-    participants = forms.ModelMultipleChoiceField(
+    participants = IdsMultipleChoiceField(
         label=_("Participant endpoints"),
         queryset=Endpoint.objects.none(),
         required=False,
         widget=EndpointCheckboxes(attrs={"class": "form-check-input"}),
     )
     rehearsal_starts_at = forms.DateTimeField(
-        label=_("Rehearsal starts"), required=False, widget=LocalDateTimeInput()
+        label=_("Rehearsal starts"), required=False, widget=LocalDateTimeInput(),
+        validators=[in_window],
     )
     rehearsal_ends_at = forms.DateTimeField(
-        label=_("Rehearsal ends"), required=False, widget=LocalDateTimeInput()
+        label=_("Rehearsal ends"), required=False, widget=LocalDateTimeInput(),
+        validators=[in_window],
     )
-    starts_at = forms.DateTimeField(label=_("Official start"), widget=LocalDateTimeInput())
-    ends_at = forms.DateTimeField(label=_("Expected end"), widget=LocalDateTimeInput())
+    starts_at = forms.DateTimeField(
+        label=_("Official start"), widget=LocalDateTimeInput(), validators=[in_window]
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Expected end"), widget=LocalDateTimeInput(), validators=[in_window]
+    )
     place = forms.CharField(label=_("Place"), max_length=250)
     contact_name = forms.CharField(label=_("Contact person"), max_length=120)
     contact_phone = forms.CharField(
@@ -127,7 +133,9 @@ class MeetingForm(forms.Form):
         required=False,
         choices=[("", _("Does not repeat")), *Recurrence.choices],
     )
-    until = forms.DateField(label=_("Repeat until"), required=False, widget=DateInput())
+    until = forms.DateField(
+        label=_("Repeat until"), required=False, widget=DateInput(), validators=[in_window]
+    )
 
     def __init__(
         self,
@@ -210,8 +218,12 @@ class MeetingFilterForm(forms.Form):
         required=False,
         empty_label=_("All hosts"),
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=DateInput(), validators=[in_window]
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=DateInput(), validators=[in_window]
+    )
 
     def __init__(self, *args: Any, hosts: QuerySet[Agency], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -240,10 +252,11 @@ class RefuseForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}))
     proposed_starts_at = forms.DateTimeField(
         label=_("Propose another start"), required=False, widget=DateTimeInput(),
+        validators=[in_window],
         help_text=_("Optional: the host can copy the meeting into a new registration at this "
                     "time in one click."))
     proposed_ends_at = forms.DateTimeField(label=_("Proposed end"), required=False,
-                                           widget=DateTimeInput())
+                                           widget=DateTimeInput(), validators=[in_window])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

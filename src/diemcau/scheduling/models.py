@@ -123,6 +123,14 @@ class Meeting(models.Model):
         verbose_name=_("MCU node"),
     )
     code = models.CharField(_("meeting code"), max_length=20, null=True, blank=True, unique=True)
+    # R23 (ĐN Đ5.4, KH Đ4.1, Đ5.4, Đ16.1): the Government's or a national body's MCU whose
+    # session this meeting carries down to the province's endpoints. Such a meeting is hosted
+    # upstream: it outranks every provincial meeting where the rulebook ranks by level.
+    upstream_uri = models.CharField(
+        _("upstream link"), max_length=200, blank=True,
+        help_text=_("SIP address of the Government's or a national body's MCU, e.g. "
+                    "sip:hoinghi@10.0.0.1. Empty: a meeting of the province."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -147,6 +155,10 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def hosted_upstream(self) -> bool:
+        return bool(self.upstream_uri)
+
 
 class Booking(models.Model):
     """What an accepted meeting holds while it is accepted or live: one row per endpoint
@@ -167,6 +179,8 @@ class Booking(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     endpoints_count = models.PositiveIntegerField(default=0)
+    # On the node's rows: the meeting needs one of the node's mixers (R24, R25).
+    needs_mixer = models.BooleanField(default=False)
     holds = models.BooleanField(default=True)
 
     class Meta:

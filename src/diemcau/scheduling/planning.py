@@ -11,8 +11,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from diemcau.directory.choices import TerminalKind
 from diemcau.directory.models import Endpoint
 from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import Rulebook
@@ -52,7 +53,31 @@ def endpoint_count(meeting: Meeting) -> int:
     return 1 + meeting.participants.exclude(pk=meeting.host_endpoint_id).count()
 
 
+def hardware_endpoints(meeting: Meeting) -> QuerySet[Endpoint]:
+    """The invited endpoints (host and participants) with a hardware terminal the MCU can
+    call or recognise: a VCS with its IP address or a SIP account (R24, KH Đ11.7)."""
+    ids = {meeting.host_endpoint_id, *meeting.participants.values_list("pk", flat=True)}
+    return (Endpoint.objects.filter(pk__in=ids, terminal_kind=TerminalKind.VCS)
+            .filter(Q(vcs_ip__isnull=False) | Q(sip_uri__isnull=False)))
+
+
+def needs_mixer(meeting: Meeting) -> bool:
+    """A meeting with hardware terminals or an upstream link needs a mixer of its node: the
+    composed picture and mixed sound that SIP legs receive (R24, R25)."""
+    return bool(meeting.upstream_uri) or hardware_endpoints(meeting).exists()
+
+
+def takes_sip(node: McuNode) -> bool:
+    """Only a node with a SIP address calls terminals, so only its mixers are counted."""
+    return bool(node.sip_address)
+
+
 def rank(meeting: Meeting, rulebook: Rulebook) -> int:
+    """The meeting's priority by the level of its host (KH Đ12.4b); a meeting hosted upstream
+    — the Government's or a national body's, carried through the provincial MCU — outranks
+    every provincial one (R23: KH Đ4.1, Đ5.4 with Đ12.4b)."""
+    if meeting.upstream_uri:
+        return rulebook.upstream_rank
     return rulebook.level_rank_for_kind(meeting.host_agency.kind)
 
 
@@ -96,9 +121,9 @@ def node_loads(node: McuNode, windows: Sequence[Window], exclude_meeting: int) -
         Booking.objects.filter(node=node, endpoint__isnull=True, holds=True)
         .filter(overlapping(windows))
         .exclude(meeting_id=exclude_meeting)
-        .values_list("meeting_id", "starts_at", "ends_at", "endpoints_count")
+        .values_list("meeting_id", "starts_at", "ends_at", "endpoints_count", "needs_mixer")
     )
-    return [Load(m, Window(s, e), n) for m, s, e, n in rows]
+    return [Load(m, Window(s, e), n, int(x)) for m, s, e, n, x in rows]
 
 
 def _revocable(meeting: Meeting, candidate: Meeting, rulebook: Rulebook) -> bool:
@@ -119,23 +144,26 @@ def _latest_first(meetings: Iterable[Meeting]) -> list[Meeting]:
 def plan(meeting: Meeting, rulebook: Rulebook, nodes: Sequence[McuNode] | None = None) -> Plan:
     """Pick the node needing the fewest revocations (none, ideally), the least loaded first."""
     windows = node_windows(meeting, rulebook)
-    new = [Load(meeting.pk or 0, w, endpoint_count(meeting)) for w in windows]
+    count, mixer = endpoint_count(meeting), needs_mixer(meeting)
     conflicts = endpoint_conflicts(meeting)
     forced = [c.meeting for c in conflicts if _revocable(meeting, c.meeting, rulebook)]
     blocking = [c for c in conflicts if not _revocable(meeting, c.meeting, rulebook)]
     forced_ids = {m.pk for m in forced}
-    best: tuple[tuple[int, int, int], McuNode, list[Meeting]] | None = None
+    best: tuple[tuple[int, int, int, int], McuNode, list[Meeting]] | None = None
     for node in nodes if nodes is not None else McuNode.objects.filter(is_active=True):
         existing = [
             load
             for load in node_loads(node, windows, meeting.pk or 0)
             if load.meeting_id not in forced_ids
         ]
+        new = [Load(meeting.pk or 0, w, count, int(mixer and takes_sip(node))) for w in windows]
         extra = _node_revocations(meeting, node, existing, new, rulebook)
         if extra is None:
             continue
         top = peak([*existing, *new], windows)
-        score = (len(extra), top.endpoints * 1000 // node.max_endpoints, node.pk)
+        # A meeting with terminals goes to a node that can call them, when one has room.
+        no_sip = int(mixer and not takes_sip(node))
+        score = (no_sip, len(extra), top.endpoints * 1000 // node.max_endpoints, node.pk)
         if best is None or score < best[0]:
             best = (score, node, extra)
     if best is None:
@@ -151,7 +179,8 @@ def _node_revocations(
     as many as needed (KH Đ12.4b); None if even that would not make room."""
     cap = rulebook.capacity.cap_percent
     meeting_cap, endpoint_cap = node.meeting_cap(cap), node.endpoint_cap(cap)
-    if fits(existing, new, meeting_cap, endpoint_cap):
+    mixer_cap = node.mixer_cap(cap) if takes_sip(node) else None
+    if fits(existing, new, meeting_cap, endpoint_cap, mixer_cap):
         return []
     holder_ids = {load.meeting_id for load in existing}
     holders = Meeting.objects.filter(pk__in=holder_ids, status__in=HOLDING_STATUSES)
@@ -163,6 +192,6 @@ def _node_revocations(
     for candidate in candidates:
         chosen.append(candidate)
         remaining = [load for load in remaining if load.meeting_id != candidate.pk]
-        if fits(remaining, new, meeting_cap, endpoint_cap):
+        if fits(remaining, new, meeting_cap, endpoint_cap, mixer_cap):
             return chosen
     return None

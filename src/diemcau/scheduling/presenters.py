@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import calendar
+from diemcau.core.api_inputs import is_id
 from diemcau.core.models import AuditEvent, User
 from diemcau.core.permissions import Action, can
 from diemcau.directory.choices import EndpointStatus
@@ -21,7 +22,7 @@ from diemcau.directory.models import Endpoint
 from diemcau.directory.rules import Stage, unmet
 from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui import status
-from diemcau.ui.forms import DATETIME_INPUT
+from diemcau.ui.forms import DATETIME_INPUT, in_window
 
 from . import selectors
 from .capacity import Window
@@ -169,18 +170,18 @@ def _parse_datetime(value: Any) -> dt.datetime | None:
     if not value:
         return None
     try:
-        parsed = forms.DateTimeField(required=False).clean(value)
-    except ValidationError:
+        parsed = forms.DateTimeField(required=False, validators=[in_window]).clean(value)
+    except ValidationError:  # the form says what is wrong; the panel leaves it out
         return None
     return parsed if isinstance(parsed, dt.datetime) else None
 
 
 def ids_of(values: Any) -> list[int]:
-    """Primary keys from form values, ignoring anything that is not a number."""
+    """Primary keys from form values, ignoring anything that is not an id the database holds."""
     if values is None:
         return []
     items = values if isinstance(values, list | tuple) else [values]
-    return [int(v) for v in items if str(v).isdigit()]
+    return [int(v) for v in items if is_id(str(v))]
 
 
 def rules_panel_context(

@@ -16,6 +16,7 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime
 
 from diemcau.core.api_errors import ErrorItem
+from diemcau.core.api_inputs import Id, QueryInstant
 
 from .choices import (
     CheckStatus,
@@ -197,9 +198,9 @@ class MeetingDetailOut(MeetingOut):
 class MeetingFilters(Schema):
     status: MeetingStatus | None = None
     urgency: Urgency | None = None
-    host_agency: int | None = None
-    start: AwareDatetime | None = Field(None, description="Meetings ending after this instant")
-    end: AwareDatetime | None = Field(None, description="Meetings starting before this instant")
+    host_agency: Id | None = None
+    start: QueryInstant | None = Field(None, description="Meetings ending after this instant")
+    end: QueryInstant | None = Field(None, description="Meetings starting before this instant")
     q: str | None = Field(None, max_length=100, description="Part of the title, place or host")
 
 
@@ -211,9 +212,9 @@ class RepeatIn(Schema):
 class MeetingIn(Schema):
     title: str = Field(max_length=250)
     meeting_type: MeetingType = MeetingType.WORKING
-    host_agency: int = Field(description="Id of the host agency")
-    host_endpoint: int = Field(description="Id of the host endpoint, of the host agency")
-    participants: list[int] = Field(
+    host_agency: Id = Field(description="Id of the host agency")
+    host_endpoint: Id = Field(description="Id of the host endpoint, of the host agency")
+    participants: list[Id] = Field(
         default_factory=list, max_length=500, description="Ids of the participant endpoints"
     )
     rehearsal_starts_at: AwareDatetime | None = None
@@ -246,7 +247,7 @@ class ReasonIn(Schema):
 
 
 class AcceptIn(Schema):
-    confirm_revocations: list[int] = Field(
+    confirm_revocations: list[Id] = Field(
         default_factory=list,
         max_length=500,
         description="Ids of the lower-level meetings the operator agrees to revoke (KH Đ12.4b)",
@@ -356,12 +357,12 @@ class RulesOut(Schema):
 
 class RulesFilters(Schema):
     urgency: Urgency = Urgency.NORMAL
-    host_agency: int | None = None
+    host_agency: Id | None = None
 
 
 class RangeFilters(Schema):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: QueryInstant
+    end: QueryInstant
 
 
 class BusyFilters(RangeFilters):
@@ -477,7 +478,7 @@ class IncidentOut(Schema):
 
 class IncidentIn(Schema):
     description: str = Field(max_length=5000)
-    endpoint: int | None = Field(None, description="The endpoint concerned, if one")
+    endpoint: Id | None = Field(None, description="The endpoint concerned, if one")
 
 
 class IncidentUpdateIn(Schema):
@@ -487,4 +488,4 @@ class IncidentUpdateIn(Schema):
 
 class IncidentFilters(Schema):
     status: IncidentStatus | None = None
-    meeting: int | None = None
+    meeting: Id | None = None

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET
 from diemcau.core import calendar
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, can
+from diemcau.core.text import text_search
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
@@ -127,11 +128,7 @@ def _filter(meetings: QuerySet[Meeting], data: dict[str, Any]) -> QuerySet[Meeti
         )
     text = (data.get("q") or "").strip()
     if text:
-        meetings = meetings.filter(
-            Q(title__icontains=text)
-            | Q(place__icontains=text)
-            | Q(host_agency__name__icontains=text)
-        )
+        meetings = meetings.filter(text_search(text, "title", "place", "host_agency__name"))
     return meetings
 
 

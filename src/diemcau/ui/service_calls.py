@@ -14,8 +14,12 @@ from typing import Generic, TypeVar
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 
@@ -66,3 +70,18 @@ def no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store, private"
     response["Pragma"] = "no-cache"
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 400 page (``handler400``): what was wrong, when the site said it (a date outside the
+    window, a NUL character, a form too large), never Django's internal reason."""
+    if isinstance(exception, RequestDataTooBig):
+        message = _("What was sent is larger than the site accepts.")
+    elif isinstance(exception, BadRequest) and str(exception):
+        message = str(exception)
+    else:
+        message = _("The request could not be understood.")
+    try:
+        return render(request, "400.html", {"message": message}, status=400)
+    except Exception:  # before the session or the user is known: a plain page, never a 500
+        return HttpResponseBadRequest(f"<h1>400</h1><p>{escape(message)}</p>")

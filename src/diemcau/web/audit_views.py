@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -19,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from diemcau.core import audit, audit_labels
+from diemcau.core import audit, audit_labels, csv_cells
 from diemcau.core.models import AuditEvent, User
 from diemcau.core.permissions import Action, can
+from diemcau.core.text import text_search
 from diemcau.ui.forms import DateInput
 from diemcau.ui.pagination import paginate
 
@@ -73,7 +73,7 @@ class AuditFilterForm(forms.Form):
     def apply(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
         data = self.cleaned_data
         if data.get("actor"):
-            events = events.filter(actor_username__icontains=data["actor"].strip())
+            events = events.filter(text_search(data["actor"], "actor_username"))
         for name in ("action", "object_type"):
             if data.get(name):
                 events = events.filter(**{name: data[name]})
@@ -174,7 +174,7 @@ def csv_columns() -> list[str]:
 
 
 def _csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_cells.writer(_Echo())
     # A byte-order mark so that spreadsheet programs read the Vietnamese text as UTF-8.
     yield "\ufeff" + writer.writerow(csv_columns())
     for event in events.iterator(chunk_size=2000):

@@ -91,7 +91,7 @@ def rms(samples: list[float], start: float, end: float) -> float:
 def connect(plane: MediaPlane, grant: grants.JoinGrant, name: str, colour: str,
             tone: int) -> None:
     """As the live-media tests' `connect`, with the endpoint's own colour and tone."""
-    endpoint = plane.endpoint(name, token=grant.janus_token, colour=colour, tone_hz=tone,
+    endpoint = plane.endpoint(name, token=grant.janus_token, colour=_rgb(colour), tone_hz=tone,
                               width=320, height=240, fps=10)
     attached = endpoint.attached["publisher"]
     grants.join_publisher(grant.participation, session_id=attached.session_id,

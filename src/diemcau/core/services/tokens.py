@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from diemcau.core import audit
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied
 from diemcau.core.models import ApiToken, User
+from diemcau.core.text import refuse_hidden_characters
 
 TOKEN_FIELDS = ["user_id", "name", "prefix", "created_at", "revoked_at"]
 
@@ -21,6 +22,7 @@ def create_api_token(user: User, name: str, *, actor: User) -> tuple[ApiToken, s
     name = name.strip()
     if not name:
         raise InvalidInput({"name": [_("This field is required.")]})
+    refuse_hidden_characters({"name": name})
     raw, prefix, key_hash = generate_token()
     token = ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=key_hash)
     audit.record("api_token.create", token, actor=actor, after=audit.snapshot(token, TOKEN_FIELDS))

@@ -9,6 +9,7 @@ from diemcau.core import audit
 from diemcau.core.errors import InvalidInput, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
+from diemcau.core.text import refuse_hidden_characters
 from diemcau.rulebooks import active_rulebook
 
 from ..models import Agency
@@ -57,6 +58,7 @@ def _apply(agency: Agency, data: AgencyInput) -> None:
     name = data.name.strip()
     if not name:
         raise InvalidInput({"name": [_("This field is required.")]})
+    refuse_hidden_characters({"name": name, "abbreviation": data.abbreviation})
     agency.name = name
     agency.kind = data.kind
     agency.parent = data.parent

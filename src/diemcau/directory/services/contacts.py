@@ -14,6 +14,7 @@ from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
+from diemcau.core.text import hidden_character_errors
 
 from ..choices import ContactRole
 from ..models import Contact, Endpoint
@@ -56,6 +57,7 @@ def _validate(data: ContactInput) -> None:
     if data.trained_on and data.trained_on > timezone.localdate():
         errors["trained_on"] = [_("The training date cannot be in the future.")]
     errors.update(date_bounds.window_errors(trained_on=data.trained_on))
+    errors.update(hidden_character_errors({"full_name": data.full_name}))
     if errors:
         raise InvalidInput(errors)
 
@@ -101,6 +103,11 @@ def end_contact(contact: Contact, *, reason: str, actor: User) -> Contact:
         raise InvalidTransition(_("This contact has already ended."))
     if not reason.strip():
         raise InvalidInput({"reason": [_("Give the reason.")]})
+    longest = Contact._meta.get_field("change_reason").max_length or 0
+    if len(reason.strip()) > longest:
+        raise InvalidInput({"reason": [
+            _("At most %(n)s characters.") % {"n": longest}
+        ]})
     before = audit.snapshot(contact)
     contact.active_until = timezone.now()
     contact.change_reason = reason.strip()

@@ -15,6 +15,8 @@ from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
+from diemcau.core.sip import normalize_sip_uri
+from diemcau.core.text import hidden_character_errors
 from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import naming
@@ -36,6 +38,7 @@ ENDPOINT_FIELDS = [
     "bandwidth_mbps",
     "dedicated_line",
     "vcs_ip",
+    "sip_uri",
     "location",
     "room_meets_standard",
     "room_notes",
@@ -59,6 +62,7 @@ class EndpointInput:
     location: str = ""
     room_meets_standard: bool = False
     room_notes: str = ""
+    sip_uri: str | None = None
 
 
 @dataclass
@@ -92,6 +96,12 @@ def _validate_shape(data: EndpointInput) -> None:
         errors["network"] = [_("Choose a valid network.")]
     if data.bandwidth_mbps is None or data.bandwidth_mbps <= 0:
         errors["bandwidth_mbps"] = [_("Bandwidth must be greater than 0 Mbps.")]
+    errors.update(hidden_character_errors({"name": data.name, "location": data.location}))
+    if data.sip_uri:
+        try:
+            data.sip_uri = normalize_sip_uri(data.sip_uri)
+        except ValueError:
+            errors["sip_uri"] = [_("Give a SIP address such as sip:ubnd.nhatrang@10.1.2.3.")]
     if errors:
         raise InvalidInput(errors)
 
@@ -109,6 +119,8 @@ def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None)
         )
     if other_endpoints(exclude_pk).filter(name__iexact=name).exists():
         raise InvalidInput({"name": [_("Another endpoint already has this name.")]})
+    if data.sip_uri and other_endpoints(exclude_pk).filter(sip_uri=data.sip_uri).exists():
+        raise InvalidInput({"sip_uri": [_("Another endpoint already has this SIP account.")]})
 
 
 def _line_violation(
@@ -213,6 +225,7 @@ def _apply(endpoint: Endpoint, data: EndpointInput) -> None:
     endpoint.bandwidth_mbps = data.bandwidth_mbps
     endpoint.dedicated_line = data.dedicated_line
     endpoint.vcs_ip = data.vcs_ip or None
+    endpoint.sip_uri = data.sip_uri or None
     endpoint.location = data.location.strip()
     endpoint.room_meets_standard = data.room_meets_standard
     endpoint.room_notes = data.room_notes.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from typing import Any
 
 import pytest
 
@@ -163,3 +164,27 @@ def test_wrong_pin_is_refused_and_participants_can_be_kicked(
         assert left.get("leaving") == "ok" and left.get("reason") == "kicked"
     finally:
         client.destroy_session(session)
+
+
+def test_an_event_after_a_quiet_spell_is_not_lost(janus_server: JanusProcess):
+    """A long poll outlasts Janus's own 30 s: one given up sooner stays pending in Janus,
+    which would hand it the next event on a closed connection (a dial-in lost that way)."""
+    import threading
+    import time
+    from dataclasses import replace
+
+    client = JanusClient(replace(janus_server.access, timeout=1.0))
+    session = client.create_session()
+    handle = client.attach(session)
+    received: list[dict[str, Any]] = []
+    poller = threading.Thread(target=lambda: received.extend(client.events(session)),
+                              daemon=True)
+    poller.start()
+    time.sleep(2.5)  # longer than the request timeout: the poll must still be waiting
+    assert poller.is_alive() and not received
+    # An asynchronous request: its answer comes as an event on the pending poll.
+    client._post(f"/{session}/{handle}", {"janus": "message", "body": {
+        "request": "join", "ptype": "publisher", "room": 999999999}})
+    poller.join(5)
+    assert any(event.get("sender") == handle for event in received), received
+    client.destroy_session(session)

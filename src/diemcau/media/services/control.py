@@ -26,14 +26,14 @@ from diemcau.scheduling.rules import recording_refusal
 from diemcau.scheduling.services.checks import report_incident
 
 from .. import broadcast
-from ..models import LeaveReason, Participation, Room
+from ..models import Layout, LeaveReason, Participation, Room, Transport
 from ..permissions import can_control
 from .participations import close_participation, end_janus_session, snapshot, withdraw_janus_token
 from .rooms import ensure_room, videoroom
 
 log = logging.getLogger(__name__)
 
-ROOM_STATE_FIELDS = ["locked", "recording", "recording_started_at", "spotlight_id"]
+ROOM_STATE_FIELDS = ["locked", "recording", "recording_started_at", "spotlight_id", "layout"]
 
 # Apps above the live plane that follow Janus's recording (the archive) register here in
 # their `AppConfig.ready`; each is told (room, recording, actor) inside the transaction that
@@ -243,6 +243,16 @@ def set_spotlight(meeting: Meeting, participation: Participation | None, *,
     return _save_room(meeting, "live.spotlight", actor, spotlight=participation)
 
 
+def set_layout(meeting: Meeting, layout: str, *, actor: User) -> Room:
+    """What the composed picture shows to hardware terminals and the upstream MCU: a grid,
+    the main speaker large, or the main picture alone (R25: ĐN Đ12.2b, KH Đ14.3b)."""
+    require_control(actor, meeting)
+    if layout not in Layout.values:
+        raise InvalidInput({"layout": [_("Choose a grid, the main speaker large, or the main "
+                                         "picture only.")]})
+    return _save_room(meeting, "live.layout", actor, layout=layout)
+
+
 def set_locked(meeting: Meeting, *, locked: bool, actor: User) -> Room:
     """A locked meeting takes no new connections (but its controllers')."""
     require_control(actor, meeting)
@@ -279,6 +289,8 @@ def kick(participation: Participation, *, actor: User) -> Participation:
     """Remove an endpoint from the meeting: Janus drops it and its token is withdrawn."""
     participation = _open_participation(participation)
     require_control(actor, participation.meeting)
+    if participation.transport == Transport.SIP:
+        return _remove_terminal(participation, actor=actor)
     room = _room(participation.meeting_id)
 
     def call() -> None:
@@ -298,6 +310,19 @@ def kick(participation: Participation, *, actor: User) -> Participation:
             close_participation(current, LeaveReason.KICKED, actor=actor, action="live.kick")
     withdraw_janus_token(participation.node, participation.janus_token_secret)
     current.refresh_from_db()
+    return current
+
+
+def _remove_terminal(participation: Participation, *, actor: User) -> Participation:
+    """Remove a hardware terminal: it leaves the attendance at once, and its call is hung up
+    by the node's mixer agent (R24: remove hangs up)."""
+    from .sip import hang_up_for
+
+    with transaction.atomic():
+        current = Participation.objects.select_for_update().get(pk=participation.pk)
+        if current.left_at is None:
+            close_participation(current, LeaveReason.KICKED, actor=actor, action="live.kick")
+        hang_up_for(current, actor=actor)
     return current
 
 

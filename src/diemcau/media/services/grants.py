@@ -112,7 +112,7 @@ def grant_by_link(token: str) -> JoinGrant:
 def _grant(
     meeting: Meeting, endpoint: Endpoint, *, user: User | None, link: JoinLink | None
 ) -> JoinGrant:
-    _check_may_enter(meeting, endpoint)
+    check_may_enter(meeting, endpoint)
     token = secrets.token_hex(24)
     try:
         room = ensure_room(meeting)  # network: before the transaction
@@ -149,7 +149,7 @@ def room_opens_at(meeting: Meeting) -> dt.datetime:
     return first - JOIN_OPENS_BEFORE
 
 
-def _check_may_enter(meeting: Meeting, endpoint: Endpoint) -> None:
+def check_may_enter(meeting: Meeting, endpoint: Endpoint) -> None:
     """The meeting is open to this endpoint now; R20 for state-secret meetings."""
     if meeting.status not in (MeetingStatus.ACCEPTED, MeetingStatus.LIVE):
         raise InvalidTransition(_("This meeting is not open: it is %(status)s.")
@@ -186,7 +186,7 @@ def _record_grant(
     link: JoinLink | None,
 ) -> tuple[JoinGrant, Participation | None]:
     meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting_id)
-    _check_may_enter(meeting, endpoint)  # again, under the lock
+    check_may_enter(meeting, endpoint)  # again, under the lock
     room = Room.objects.select_related("node").get(pk=room.pk)
     if room.locked and not (user is not None and can_control(user, meeting)):
         raise InvalidTransition(_("The host has locked the meeting: no one else may join."))

@@ -4,10 +4,12 @@ lifecycle in `MediaConfig.ready`; it runs inside the transaction of the change):
 - a meeting that starts holding a node (accepted) gets its room once the change commits, when
   the room is due already (R15: before the first technical check); later ones are made by the
   periodic `reconcile`;
+- a meeting that goes live has its invited hardware terminals and its upstream link called
+  (KH Đ11.7, R23: `sip.call_invited_terminals`);
 - a meeting that stops holding (revoked, cancelled, ended, ended by the system) closes every
-  open connection as *ended* in the same transaction, and its room is destroyed and the
-  connections' Janus tokens withdrawn once it commits (KH Đ12.4b: a revoked code no longer
-  opens the room);
+  open connection as *ended* and hangs up its SIP calls in the same transaction, and its
+  room is destroyed and the connections' Janus tokens withdrawn once it commits (KH Đ12.4b:
+  a revoked code no longer opens the room);
 - the consoles and participant pages read the state again.
 """
 
@@ -18,10 +20,11 @@ import functools
 from django.db import transaction
 
 from diemcau.scheduling.models import Meeting
-from diemcau.scheduling.services.lifecycle import StatusChange
+from diemcau.scheduling.services.lifecycle import StatusChange, Transition
 
 from .. import broadcast
 from ..models import LeaveReason, Participation
+from . import sip
 from .participations import close_participation
 from .rooms import wanted_meetings
 
@@ -37,7 +40,12 @@ def follow(change: StatusChange) -> None:
             functools.partial(tasks.ensure_meeting_room, meeting.pk, actor_id=actor_id),
             robust=True,
         )
+    if change.transition == Transition.GO_LIVE:
+        # KH Đ11.7: at the session's start the MCU calls every invited hardware terminal
+        # (and the upstream MCU, R23); the node's mixer agent dials them.
+        sip.call_invited_terminals(meeting, actor=change.actor)
     if change.stopped_holding:
+        sip.hang_up_all(meeting, actor=change.actor)
         closed = _close_connections(change)
         transaction.on_commit(
             functools.partial(tasks.destroy_meeting_room, meeting.pk, actor_id=actor_id,

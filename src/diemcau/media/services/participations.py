@@ -21,7 +21,7 @@ from diemcau.mcu.janus_client import AdminClient, JanusClient, JanusError, Janus
 from diemcau.mcu.models import McuNode
 
 from .. import broadcast
-from ..models import LeaveReason, Participation, Room
+from ..models import LeaveReason, Participation, Room, Transport
 from .rooms import videoroom
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ PARTICIPATION_FIELDS = [
     "video_muted",
     "has_floor",
     "attendee_count",
+    "transport",
 ]
 
 
@@ -83,7 +84,8 @@ def leave(participation: Participation, *, reason: str = LeaveReason.LEFT,
         if current.left_at is not None:
             return False
         close_participation(current, reason, actor=actor, action="live.leave")
-    withdraw_janus_token(current.node, current.janus_token_secret)
+    if current.janus_token_secret:  # a SIP leg has none: the mixer joined it
+        withdraw_janus_token(current.node, current.janus_token_secret)
     return True
 
 
@@ -105,7 +107,10 @@ def close_participation(participation: Participation, reason: str, *, actor: Use
 
 
 def kick_quietly(participation: Participation) -> None:
-    """Remove a replaced connection from Janus and withdraw its token."""
+    """Remove a replaced connection from Janus and withdraw its token (a SIP leg's call is
+    hung up by the mixer agent, which sees its participation closed)."""
+    if participation.transport == Transport.SIP:
+        return
     kick_from_janus(participation)
     withdraw_janus_token(participation.node, participation.janus_token_secret)
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from diemcau.mcu.janus_client import JanusError, JanusUnavailable, VideoRoom
 from diemcau.mcu.models import McuNode
 
-from ..models import LeaveReason, Participation, Room
+from ..models import LeaveReason, Participation, Room, Transport
 from .participations import leave
 from .rooms import videoroom
 
@@ -39,6 +39,7 @@ def sync_participations(node: McuNode, *, now: dt.datetime | None = None) -> lis
     rows = list(
         Participation.objects.select_related("node")
         .filter(node=node, left_at__isnull=True)
+        .exclude(transport=Transport.SIP)  # the mixer agent follows its own calls
         .filter(granted_at__lt=now - min(JOINED_GRACE, UNUSED_GRANT))
     )
     if not rows:

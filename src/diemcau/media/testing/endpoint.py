@@ -10,16 +10,21 @@ session can only do what a browser could. It creates its session and a VideoRoom
 reports `{"event": "attached", ...}`; it never knows the room PIN: the backend sends `join`
 on that handle with the api_secret (`join_as_backend`), and Janus delivers the `joined` event
 (or the error) to the endpoint's own long poll. Then the endpoint publishes (`configure` with
-a JSEP offer: a 400 Hz tone and a moving bar at 320x240/15 fps by default), waits for
+a JSEP offer: a 400 Hz tone and a moving bar at 320x240/15 fps by default; `--colour R,G,B`
+makes the picture one solid colour, `--tone-hz` changes the tone, `--frame-numbers` draws each
+frame's number as a row of black and white blocks, for glass-to-glass delays), waits for
 `webrtcup` and sends trickle `{"completed": true}`. Subscribing works the same way: the
 endpoint attaches another handle, the backend joins it as a subscriber, Janus's offer
 reaches the endpoint, which answers with `start`. Received audio/video frames are counted
-per feed.
+per feed, with the colour at the centre of the latest picture and the last second of sound
+(`sound`: its level and its power at given frequencies).
 
 Protocol: commands on stdin, events on stdout, one JSON object per line. Commands:
 `publish`, `attach_subscriber` (label), `request` (label, body, id: a plugin message sent by
-the endpoint itself), `stats` (id), `stop`. Events: `attached`, `janus` (every Janus event,
-without SDP), `configured`, `published`, `subscribed`, `reply`, `stats`, `error`, `stopped`.
+the endpoint itself), `stats` (id), `sound` (id, hz, seconds), `numbers` (id: frame numbers
+sent and received, with their times), `stop`. Events: `attached`, `janus` (every Janus event,
+without SDP), `configured`, `published`, `subscribed`, `reply`, `stats`, `sound`, `numbers`,
+`error`, `stopped`.
 Times are `time.time()` of this machine (the parent compares them with its own).
 
 `MediaEndpoint` is the parent side; `join_as_backend` is the backend's half of joining.
@@ -113,19 +118,52 @@ def _check(stage: str, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _yuv(colour: str) -> tuple[int, int, int]:
-    """'#rrggbb' → BT.601 limited-range Y, U, V (what a decoder turns back into the colour)."""
-    r, g, b = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+# Frame numbers in the picture: NUMBER_BITS blocks, least significant first, across the middle
+# of the picture from W/8 to 7W/8 (each W/16 wide), from 3H/8 to 5H/8; white is 1.
+NUMBER_BITS = 12
+
+
+def number_block_centres(width: int, height: int) -> list[tuple[int, int]]:
+    return [(width // 8 + (2 * bit + 1) * width // 32, height // 2)
+            for bit in range(NUMBER_BITS)]
+
+
+def _draw_number(luma: bytearray, width: int, height: int, number: int) -> None:
+    x0, block = width // 8, width // 16
+    for bit in range(NUMBER_BITS):
+        value = 235 if number >> bit & 1 else 16
+        row = bytes([value]) * block
+        for y in range(height * 3 // 8, height * 5 // 8):
+            start = y * width + x0 + bit * block
+            luma[start:start + block] = row
+
+
+def read_number(luma_at: Callable[[int, int], int], width: int, height: int) -> int:
+    """The number drawn in a picture, from its luma at the blocks' centres."""
+    return sum(1 << bit for bit, (x, y) in enumerate(number_block_centres(width, height))
+               if luma_at(x, y) > 128)
+
+
+def yuv(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """BT.601 limited range, as VP8 and browsers use it."""
+    r, g, b = colour
     y = 16 + (65.738 * r + 129.057 * g + 25.064 * b) / 256
     u = 128 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256
     v = 128 + (112.439 * r - 94.154 * g - 18.285 * b) / 256
     return round(y), round(u), round(v)
 
 
+def rgb(y: int, u: int, v: int) -> tuple[int, int, int]:
+    c, d, e = y - 16, u - 128, v - 128
+    return tuple(max(0, min(255, round(x))) for x in (  # type: ignore[return-value]
+        1.164 * c + 1.596 * e, 1.164 * c - 0.392 * d - 0.813 * e, 1.164 * c + 2.017 * d))
+
+
 def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int,
-                 colour: str = "", tone_hz: int = TONE_HZ) -> list[Any]:
-    """A tone (`tone_hz`: a multiple of 50, so that a 20 ms buffer repeats exactly) and a
-    moving bar on a grey picture, or on `colour` ('#rrggbb') when given."""
+                 colour: tuple[int, int, int] | None = None,
+                 tone_hz: int = TONE_HZ, sent: dict[int, float] | None = None) -> list[Any]:
+    """`sent`: when given, each picture carries its frame number, recorded here with the
+    time it was handed to the encoder."""
     import av
     from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -163,14 +201,18 @@ def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int,
         def __init__(self) -> None:
             super().__init__()
             self._lumas = []
-            luma, cb, cr = _yuv(colour) if colour else (70, 128, 128)
             bar = max(width // 16, 2)
             for x in range(0, width, bar):
-                row = bytearray([luma]) * width
+                row = bytearray([70]) * width
                 row[x:x + bar] = bytes([235]) * min(bar, width - x)
                 self._lumas.append(bytes(row) * height)
-            self._cb = bytes([cb]) * ((width // 2) * (height // 2))
-            self._cr = bytes([cr]) * ((width // 2) * (height // 2))
+            self._chroma = bytes([128]) * ((width // 2) * (height // 2))
+            self._chroma_v = self._chroma
+            if colour is not None:  # one solid colour instead of the bar
+                luma, u, v = yuv(colour)
+                self._lumas = [bytes([luma]) * (width * height)]
+                self._chroma = bytes([u]) * ((width // 2) * (height // 2))
+                self._chroma_v = bytes([v]) * ((width // 2) * (height // 2))
             self._step = VIDEO_CLOCK // fps
             self._start = 0.0
             self._pts = -self._step
@@ -185,9 +227,16 @@ def _make_tracks(audio: bool, video: bool, width: int, height: int, fps: int,
             else:
                 await asyncio.sleep(self._start + self._pts / VIDEO_CLOCK - time.time())
             frame = av.VideoFrame(width=width, height=height, format="yuv420p")
-            frame.planes[0].update(self._lumas[self._index % len(self._lumas)])
-            frame.planes[1].update(self._cb)
-            frame.planes[2].update(self._cr)
+            luma = self._lumas[self._index % len(self._lumas)]
+            if sent is not None:
+                number = self._index % (1 << NUMBER_BITS)
+                numbered = bytearray(luma)
+                _draw_number(numbered, width, height, number)
+                luma = bytes(numbered)
+                sent[number] = time.time()
+            frame.planes[0].update(luma)
+            frame.planes[1].update(self._chroma)
+            frame.planes[2].update(self._chroma_v)
             self._index += 1
             frame.pts = self._pts
             frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
@@ -210,6 +259,8 @@ class _Handle:
     up: bool = False
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # mid → stream
     counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # mid → counters
+    sound: dict[str, bytearray] = field(default_factory=dict)  # mid → last second, s16 mono
+    numbers: dict[str, dict[int, float]] = field(default_factory=dict)  # mid → number → t
 
 
 class _Endpoint:
@@ -223,6 +274,7 @@ class _Endpoint:
         self.stopping = False
         self.done = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.sent: dict[int, float] = {}  # frame number → time (with --frame-numbers)
 
     # ---------------------------------------------------------------- plumbing
 
@@ -353,8 +405,10 @@ class _Endpoint:
         t_start = time.time()
         pc = handle.pc = self.new_pc()
         args = self.args
+        colour = tuple(int(c) for c in args.colour.split(",")) if args.colour else None
         for track in _make_tracks(args.audio, args.video, args.width, args.height, args.fps,
-                                  args.colour, args.tone):
+                                  colour, args.tone_hz,  # type: ignore[arg-type]
+                                  self.sent if args.frame_numbers else None):
             pc.addTransceiver(track, direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())  # gathers every candidate
 
@@ -426,12 +480,22 @@ class _Endpoint:
                    None)
         counts = handle.counts.setdefault(str(mid), {"kind": track.kind, "frames": 0,
                                                      "first_at": None, "last_at": None})
+        sound = handle.sound.setdefault(str(mid), bytearray())
         while True:
             try:
-                await track.recv()
+                frame = await track.recv()
             except MediaStreamError:
                 return
             now = time.time()
+            if track.kind == "video" and self.args.frame_numbers:
+                number = _frame_number(frame)
+                seen = handle.numbers.setdefault(str(mid), {})
+                seen.setdefault(number, now)
+            if track.kind == "video" and counts["frames"] % 3 == 0:
+                counts["centre_rgb"] = _centre_rgb(frame)
+            elif track.kind == "audio":
+                sound += _mono_s16(frame)
+                del sound[:max(len(sound) - AUDIO_RATE * 2, 0)]  # keep the last second
             counts["frames"] += 1
             counts["last_at"] = now
             if counts["first_at"] is None:
@@ -445,6 +509,22 @@ class _Endpoint:
                 mids.append({"label": handle.label, "mid": mid, "feed_id": stream.get("feed_id"),
                              "feed_mid": stream.get("feed_mid"), **counts})
         return {"mids": mids}
+
+    def sound(self, hz: list[float], seconds: float) -> dict[str, Any]:
+        """Per received audio stream: the RMS level and the power at each of `hz` (relative
+        to the total: about 0.5 for a pure tone) of its last `seconds`."""
+        rows = []
+        for handle in self.handles.values():
+            for mid, samples in handle.sound.items():
+                stream = handle.streams.get(mid, {})
+                last = handle.counts.get(mid, {}).get("last_at") or 0
+                # Nothing for a while (a mute stops the stream): silence, not the old tail.
+                fresh = time.time() - last < 0.3
+                tail = bytes(samples[-int(AUDIO_RATE * seconds) * 2:]) if fresh else b""
+                rows.append({"label": handle.label, "mid": mid,
+                             "feed_id": stream.get("feed_id"), "rms": _rms(tail),
+                             "powers": {str(f): _tone_power(tail, f) for f in hz}})
+        return {"mids": rows}
 
     # ---------------------------------------------------------------- commands
 
@@ -463,6 +543,17 @@ class _Endpoint:
                 self.emit("reply", id=command.get("id"), answer=answer)
             elif name == "stats":
                 self.emit("stats", id=command.get("id"), **self.stats())
+            elif name == "numbers":
+                received = [{"label": h.label, "mid": mid,
+                             "feed_id": h.streams.get(mid, {}).get("feed_id"),
+                             "numbers": {str(n): t for n, t in seen.items()}}
+                            for h in self.handles.values() for mid, seen in h.numbers.items()]
+                self.emit("numbers", id=command.get("id"),
+                          sent={str(n): t for n, t in self.sent.items()}, received=received)
+            elif name == "sound":
+                self.emit("sound", id=command.get("id"),
+                          **self.sound(list(command.get("hz") or []),
+                                       float(command.get("seconds") or 0.5)))
             elif name == "stop":
                 self.done.set()
             else:
@@ -532,14 +623,81 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=15)
-    parser.add_argument("--colour", default="", help="the picture's colour, '#rrggbb'")
-    parser.add_argument("--tone", type=int, default=TONE_HZ, help="Hz, a multiple of 50")
+    parser.add_argument("--colour", default="", help="R,G,B: a solid picture of that colour")
+    parser.add_argument("--tone-hz", type=int, default=TONE_HZ)
+    parser.add_argument("--frame-numbers", action="store_true",
+                        help="draw each frame's number; read the numbers of received frames")
     args = parser.parse_args(argv)
     args.token = os.environ.get(TOKEN_VARIABLE, "")  # not on the command line (ps shows it)
     # Not asyncio.run: it would wait for the executor thread still in a long poll.
     code = asyncio.new_event_loop().run_until_complete(_Endpoint(args).run())
     sys.stdout.flush()
     os._exit(code)
+
+
+def _centre_rgb(frame: Any) -> list[int]:
+    """The mean colour of a 4×4 square at the centre of a decoded picture."""
+    if frame.format.name != "yuv420p":
+        frame = frame.reformat(format="yuv420p")
+    w, h = frame.width, frame.height
+    planes = [bytes(p) for p in frame.planes]
+    strides = [p.line_size for p in frame.planes]
+    ys, us, vs = [], [], []
+    for dy in range(4):
+        for dx in range(4):
+            x, y = w // 2 - 2 + dx, h // 2 - 2 + dy
+            ys.append(planes[0][y * strides[0] + x])
+            us.append(planes[1][(y // 2) * strides[1] + x // 2])
+            vs.append(planes[2][(y // 2) * strides[2] + x // 2])
+    return list(rgb(sum(ys) // 16, sum(us) // 16, sum(vs) // 16))
+
+
+def _frame_number(frame: Any) -> int:
+    if frame.format.name != "yuv420p":
+        frame = frame.reformat(format="yuv420p")
+    plane = frame.planes[0]
+    data, stride = bytes(plane), plane.line_size
+    return read_number(lambda x, y: data[y * stride + x], frame.width, frame.height)
+
+
+def _mono_s16(frame: Any) -> bytes:
+    """The first channel of a decoded audio frame as 16-bit samples."""
+    if frame.format.name != "s16" or frame.sample_rate != AUDIO_RATE:
+        import av
+
+        resampler = av.AudioResampler(format="s16", layout=frame.layout.name,
+                                      rate=AUDIO_RATE)
+        frame = resampler.resample(frame)[0]
+    data = bytes(frame.planes[0])
+    channels = len(frame.layout.channels)
+    if channels == 1:
+        return data
+    count = len(data) // (2 * channels)
+    values = struct.unpack(f"<{count * channels}h", data[: count * channels * 2])
+    return struct.pack(f"<{count}h", *values[::channels])
+
+
+def _rms(samples: bytes) -> float:
+    count = len(samples) // 2
+    if not count:
+        return 0.0
+    values = struct.unpack(f"<{count}h", samples[: count * 2])
+    return math.sqrt(sum(v * v for v in values) / count)
+
+
+def _tone_power(samples: bytes, hz: float) -> float:
+    """Goertzel power at `hz` relative to the total power (0.5 for a pure tone)."""
+    count = len(samples) // 2
+    if not count:
+        return 0.0
+    values = struct.unpack(f"<{count}h", samples[: count * 2])
+    k = 2 * math.cos(2 * math.pi * hz / AUDIO_RATE)
+    s1 = s2 = 0.0
+    for v in values:
+        s1, s2 = v + k * s1 - s2, s1
+    power = s1 * s1 + s2 * s2 - k * s1 * s2
+    total = sum(v * v for v in values) or 1
+    return power / (total * count / 2)
 
 
 # ============================================================================ the parent side
@@ -627,13 +785,18 @@ class MediaEndpoint:
     def __init__(self, in_namespace: Callable[[list[str]], list[str]], janus_url: str,
                  token: str, *, name: str = "endpoint", audio: bool = True,
                  video: bool = True, width: int = 320, height: int = 240, fps: int = 15,
-                 log_dir: Path | None = None, python: str = sys.executable,
-                 colour: str = "", tone_hz: int = TONE_HZ) -> None:
+                 colour: tuple[int, int, int] | None = None, tone_hz: int | None = None,
+                 frame_numbers: bool = False,
+                 log_dir: Path | None = None, python: str = sys.executable) -> None:
         argv = [python, "-m", "diemcau.media.testing.endpoint", f"--janus-url={janus_url}",
                 "--width", str(width), "--height", str(height),
-                "--fps", str(fps), "--tone", str(tone_hz)]
-        if colour:
-            argv.append(f"--colour={colour}")
+                "--fps", str(fps)]
+        if colour is not None:
+            argv.append("--colour=" + ",".join(str(c) for c in colour))
+        if tone_hz is not None:
+            argv.append(f"--tone-hz={tone_hz}")
+        if frame_numbers:
+            argv.append("--frame-numbers")
         if not audio:
             argv.append("--no-audio")
         if not video:
@@ -873,6 +1036,52 @@ class MediaEndpoint:
                                    max(lasts, default=None))
             kinds[row["kind"]] = count
         return feeds
+
+    def centre_colour(self, feed_id: int) -> tuple[int, int, int] | None:
+        """The colour at the centre of the latest picture received from `feed_id`."""
+        self._ids += 1
+        ident = self._ids
+        since = self.mark()
+        self.send({"cmd": "stats", "id": ident})
+        event = self.wait_event(lambda e: e.get("event") == "stats" and e.get("id") == ident,
+                                10, since)
+        for row in event["mids"]:
+            if row.get("feed_id") == feed_id and row.get("centre_rgb"):
+                return tuple(row["centre_rgb"])  # type: ignore[return-value]
+        return None
+
+    def sound(self, feed_id: int, hz: Iterable[float] = (),
+              seconds: float = 0.5) -> tuple[float, dict[float, float]]:
+        """(RMS, {hz: relative power}) of the last `seconds` of sound from `feed_id`."""
+        self._ids += 1
+        ident = self._ids
+        since = self.mark()
+        wanted = list(hz)
+        self.send({"cmd": "sound", "id": ident, "hz": wanted, "seconds": seconds})
+        event = self.wait_event(lambda e: e.get("event") == "sound" and e.get("id") == ident,
+                                10, since)
+        for row in event["mids"]:
+            if row.get("feed_id") == feed_id:
+                return float(row["rms"]), {f: float(row["powers"][str(f)]) for f in wanted}
+        return 0.0, {f: 0.0 for f in wanted}
+
+    def numbers(self) -> tuple[dict[int, float], dict[int, dict[int, float]]]:
+        """(frame number → time sent, feed → frame number → time first received), with
+        `frame_numbers=True`; times are this machine's time.time()."""
+        self._ids += 1
+        ident = self._ids
+        since = self.mark()
+        self.send({"cmd": "numbers", "id": ident})
+        event = self.wait_event(lambda e: e.get("event") == "numbers" and e.get("id") == ident,
+                                10, since)
+        sent = {int(n): float(t) for n, t in event["sent"].items()}
+        received: dict[int, dict[int, float]] = {}
+        for row in event["received"]:
+            if row.get("feed_id") is not None:
+                seen = received.setdefault(int(row["feed_id"]), {})
+                for n, t in row["numbers"].items():
+                    seen.setdefault(int(n), float(t))
+        return sent, received
 
     def frames(self, feed_id: int, kind: str) -> int:
         count = self.stats().get(feed_id, {}).get(kind)

@@ -33,9 +33,9 @@ from diemcau.mcu.services import register_node
 from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation
 from diemcau.scheduling.choices import Classification
-from diemcau.testing.browser import CHROMIUM, FAKE_MEDIA_ARGS
+from diemcau.testing.browser import CHROMIUM, FAKE_MEDIA_ARGS, sign_in
 from diemcau.testing.browser import CHROMIUM_ARGS as BASE_ARGS
-from diemcau.testing.factories import TEST_PASSWORD, UserFactory
+from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import live_meeting
 
@@ -96,16 +96,28 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             launched.close()
 
 
+# Content-Security-Policy violations any page of the test reported (R22: the live pages work
+# under the policy — janus.js reaching the node's WebSocket, media from MediaStreams).
+CSP_VIOLATIONS: list[str] = []
+
+
+def watch_csp(context: Any) -> Any:
+    context.on("console", lambda message: CSP_VIOLATIONS.append(message.text)
+               if "Content Security Policy" in message.text else None)
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', function (e) {"
+        " console.error('Content Security Policy violation: ' + e.violatedDirective"
+        " + ' ' + e.blockedURI); });"
+    )
+    return context
+
+
 def new_page(browser: Any, base: str, username: str, *, locale: str = "vi-VN") -> Any:
-    context = browser.new_context(locale=locale, viewport=LAPTOP)
+    context = watch_csp(browser.new_context(locale=locale, viewport=LAPTOP))
     context.grant_permissions(["camera", "microphone"], origin=base)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, username)
     return page
 
 
@@ -129,6 +141,7 @@ def wait_db(check: Any, timeout: float = 20.0) -> None:
 def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, use_rulebook,
                                                          asgi_server, browser):
     use_rulebook("khanh-hoa-2023")
+    CSP_VIOLATIONS.clear()
     operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department, username="dieuhanh")
     node = register_node(janus_server.node_input("mcu-browser"), actor=operator)
     live = live_meeting(node, kh_tree.district, [kh_tree.commune],
@@ -250,7 +263,7 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     console.click("form[action$='/links/'] button[type=submit]")
     link_url = console.inner_text("[data-new-link]").strip()
     assert "/j/" in link_url
-    anonymous = browser.new_context(locale="vi-VN", viewport=LAPTOP)
+    anonymous = watch_csp(browser.new_context(locale="vi-VN", viewport=LAPTOP))
     anonymous.grant_permissions(["camera", "microphone"], origin=base)
     room_pc = anonymous.new_page()
     room_pc.set_default_timeout(20_000)
@@ -270,6 +283,7 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     assert console.is_visible("[data-live=console]") and console.is_visible("[data-live=join]")
     assert console.is_visible(f"#attendance [data-attendance='{commune_endpoint.pk}']")
     shoot(console, "meeting-detail")
+    assert not CSP_VIOLATIONS, CSP_VIOLATIONS
 
 
 def test_a_room_page_comes_back_by_itself_after_janus_restarts(janus_factory, kh_tree,

@@ -10,6 +10,7 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from diemcau.asgi import application
 from diemcau.core.roles import Role
@@ -19,6 +20,7 @@ from diemcau.media.routing import websocket_urlpatterns
 from diemcau.media.services import grants, telemetry
 from diemcau.scheduling.choices import Classification
 from diemcau.testing.factories import UserFactory
+from diemcau.testing.two_factor import device_for
 
 from .live_fixtures import live_meeting
 
@@ -30,6 +32,8 @@ def communicator(path: str, user: Any = None) -> WebsocketCommunicator:
     client = WebsocketCommunicator(router, path)
     if user is not None:
         client.scope["user"] = user
+        # As signed in through the page: with the second factor where the role needs one.
+        client.scope["session"] = getattr(user, "verified_session", {})
     return client
 
 
@@ -52,6 +56,8 @@ def setup(janus_server, kh_tree):
         "commune_tech": UserFactory(role=Role.TECHNICIAN, agency=kh_tree.commune),
         "operator": UserFactory(role=Role.OPERATOR, agency=kh_tree.department),
     }
+    operator = live.users["operator"]
+    operator.verified_session = {DEVICE_ID_SESSION_KEY: device_for(operator).persistent_id}
     return live
 
 

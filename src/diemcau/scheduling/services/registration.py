@@ -15,6 +15,7 @@ from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
+from diemcau.core.text import hidden_character_errors
 from diemcau.directory.choices import AgencyKind
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.rules import Stage, readiness_refusal
@@ -73,6 +74,9 @@ def _check_shape(data: MeetingInput) -> None:
     for name in ("title", "place", "contact_name"):
         if not getattr(data, name).strip():
             errors[name] = [_("This field is required.")]
+    errors.update(hidden_character_errors(
+        {name: getattr(data, name) for name in ("title", "place", "contact_name")}
+    ))
     if not valid_phone(data.contact_phone):
         errors["contact_phone"] = [
             _("Enter a Vietnamese phone number, e.g. 0912345678 or +84912345678.")

@@ -28,6 +28,7 @@ MEETING_FIELDS = [
     "counted_from",
     "reply_due_at",
     "node_id",
+    "upstream_uri",
     "decision_reason",
     "proposed_starts_at",
     "proposed_ends_at",

@@ -18,9 +18,8 @@ from diemcau.core.roles import Role
 from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Meeting
-from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
 from diemcau.testing.factories import (
-    TEST_PASSWORD,
     ApprovedEndpointFactory,
     McuNodeFactory,
     UserFactory,
@@ -66,11 +65,7 @@ def shoot(page, name: str) -> None:
 
 def log_in(page, base: str, username: str) -> None:
     page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, username)  # with the two-factor code for the operator
 
 
 def test_register_accept_and_see_the_code(live_server, kh_tree, use_rulebook, browser_page):

@@ -30,9 +30,8 @@ from diemcau.scheduling.models import CalendarFeed, Meeting
 from diemcau.scheduling.planning import node_loads
 from diemcau.scheduling.services import lifecycle, registration
 from diemcau.scheduling.services.feeds import create_feed, revoke_feed
-from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from diemcau.testing.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
 from diemcau.testing.factories import (
-    TEST_PASSWORD,
     ApprovedEndpointFactory,
     EndpointFactory,
     McuNodeFactory,
@@ -600,11 +599,7 @@ def test_pages_in_a_real_browser(live_server, world, monkeypatch):
                 )
                 page = context.new_page()
                 page.set_default_timeout(15_000)
-                page.goto(f"{base}/login/")
-                page.fill("#id_username", world.operator.username)
-                page.fill("#id_password", TEST_PASSWORD)
-                page.click("form[action='/login/'] button[type=submit]")
-                page.wait_for_url(f"{base}/")
+                sign_in(page, base, world.operator.username)
 
                 page.goto(f"{base}{reverse('calendar:calendar')}?date={day}")
                 page.locator(".fc-event", has_text="Giao ban").first.wait_for()

@@ -18,7 +18,7 @@ from diemcau.scheduling.tests.test_views import (  # noqa: F401
     t,
 )
 
-SOURCES = ("scheduling", "directory", "mcu", "media", "archive", "core")
+SOURCES = ("scheduling", "directory", "mcu", "media", "archive", "core", "notifications")
 
 
 def test_every_recorded_action_has_words():
@@ -30,7 +30,9 @@ def test_every_recorded_action_has_words():
         for path in (root / app).rglob("*.py"):
             if "tests" in path.parts or "testing" in path.parts:
                 continue
-            recorded |= set(re.findall(r'audit\.record\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text()))
+            text = path.read_text()
+            recorded |= set(re.findall(r'audit\.record\(\s*"([a-z_]+\.[a-z_]+)"', text))
+            recorded |= set(re.findall(r'\baction="([a-z_]+\.[a-z_]+)"', text))
     missing = sorted(recorded - audit_labels.known_actions())
     assert not missing, missing
 

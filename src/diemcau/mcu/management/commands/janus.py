@@ -18,7 +18,7 @@ from django.db import connections
 
 from diemcau.core.errors import InvalidInput
 from diemcau.mcu import janus_config
-from diemcau.mcu.models import McuNode
+from diemcau.mcu.models import McuNode, mixers_for_this_machine
 from diemcau.mcu.services import NodeInput, register_local_node
 
 NOT_INSTALLED = "the janus Debian package is not installed (apt-get install janus)"
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _write(self, config: janus_config.JanusConfig) -> None:
-        for path in janus_config.write_config(config):
+        for path in [*janus_config.write_config(config), *janus_config.write_extensions(config)]:
             self.stdout.write(f"wrote {path}")
         if not config.interface:
             self.stderr.write("warning: no ICE interface chosen (no default route found); "
@@ -121,6 +121,7 @@ class Command(BaseCommand):
         written = janus_config.read_node_file(config.directory)
         name = options["node"] or written.get("server_name") or settings.JANUS_NODE_NAME
         existing = McuNode.objects.filter(name=name).first()
+        host = janus_config.sip_host(config)
         data = NodeInput(
             name=name,
             max_meetings=options["max_meetings"] or (existing.max_meetings if existing else 20),
@@ -132,13 +133,18 @@ class Command(BaseCommand):
             api_secret=config.secrets.api_secret,
             admin_secret=config.secrets.admin_secret,
             room_admin_secret=config.secrets.room_admin_secret,
+            max_mixers=existing.max_mixers if existing else mixers_for_this_machine(),
+            # R24: what terminals dial; empty when this Janus takes no SIP terminals.
+            sip_address=f"{host}:{settings.SIP_PORT}" if host else "",
         )
         try:
             node = register_local_node(data)
         except InvalidInput as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"MCU node {node.name} registered ({node.max_meetings} meetings, "
-                          f"{node.max_endpoints} endpoints)")
+                          f"{node.max_endpoints} endpoints, {node.max_mixers} mixers)"
+                          + (f"; SIP terminals dial {node.sip_address}" if node.sip_address
+                             else ""))
 
 
 def _detach_from_terminal_signals() -> None:

@@ -55,6 +55,7 @@
       el("div", {}, [
         el("span", { class: "endpoint-name", text: p.endpoint }), " ",
         p.is_host ? el("span", { class: "badge text-bg-primary", text: t("host") }) : null, " ",
+        p.transport === "sip" ? el("span", { class: "badge text-bg-dark", title: t("terminal"), "data-transport": "sip" }, [icon("telephone"), " ", t("sip")]) : null, " ",
         spotlit ? el("span", { class: "badge text-bg-info", title: t("spotlight") }, [icon("star-fill"), " ", t("spotlight")]) : null,
       ]),
       el("div", { class: "small text-body-secondary", text: p.agency }),
@@ -139,6 +140,7 @@
     if (!state.queue.length) {
       queue.appendChild(el("li", { class: "list-group-item text-body-secondary queue-empty", text: t("queue_empty") }));
     }
+    renderSip();
     state.queue.forEach(function (id) {
       var p = byId[id];
       if (!p) return;
@@ -151,6 +153,127 @@
       ]));
     });
   }
+
+  // ------------------------------------------------------------------ SIP terminals (R23–R25)
+
+  function callBadge(call) {
+    if (!call) return null;
+    var text = call.state_label;
+    if (call.hanging_up) text = t("hanging_up");
+    return el("span", {
+      class: "badge text-bg-" + window.diemcauStatus.colour("sip_call", call.state),
+      "data-call-state": call.state,
+      title: [call.sip_code ? String(call.sip_code) : "", call.reason].filter(Boolean).join(" "),
+      text: text,
+    });
+  }
+
+  function terminalRow(term) {
+    var call = term.call;
+    var active = call && call.active;
+    var detail = [];
+    if (call && !call.active && call.reason && call.state !== "answered") detail.push((call.sip_code ? call.sip_code + " " : "") + call.reason);
+    if (call && call.direction === "in") detail.push(t("dialled_in"));
+    if (term.connected && !active) detail.push(t("by_browser"));
+    var actions = el("div", { class: "btn-group btn-group-sm" }, [
+      active
+        ? button(t("hang_up"), "telephone-x", "outline-danger", function (e) {
+          if (window.confirm(t("confirm_hang_up", { name: term.endpoint }))) act("hangup", { call: call.id }, e.currentTarget);
+        }, { "data-do": "hangup", disabled: call.hanging_up }, true)
+        : button(call ? t("call_again") : t("call"), "telephone-outbound", "success", function (e) {
+          act("call", { endpoint: term.endpoint_id }, e.currentTarget);
+        }, { "data-do": "call", disabled: term.connected }, true),
+    ]);
+    return el("li", { class: "list-group-item sip-terminal", "data-endpoint": String(term.endpoint_id) }, [
+      el("div", { class: "min-w-0" }, [
+        el("div", {}, [el("span", { class: "endpoint-name", text: term.endpoint }), " ", term.is_host ? el("span", { class: "badge text-bg-primary", text: t("host") }) : null]),
+        el("div", { class: "small text-body-secondary text-truncate", text: term.agency }),
+        el("div", { class: "small font-monospace text-body-secondary text-break", text: term.address }),
+        detail.length ? el("div", { class: "small text-body-secondary", text: detail.join(" · ") }) : null,
+      ]),
+      el("div", { class: "d-flex flex-column align-items-end gap-1" }, [callBadge(call), actions]),
+    ]);
+  }
+
+  function renderSip() {
+    var sip = state.sip;
+    var meeting = state.meeting;
+    var open = meeting.status === "accepted" || meeting.status === "live";
+    document.getElementById("sip-disabled").classList.toggle("d-none", sip.enabled);
+    var dial = document.getElementById("dial-in");
+    dial.classList.toggle("d-none", !sip.dial_in);
+    dial.querySelector("code").textContent = sip.dial_in || "";
+    root.querySelectorAll("[data-layout]").forEach(function (input) {
+      input.checked = input.value === meeting.layout;
+      input.disabled = !open;
+    });
+    var inRoom = sip.terminals.filter(function (term) { return term.call && term.call.state === "answered"; }).length;
+    document.getElementById("sip-count").textContent = inRoom + " / " + sip.terminals.length;
+    var list = document.getElementById("terminals");
+    list.textContent = "";
+    if (!sip.terminals.length) list.appendChild(el("li", { class: "list-group-item small text-body-secondary", text: t("no_terminals") }));
+    sip.terminals.forEach(function (term) { list.appendChild(terminalRow(term)); });
+    list.querySelectorAll("button").forEach(function (b) { if (!open || !sip.enabled) b.disabled = true; });
+
+    var box = document.getElementById("upstream");
+    var up = sip.upstream;
+    box.classList.toggle("d-none", !up);
+    if (up) {
+      document.getElementById("upstream-uri").textContent = up.uri || "—";
+      var stateBox = document.getElementById("upstream-state");
+      stateBox.textContent = "";
+      var badge = callBadge(up.call);
+      if (badge) stateBox.appendChild(badge);
+      var actions = document.getElementById("upstream-actions");
+      actions.textContent = "";
+      var live = up.call && up.call.active;
+      if (live) {
+        actions.appendChild(button(t("hang_up"), "telephone-x", "outline-danger", function (e) { act("hangup", { call: up.call.id }, e.currentTarget); }, { "data-do": "hangup_upstream", disabled: up.call.hanging_up }, true));
+      } else if (up.uri) {
+        actions.appendChild(button(t("call_upstream"), "telephone-outbound", "success", function (e) { act("call_upstream", {}, e.currentTarget); }, { "data-do": "call_upstream", disabled: !open || !sip.enabled }, true));
+      }
+      if (sip.can_test_upstream) {
+        var testing = up.test && up.test.active;
+        actions.appendChild(button(t("test_link"), "activity", "outline-primary", function (e) { act("test_upstream", {}, e.currentTarget); }, { "data-do": "test_upstream", disabled: testing || live || !open || !sip.enabled }, true));
+      }
+      var test = document.getElementById("upstream-test");
+      test.textContent = "";
+      if (up.test) {
+        if (up.test.active) test.textContent = t("test_running");
+        else if (up.test.state === "ended" && up.test.answered_at) test.textContent = t("test_passed", { time: new Date(up.test.answered_at).toLocaleTimeString() }) + (up.test.reason ? " " + up.test.reason : "");
+        else test.textContent = t("test_failed", { reason: [up.test.sip_code, up.test.reason || up.test.state_label].filter(Boolean).join(" ") });
+      }
+    }
+    var form = document.getElementById("upstream-form");
+    var maySet = root.hasAttribute("data-may-set-upstream");
+    form.classList.toggle("d-none", !maySet);
+    var input = document.getElementById("upstream-input");
+    if (maySet && document.activeElement !== input) input.value = (up && up.uri) || "";
+
+    var log = document.getElementById("calls");
+    log.textContent = "";
+    if (!state.calls.length) log.appendChild(el("li", { class: "text-body-secondary", text: t("no_calls") }));
+    state.calls.forEach(function (call) {
+      log.appendChild(el("li", { class: "d-flex flex-wrap gap-1 align-items-center mb-1", "data-call": String(call.id) }, [
+        callBadge(call),
+        el("span", { class: "font-monospace", text: call.endpoint || (call.kind === "upstream" ? t("upstream") : call.remote_uri) }),
+        call.source ? el("span", { class: "text-body-secondary", text: t("from", { source: call.source }) }) : null,
+        call.reason ? el("span", { class: "text-body-secondary", text: "· " + (call.sip_code ? call.sip_code + " " : "") + call.reason }) : null,
+      ]));
+    });
+  }
+
+  root.querySelectorAll("[data-layout]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      if (input.checked) act("layout", { layout: input.value });
+    });
+  });
+  document.getElementById("upstream-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    act("upstream_link", { uri: document.getElementById("upstream-input").value }, event.submitter).then(function (result) {
+      if (result) showDone(t("link_saved"));
+    });
+  });
 
   // ------------------------------------------------------------------ controls
 

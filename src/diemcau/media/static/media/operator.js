@@ -49,7 +49,11 @@
         el("td", {}, [el("div", { class: "fw-semibold", text: m.title }), el("div", { class: "small text-body-secondary", text: m.host })]),
         el("td", { class: "small text-nowrap d-none d-sm-table-cell", text: time(m.starts_at) + "–" + time(m.ends_at) }),
         el("td", { class: "font-monospace small d-none d-md-table-cell", text: m.node || "—" }),
-        el("td", { class: "text-center" }, [el("span", { class: "badge text-bg-" + (m.connected ? "success" : "secondary"), "data-connected": String(m.connected), text: String(m.connected) })]),
+        el("td", { class: "text-center" }, [
+          el("span", { class: "badge text-bg-" + (m.connected ? "success" : "secondary"), "data-connected": String(m.connected), text: String(m.connected) }),
+          m.terminals ? el("span", { class: "badge text-bg-dark ms-1", title: t("sip_terminals"), "data-terminals": String(m.terminals) }, [L.icon("telephone"), " ", String(m.terminals)]) : null,
+          m.upstream ? el("span", { class: "badge ms-1 text-bg-" + window.diemcauStatus.colour("sip_call", m.upstream), title: t("upstream"), "data-upstream": m.upstream }, [L.icon("diagram-3"), " ", window.diemcauStatus.label("sip_call", m.upstream)]) : null,
+        ]),
         el("td", { class: "text-end" }, [el("a", { class: "btn btn-sm btn-outline-primary", href: consoleUrl(m.id) }, [L.icon("sliders"), " ", t("open_console")])]),
       ]));
     });
@@ -62,6 +66,7 @@
         ]),
         bar(MEETINGS_LABEL, n.live_meetings, n.max_meetings, n.meetings_percent),
         bar(ENDPOINTS_LABEL, n.connected, n.max_endpoints, n.endpoints_percent),
+        n.sip ? bar(t("mixers"), n.mixers, n.max_mixers, n.mixers_percent) : null,
       ]));
     });
     var poor = document.getElementById("poor");
