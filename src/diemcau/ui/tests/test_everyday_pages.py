@@ -46,3 +46,26 @@ def test_the_403_page_says_its_reason_once():
 def test_the_500_page_renders_without_context():
     page = render_to_string("500.html", {})
     assert "Hệ thống gặp lỗi" in page and "bootstrap.min.css" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_404_page_speaks_vietnamese(client, settings, debug):
+    """Whatever the browser's language, with DEBUG on or off: the site's own page."""
+    settings.DEBUG = debug
+    page = client.get("/khong-co-trang-nay/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert "Không tìm thấy trang" in html and 'lang="vi"' in html
+    assert "Page not found" not in html and "URLconf" not in html
+
+
+@pytest.mark.django_db
+def test_the_menu_groups_the_calendars_in_one_entry(kh_tree):
+    """The administrator's menu fits a 1366 px screen (checked in Chromium by
+    test_browser_pages): the calendar and the public schedule share one entry."""
+    client = Client()
+    client.force_login(UserFactory(role=Role.OFFICE, agency=kh_tree.district))
+    page = client.get(reverse("dashboard")).content.decode()
+    menu = page.split('data-nav="calendars"')[1].split("</ul>")[0]
+    assert reverse("calendar:calendar") in menu and reverse("calendar:public_schedule") in menu
