@@ -19,6 +19,9 @@ class MediaConfig(AppConfig):
             "live.mute": _words("Microphone muted"),
             "live.mute_all": _words("Every microphone muted"),
             "live.give_floor": _words("Floor given"),
+            "live.mute_self": _words("Endpoint closed its own microphone"),
+            "live.unmute_self": _words("Endpoint opened its own microphone"),
+            "live.yield_floor": _words("Floor given back by the endpoint"),
             "live.raise_hand": _words("Hand raised"),
             "live.lower_hand": _words("Hand lowered"),
             "live.spotlight": _words("Main picture chosen"),
@@ -56,14 +59,24 @@ class MediaConfig(AppConfig):
         from diemcau.ui import status
 
         from . import agent, views
-        from .models import CALL_STATE_COLOURS, QUALITY_COLOURS, CallState, Quality
+        from .models import (
+            CALL_STATE_COLOURS,
+            PRESENCE_COLOURS,
+            QUALITY_COLOURS,
+            CallState,
+            Presence,
+            Quality,
+        )
         from .services import meeting_status
 
         status.register("quality", Quality, QUALITY_COLOURS)
         status.register("sip_call", CallState, CALL_STATE_COLOURS)
+        status.register("presence", Presence, PRESENCE_COLOURS)
         # The node's Janus gets its SIP plugin for hardware terminals (R24).
         janus_config.extend(agent.janus_sip_files)
         # Rooms and connections follow the meeting's status (the lifecycle's observers).
         lifecycle.subscribe(meeting_status.follow)
         # The meeting page shows the join and console buttons and the attendance.
         meeting_page.contribute(views.meeting_panel)
+        # The dashboard and the meeting list show "Vào họp" on a meeting on now.
+        meeting_page.contribute_live_entries(views.live_entries)

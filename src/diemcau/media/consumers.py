@@ -23,6 +23,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from diemcau.core import two_factor
+from diemcau.core.api_inputs import is_id
 from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.request_context import acting_from
@@ -201,7 +202,7 @@ class MeetingConsoleConsumer(_LiveConsumer):
 
     def _participation(self, content: dict[str, Any]) -> Participation:
         try:
-            return Participation.objects.get(pk=int(content.get("participation") or 0),
+            return Participation.objects.get(pk=_pk(content.get("participation")),
                                              meeting_id=self.meeting_id)
         except (Participation.DoesNotExist, ValueError, TypeError):
             raise InvalidInput({"participation": [_("This endpoint is not connected.")]}
@@ -243,7 +244,7 @@ class MeetingConsoleConsumer(_LiveConsumer):
     def _endpoint(self, content: dict[str, Any]) -> Endpoint:
         try:
             return Endpoint.objects.select_related("agency").get(
-                pk=int(content.get("endpoint") or 0))
+                pk=_pk(content.get("endpoint")))
         except (Endpoint.DoesNotExist, ValueError, TypeError):
             raise InvalidInput({"endpoint": [_("Choose an endpoint of the meeting.")]}
                                ) from None
@@ -253,7 +254,7 @@ class MeetingConsoleConsumer(_LiveConsumer):
 
     def _hangup(self, content: dict[str, Any]) -> None:
         try:
-            call = SipCall.objects.get(pk=int(content.get("call") or 0),
+            call = SipCall.objects.get(pk=_pk(content.get("call")),
                                        meeting_id=self.meeting_id)
         except (SipCall.DoesNotExist, ValueError, TypeError):
             raise InvalidInput({"call": [_("This call is not of this meeting.")]}) from None
@@ -318,6 +319,26 @@ class OperatorConsoleConsumer(_LiveConsumer):
     async def send_state(self) -> None:
         state = await in_thread(selectors.operator_overview_json)()
         await self.send_json({"type": "state", **state})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """One action: the MCU calls an absent hardware terminal of a meeting (the same
+        service as the host console's, which checks the operator's rights again)."""
+        if not isinstance(content, dict):
+            return
+        if content.get("action") != "call":
+            await self.send_json({"type": "error", "request": content.get("request"),
+                                  "message": _("Unknown action.")})
+            return
+        await self.run_action(content, lambda: self._call(content))
+
+    def _call(self, content: dict[str, Any]) -> None:
+        meeting = Meeting.objects.select_related("host_agency").filter(
+            pk=_pk(content.get("meeting"))).first()
+        endpoint = Endpoint.objects.select_related("agency").filter(
+            pk=_pk(content.get("endpoint"))).first()
+        if meeting is None or endpoint is None:
+            raise InvalidInput({"endpoint": [_("Choose an endpoint of the meeting.")]})
+        sip.request_call(meeting, endpoint, actor=self.user)
 
 
 class ParticipantConsumer(_LiveConsumer):
@@ -413,6 +434,15 @@ class ParticipantConsumer(_LiveConsumer):
     def _lower(self, content: dict[str, Any]) -> None:
         control.lower_hand(self._me())
 
+    def _mute_self(self, content: dict[str, Any]) -> None:
+        control.mute_self(self._me())
+
+    def _unmute_self(self, content: dict[str, Any]) -> None:
+        control.unmute_self(self._me())
+
+    def _yield_floor(self, content: dict[str, Any]) -> None:
+        control.yield_floor(self._me())
+
     def _attendees(self, content: dict[str, Any]) -> None:
         telemetry.report_attendees(self._me(), _int(content, "count"))
 
@@ -437,10 +467,19 @@ class ParticipantConsumer(_LiveConsumer):
         "published": _published,
         "raise_hand": _raise,
         "lower_hand": _lower,
+        "mute_self": _mute_self,
+        "unmute_self": _unmute_self,
+        "yield_floor": _yield_floor,
         "attendees": _attendees,
         "quality": _quality,
         "leave": _leave,
     }
+
+
+def _pk(value: Any) -> int:
+    """An id from a message; 0 (found nowhere) for anything the database cannot hold."""
+    text = str(value if value is not None else "")
+    return int(text) if is_id(text) else 0
 
 
 def _int(content: dict[str, Any], name: str) -> int:

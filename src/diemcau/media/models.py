@@ -103,6 +103,28 @@ class LeaveReason(models.TextChoices):
     LOST = "lost", _("Connection lost")
 
 
+class Presence(models.TextChoices):
+    """Where an invited endpoint stands in the live meeting (the consoles' list of every
+    invited endpoint, R18). Not stored: read from its participations."""
+
+    IN_ROOM = "in_room", _("In the room")
+    CONNECTING = "connecting", _("Connecting")
+    LEFT = "left", _("Left the room")
+    LOST = "lost", _("Connection lost")
+    REMOVED = "removed", _("Removed by the host")
+    ABSENT = "absent", _("Not joined yet")
+
+
+PRESENCE_COLOURS = {
+    Presence.IN_ROOM: "success",
+    Presence.CONNECTING: "info",
+    Presence.LEFT: "secondary",
+    Presence.LOST: "warning",
+    Presence.REMOVED: "danger",
+    Presence.ABSENT: "light",
+}
+
+
 class Quality(models.TextChoices):
     UNKNOWN = "unknown", _("Not measured yet")
     GOOD = "good", _("Good")

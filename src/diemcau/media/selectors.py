@@ -7,13 +7,15 @@ so a console that reconnects shows exactly what one that never left shows.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from diemcau.core.models import User
+from diemcau.directory.choices import EndpointStatus
+from diemcau.directory.models import Endpoint
 from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
@@ -26,7 +28,9 @@ from .models import (
     CallKind,
     CallState,
     Layout,
+    LeaveReason,
     Participation,
+    Presence,
     Quality,
     Room,
     SipCall,
@@ -81,6 +85,7 @@ def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
     )
     refusal = recording_refusal(meeting)
     invited = meeting.participants.count() + (1 if meeting.host_endpoint_id else 0)
+    sip = sip_state(meeting, user=user)
     return {
         "meeting": {
             "id": meeting.pk,
@@ -102,10 +107,72 @@ def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
         },
         "participants": rows,
         "queue": [r["id"] for r in queue],
-        **sip_state(meeting, user=user),
+        "invited_endpoints": presence_rows(meeting, calls={
+            t["endpoint_id"]: t["call"] for t in sip["sip"]["terminals"]}),
+        **sip,
         "can_control": bool(user and can_control(user, meeting)),
         "at": timezone.now().isoformat(),
     }
+
+
+def invited_endpoints(meeting: Meeting) -> list[Endpoint]:
+    """The host's endpoint first, then the invited ones by name."""
+    ids = set(meeting.participants.values_list("pk", flat=True))
+    if meeting.host_endpoint_id:
+        ids.add(meeting.host_endpoint_id)
+    endpoints = Endpoint.objects.filter(pk__in=ids).select_related("agency")
+    return sorted(endpoints, key=lambda e: (e.pk != meeting.host_endpoint_id, e.name))
+
+
+def presences(meeting: Meeting) -> dict[int, tuple[Presence, Participation | None]]:
+    """Each endpoint that ever had a place in the meeting: where it stands now, with its
+    latest participation (an endpoint absent from the result has not come)."""
+    latest: dict[int, Participation] = {}
+    for p in Participation.objects.filter(meeting=meeting).order_by("granted_at", "pk"):
+        current = latest.get(p.endpoint_id)
+        # A place granted but never taken up does not hide an earlier connection.
+        if current is None or p.left_at is None or p.joined_at is not None:
+            latest[p.endpoint_id] = p
+    found: dict[int, tuple[Presence, Participation | None]] = {}
+    for endpoint_id, p in latest.items():
+        if p.left_at is None:
+            presence = Presence.IN_ROOM if p.joined_at else Presence.CONNECTING
+        elif p.joined_at is None:
+            continue  # it never came into the room
+        elif p.left_reason == LeaveReason.KICKED:
+            presence = Presence.REMOVED
+        elif p.left_reason == LeaveReason.LOST:
+            presence = Presence.LOST
+        else:
+            presence = Presence.LEFT
+        found[endpoint_id] = (presence, p)
+    return found
+
+
+def presence_rows(meeting: Meeting, *, calls: dict[int, Any] | None = None
+                  ) -> list[dict[str, Any]]:
+    """Every invited endpoint, present or not (the consoles' "who has not come"), with what
+    brings an absent one in: the MCU calls a hardware terminal (R24), a join link for the
+    others. `calls` gives the latest call of each hardware terminal (`sip_state`)."""
+    hardware = set(hardware_endpoints(meeting).values_list("pk", flat=True))
+    found = presences(meeting)
+    rows = []
+    for endpoint in invited_endpoints(meeting):
+        presence, p = found.get(endpoint.pk, (Presence.ABSENT, None))
+        rows.append({
+            "endpoint_id": endpoint.pk,
+            "endpoint": endpoint.name,
+            "agency": endpoint.agency.name,
+            "is_host": endpoint.pk == meeting.host_endpoint_id,
+            "presence": presence.value,
+            "presence_label": str(presence.label),
+            "present": presence in (Presence.IN_ROOM, Presence.CONNECTING),
+            "since": _iso(p.left_at or p.joined_at) if p else None,
+            "admitted": endpoint.status == EndpointStatus.APPROVED,
+            "hardware": endpoint.pk in hardware,
+            "call": (calls or {}).get(endpoint.pk),
+        })
+    return rows
 
 
 def call_row(call: SipCall) -> dict[str, Any]:
@@ -191,8 +258,11 @@ def participant_view(participation: Participation) -> dict[str, Any]:
             meeting_id=p.meeting_id, left_at__isnull=True, hand_raised_at__isnull=False
         ).order_by("hand_raised_at", "pk")
     ]
+    from .services.control import may_unmute_self
+
     return {
-        "me": participant_row(p) | {"open": p.left_at is None, "left_reason": p.left_reason},
+        "me": participant_row(p) | {"open": p.left_at is None, "left_reason": p.left_reason,
+                                    "may_unmute": may_unmute_self(p)},
         "queue_position": queue_ids.index(p.pk) + 1 if p.pk in queue_ids else None,
         "spotlight": room.spotlight.janus_id if room and room.spotlight else None,
         "locked": bool(room and room.locked),
@@ -274,12 +344,24 @@ def operator_overview_json() -> dict[str, Any]:
             summary["upstream"] = call.state
         elif call.state == CallState.ANSWERED:
             summary["terminals"] = summary.get("terminals", 0) + 1
+    absent: dict[int, list[dict[str, Any]]] = {}
+    invited: dict[int, int] = {}
+    for m in data["meetings"]:
+        rows = presence_rows(m)
+        invited[m.pk] = len(rows)
+        absent[m.pk] = [
+            {k: r[k] for k in ("endpoint_id", "endpoint", "agency", "presence", "presence_label",
+                               "hardware", "admitted")}
+            for r in rows if not r["present"]
+        ]
     return {
         "meetings": [
             {"id": m.pk, "title": m.title, "status": m.status,
              "status_label": str(m.get_status_display()),
              "host": m.host_agency.name, "node": m.node.name if m.node else None,
              "connected": m.connected,  # type: ignore[attr-defined]
+             "invited": invited[m.pk], "absent": absent[m.pk],
+             "sip": bool(m.node and m.node.sip_address),
              "terminals": calls.get(m.pk, {}).get("terminals", 0),
              "upstream": calls.get(m.pk, {}).get("upstream"),
              "starts_at": _iso(m.starts_at), "ends_at": _iso(m.ends_at)}
@@ -311,7 +393,8 @@ def operator_overview_json() -> dict[str, Any]:
 @dataclass
 class AttendanceLine:
     """One endpoint's attendance (R18): when it was first and last connected, for how long,
-    and the attendee count it last reported."""
+    the attendee count it last reported, and when the host removed it, if it did. An invited
+    endpoint that never connected has a line too: it was absent."""
 
     endpoint_id: int
     endpoint: str
@@ -322,6 +405,12 @@ class AttendanceLine:
     connections: int
     attendee_count: int | None
     still_connected: bool
+    is_host: bool = False
+    removed_at: list[Any] = field(default_factory=list)
+
+    @property
+    def present(self) -> bool:
+        return self.connections > 0
 
 
 def attendance(meeting: Meeting) -> list[AttendanceLine]:
@@ -331,13 +420,14 @@ def attendance(meeting: Meeting) -> list[AttendanceLine]:
         .order_by("joined_at")
     )
     now = timezone.now()
+    host = meeting.host_endpoint_id
     lines: dict[int, AttendanceLine] = {}
     for p in rows:
         line = lines.get(p.endpoint_id)
         if line is None:
             line = lines[p.endpoint_id] = AttendanceLine(
                 p.endpoint_id, p.endpoint.name, p.endpoint.agency.name, p.joined_at, None, 0, 0,
-                None, False,
+                None, False, is_host=p.endpoint_id == host,
             )
         line.connections += 1
         end = p.left_at or now
@@ -347,13 +437,13 @@ def attendance(meeting: Meeting) -> list[AttendanceLine]:
             line.still_connected = True
         elif line.last_left is None or p.left_at > line.last_left:
             line.last_left = p.left_at
+        if p.left_at is not None and p.left_reason == LeaveReason.KICKED:
+            line.removed_at.append(p.left_at)
         if p.attendee_count is not None:
             line.attendee_count = p.attendee_count
-    invited = {e.pk: e for e in meeting.participants.select_related("agency")}
-    if meeting.host_endpoint_id and meeting.host_endpoint:
-        invited.setdefault(meeting.host_endpoint_id, meeting.host_endpoint)
-    for pk, endpoint in invited.items():
-        if pk not in lines:
-            lines[pk] = AttendanceLine(pk, endpoint.name, endpoint.agency.name, None, None, 0, 0,
-                                       None, False)
+    for endpoint in invited_endpoints(meeting):
+        if endpoint.pk not in lines:
+            lines[endpoint.pk] = AttendanceLine(endpoint.pk, endpoint.name, endpoint.agency.name,
+                                                None, None, 0, 0, None, False,
+                                                is_host=endpoint.pk == host)
     return sorted(lines.values(), key=lambda line: (line.first_joined is None, line.endpoint))

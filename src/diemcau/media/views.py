@@ -34,7 +34,7 @@ from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
 from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import MeetingStatus
-from diemcau.scheduling.meeting_page import MeetingPanel
+from diemcau.scheduling.meeting_page import LiveEntry, MeetingPanel
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import meetings_visible_to
 from diemcau.scheduling.services.interconnection import may_set_upstream_link
@@ -45,6 +45,7 @@ from .forms import JoinLinkForm
 from .models import JoinLink, Layout
 from .permissions import can_control, is_operator, joinable_endpoints
 from .services import grants, join_links
+from .services.join_links import LINK_GRACE_AFTER_END
 
 OPEN_STATUSES = (MeetingStatus.ACCEPTED, MeetingStatus.LIVE)
 
@@ -180,6 +181,19 @@ def _status_notice(meeting: Meeting) -> str:
     }
 
 
+def _room_window(meeting: Meeting) -> dict[str, Any]:
+    """The join button is enabled only while the room is open; before, it says when it
+    opens, and the page's script enables it then (seconds from now, whatever the clock of
+    the browser says)."""
+    now = timezone.now()
+    state, opens = grants.room_window(meeting, now)
+    return {
+        "room_state": state,
+        "room_opens_at": opens,
+        "room_opens_in": max(0, int((opens - now).total_seconds()) + 1),
+    }
+
+
 @login_required
 @require_GET
 def join_check(request: HttpRequest, pk: int) -> HttpResponse:
@@ -194,6 +208,7 @@ def join_check(request: HttpRequest, pk: int) -> HttpResponse:
         "endpoints": endpoints,
         "chosen": next((e for e in endpoints if e.pk == meeting.host_endpoint_id), endpoints[0]),
         "notice": _status_notice(meeting),
+        **_room_window(meeting),
         "janus_ws_url": janus_ws_url(meeting),
         "grant_url": reverse("media:grant", args=[meeting.pk]),
         "room_url": reverse("media:room", args=[meeting.pk]),
@@ -225,6 +240,7 @@ def link_check(request: HttpRequest, token: str) -> HttpResponse:
         "chosen": endpoint,
         "link": link,
         "notice": _status_notice(meeting),
+        **_room_window(meeting),
         "janus_ws_url": janus_ws_url(meeting),
         "grant_url": reverse("media:link_grant", args=[token]),
         "room_url": reverse("media:link_room", args=[token]),
@@ -375,27 +391,53 @@ def operator_console(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def attendance_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The attendance as a spreadsheet (R18): the meeting's title, time and host first, then
+    every invited endpoint — present or absent — with its times, and when the host removed
+    it from the room."""
     meeting = _meeting(_user(request), pk)
+    day = timezone.localtime(meeting.starts_at)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="diem-danh-phien-hop-{meeting.pk}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="diem-danh-{day:%Y-%m-%d}-phien-hop-{meeting.pk}.csv"')
     response["Cache-Control"] = "private, no-store"
     response.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with the BOM
     writer = csv_cells.writer(response)
-    writer.writerow([_("Endpoint"), _("Agency"), _("First joined"), _("Last left"),
-                     _("Minutes connected"), _("Connections"), _("Attendees"),
-                     _("Still connected")])
-    for line in selectors.attendance(meeting):
+    lines = selectors.attendance(meeting)
+    present = sum(1 for line in lines if line.present)
+    writer.writerow([_("Meeting"), meeting.title])
+    writer.writerow([_("Time"), f"{_local(meeting.starts_at, seconds=False)}–"
+                                f"{timezone.localtime(meeting.ends_at):%H:%M}"])
+    writer.writerow([_("Host"), meeting.host_agency.name])
+    writer.writerow([_("Status"), meeting.get_status_display()])
+    writer.writerow([_("Present"), _("%(present)s of %(invited)s endpoints")
+                     % {"present": present, "invited": len(lines)}])
+    writer.writerow([_("Exported at"), _local(timezone.now(), seconds=False)])
+    writer.writerow([])
+    writer.writerow([_("Endpoint"), _("Agency"), _("Attendance"), _("First joined"),
+                     _("Last left"), _("Minutes connected"), _("Connections"), _("Attendees"),
+                     _("Still connected"), _("Removed by the host")])
+    for line in lines:
         writer.writerow([
-            line.endpoint, line.agency, _local(line.first_joined), _local(line.last_left),
-            round(line.connected_seconds / 60), line.connections,
+            line.endpoint, line.agency, _attendance_word(line), _local(line.first_joined),
+            _local(line.last_left), round(line.connected_seconds / 60), line.connections,
             "" if line.attendee_count is None else line.attendee_count,
             _("yes") if line.still_connected else "",
+            "; ".join(_local(moment) for moment in line.removed_at),
         ])
     return response
 
 
-def _local(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else ""
+def _attendance_word(line: selectors.AttendanceLine) -> str:
+    if not line.present:
+        return _("Absent")
+    if line.removed_at and not line.still_connected:
+        return _("Present, removed by the host")
+    return _("Present")
+
+
+def _local(moment: Any, *, seconds: bool = True) -> str:
+    pattern = "%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M"
+    return timezone.localtime(moment).strftime(pattern) if moment else ""
 
 
 def meeting_panel(user: User, meeting: Meeting) -> MeetingPanel:
@@ -407,6 +449,9 @@ def meeting_panel(user: User, meeting: Meeting) -> MeetingPanel:
         "live_may_join": is_open and joinable_endpoints(user, meeting).exists(),
         "live_may_control": is_open and can_control(user, meeting),
         "attendance": lines,
+        # Once the meeting is over an endpoint that never came was absent; before, not yet.
+        "attendance_final": meeting.status not in OPEN_STATUSES
+        or meeting.ends_at <= timezone.now(),
         "attendance_shown": meeting.status in (*OPEN_STATUSES, MeetingStatus.ENDED)
         or any(line.connections for line in lines),
     }
@@ -416,6 +461,27 @@ def meeting_panel(user: User, meeting: Meeting) -> MeetingPanel:
         context=context,
         has_buttons=bool(context["live_may_join"] or context["live_may_control"]),
     )
+
+
+def live_entries(user: User, meetings: list[Meeting]) -> dict[int, LiveEntry]:
+    """The meetings of a list whose room is open now, with the way in: "Vào họp" (the device
+    check) for who may connect one of its endpoints, the host console for who only controls
+    it. Registered with the meeting lists in `apps.py`."""
+    now = timezone.now()
+    found: dict[int, LiveEntry] = {}
+    for meeting in meetings:
+        # Cheap tests first: only a meeting accepted or live, not over, is worth the rest.
+        if meeting.status not in OPEN_STATUSES or meeting.ends_at < now - LINK_GRACE_AFTER_END:
+            continue
+        if grants.room_window(meeting, now)[0] != "open":
+            continue
+        if joinable_endpoints(user, meeting).exists():
+            found[meeting.pk] = LiveEntry(reverse("media:join", args=[meeting.pk]),
+                                          _("Enter the meeting"))
+        elif can_control(user, meeting):
+            found[meeting.pk] = LiveEntry(reverse("media:console", args=[meeting.pk]),
+                                          _("Host console"), icon="sliders", kind="console")
+    return found
 
 
 # ---------------------------------------------------------------- texts for the scripts
@@ -456,6 +522,13 @@ def script_texts() -> dict[str, str]:
         "lower_hand": _("Withdraw the request"),
         "queue_position": _("You are number %(n)s in the speaking queue"),
         "waiting_floor": _("Your microphone opens when the host gives you the floor."),
+        "mute_self": _("Mute my microphone"),
+        "unmute_self": _("Turn my microphone on"),
+        "finish_speaking": _("Finish speaking"),
+        "host_microphone": _("You host the meeting: you turn your microphone on and off "
+                             "yourself."),
+        "floor_muted": _("You still have the floor: turn your microphone on to speak, or "
+                         "finish speaking."),
         "locked": _("Locked"),
         "recording": _("Recording"),
         "main_picture": _("Main picture"),
@@ -518,5 +591,11 @@ def script_texts() -> dict[str, str]:
         "upstream": _("Upstream MCU"),
         "link_saved": _("Upstream link saved."),
         "sip_terminals": _("SIP terminals"),
+        "issue_link": _("Join link"),
+        "issue_link_for": _("Issue a join link for %(name)s"),
+        "not_admitted": _("Not admitted: it cannot join."),
+        "present_count": _("%(n)s in the room"),
+        "absent_count": _("%(n)s not joined"),
+        "absent_list": _("Not joined yet"),
         "mixers": _("Mixers"),
     }

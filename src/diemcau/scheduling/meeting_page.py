@@ -46,3 +46,38 @@ def page_context(user: User, meeting: Meeting) -> dict[str, Any]:
     context["meeting_panels"] = shown
     context["panel_buttons_shown"] = any(panel.has_buttons for panel in shown)
     return context
+
+
+# ---------------------------------------------------------------- lists of meetings
+
+
+@dataclass(frozen=True)
+class LiveEntry:
+    """A way into a meeting that is on now, for the lists of meetings (the dashboard, the
+    meeting list): "Vào họp" for who may connect one of its endpoints."""
+
+    url: str
+    label: str
+    icon: str = "camera-video-fill"
+    kind: str = "join"
+
+
+LiveEntries = Callable[[User, list[Meeting]], dict[int, LiveEntry]]
+_live_entries: list[LiveEntries] = []
+
+
+def contribute_live_entries(provider: LiveEntries) -> None:
+    if provider not in _live_entries:
+        _live_entries.append(provider)
+
+
+def attach_live_entries(user: User, meetings: Any) -> None:
+    """Set `live_entry` (a `LiveEntry` or None) on each meeting of a list, for its
+    template."""
+    shown = list(meetings)
+    found: dict[int, LiveEntry] = {}
+    for provider in _live_entries:
+        for pk, entry in provider(user, shown).items():
+            found.setdefault(pk, entry)
+    for meeting in shown:
+        meeting.live_entry = found.get(meeting.pk)  # type: ignore[attr-defined]

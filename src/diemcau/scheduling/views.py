@@ -156,6 +156,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         meetings = meetings.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
     else:
         meetings = meetings.order_by("-starts_at", "-pk")
+    page = paginate(request, meetings, MEETINGS_PER_PAGE)
+    # A meeting on now has its way in ("Vào họp"), from the live plane (meeting_page).
+    meeting_page.attach_live_entries(user, page["page_obj"])
     return render(
         request,
         "scheduling/meeting_list.html",
@@ -164,7 +167,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
             "period": period,
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
             "may_register": agencies_user_can(user, Action.REGISTER_MEETING).exists(),
-            **paginate(request, meetings, MEETINGS_PER_PAGE),
+            **page,
         },
     )
 

@@ -18,6 +18,7 @@ from diemcau.directory.choices import ContactRole, EndpointStatus
 from diemcau.directory.permissions import endpoints_visible_to
 from diemcau.directory.rules import Stage, lacking, prefetch_readiness
 from diemcau.rulebooks import active_rulebook
+from diemcau.scheduling import meeting_page
 from diemcau.scheduling.choices import HOLDING_STATUSES, CheckStatus, MeetingStatus
 from diemcau.scheduling.models import TechnicalCheck
 from diemcau.scheduling.permissions import checks_visible_to, meetings_visible_to
@@ -111,6 +112,8 @@ def meeting_overview(user: User) -> dict[str, Any]:
         "may_register_meeting": can(user, Action.REGISTER_MEETING),
         "is_meeting_operator": can(user, Action.DECIDE_MEETING),
     }
+    # A meeting on now has its way in ("Vào họp").
+    meeting_page.attach_live_entries(user, overview["meetings_today"])
     if overview["is_meeting_operator"]:
         pending = operator_queue(meetings_visible_to(user))
         overview["decisions_pending"] = pending.count()

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diemcau.core import audit
-from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied
+from diemcau.core.errors import InvalidInput, InvalidTransition, PermissionDenied, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action
 from diemcau.mcu.janus_client import JanusError, JanusUnavailable
+from diemcau.rulebooks import active_rulebook
 from diemcau.scheduling.models import Incident, Meeting
 from diemcau.scheduling.rules import recording_refusal
 from diemcau.scheduling.services.checks import report_incident
@@ -156,6 +157,74 @@ def mute_all(meeting: Meeting, *, actor: User) -> int:
         for participation in targets:
             broadcast.tell_participant(participation.pk, "state")
     return count
+
+
+# ---------------------------------------------------------------------------- one's own microphone
+#
+# The microphone belongs to the people in the room: every endpoint may close its own, and an
+# endpoint that has the floor may give it back. Opening it is the host's to allow for the
+# participants (KH Đ11.6: they open it only when the host gives them the floor): a
+# participant opens its own microphone only while it holds the floor the host gave it. The
+# host's own endpoint enters with its microphone on and opens and closes it itself.
+
+
+def is_host_endpoint(participation: Participation) -> bool:
+    return participation.endpoint_id == participation.meeting.host_endpoint_id
+
+
+def may_unmute_self(participation: Participation) -> bool:
+    """Whether the endpoint may open its own microphone now."""
+    if is_host_endpoint(participation) or participation.has_floor:
+        return True
+    return not active_rulebook().session.participants_join_muted
+
+
+def unmute_refusal() -> RuleViolation:
+    rulebook = active_rulebook()
+    session = rulebook.session
+    article = (rulebook.cite_setting("session.participants_join_muted")
+               if "participants_join_muted" in session.deployment_defaults
+               else rulebook.cite(session.article))
+    return RuleViolation(
+        code="unmute_needs_floor",
+        article=article,
+        message=_("Your microphone opens when the host gives you the floor: ask to speak."),
+    )
+
+
+def mute_self(participation: Participation) -> Participation:
+    """The endpoint closes its own microphone (it keeps the floor, if it has it, and may
+    open the microphone again while it does)."""
+    participation = _open_participation(participation)
+    if participation.audio_muted:
+        return participation
+    apply_audio(participation, muted=True)
+    return _save(participation, "live.mute_self", participation.user, audio_muted=True)
+
+
+def unmute_self(participation: Participation) -> Participation:
+    """The endpoint opens its own microphone: the host's endpoint at any time, a participant
+    only while it holds the floor (KH Đ11.6)."""
+    participation = _open_participation(participation)
+    if not participation.audio_muted:
+        return participation
+    if not may_unmute_self(participation):
+        raise unmute_refusal()
+    apply_audio(participation, muted=False)
+    return _save(participation, "live.unmute_self", participation.user, audio_muted=False)
+
+
+def yield_floor(participation: Participation) -> Participation:
+    """The endpoint that has the floor gives it back ("Kết thúc phát biểu"): a participant's
+    microphone closes with it; the host's own endpoint keeps its microphone as it is."""
+    participation = _open_participation(participation)
+    if not participation.has_floor:
+        raise InvalidTransition(_("This endpoint does not have the floor."))
+    changes: dict[str, object] = {"has_floor": False, "hand_raised_at": None}
+    if not is_host_endpoint(participation) and not participation.audio_muted:
+        apply_audio(participation, muted=True)
+        changes["audio_muted"] = True
+    return _save(participation, "live.yield_floor", participation.user, **changes)
 
 
 # ---------------------------------------------------------------------------- the floor

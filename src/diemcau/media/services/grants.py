@@ -138,6 +138,20 @@ def _grant(
 JOIN_OPENS_BEFORE = dt.timedelta(minutes=30)
 
 
+def room_window(meeting: Meeting, now: dt.datetime | None = None) -> tuple[str, dt.datetime]:
+    """Where the meeting's room stands now: "open" (endpoints may connect), "not_yet" (it
+    opens at the time given), "over", or "closed" (the meeting is not accepted or live)."""
+    now = now or timezone.now()
+    opens = room_opens_at(meeting)
+    if meeting.status not in (MeetingStatus.ACCEPTED, MeetingStatus.LIVE):
+        return "closed", opens
+    if meeting.ends_at + LINK_GRACE_AFTER_END <= now:
+        return "over", opens
+    if now < opens:
+        return "not_yet", opens
+    return "open", opens
+
+
 def room_opens_at(meeting: Meeting) -> dt.datetime:
     """When endpoints may first connect: the first technical check runs in the real room
     (R15), so the room opens a little before it."""

@@ -157,14 +157,29 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     console.goto(f"{base}/live/meetings/{meeting.pk}/console/")
     console.wait_for_selector("#socket-dot.on")
     assert console.locator("#participants [data-participation]").count() == 0
+    # Who has not come: every invited endpoint, with a join link for the absent (R18).
+    invited = f"#invited-list [data-invited='{commune_endpoint.pk}']"
+    console.wait_for_selector(f"{invited}[data-presence=absent] [data-do=link]")
+    assert "Chưa vào" in console.inner_text(invited)
 
     # -- the host's own endpoint joins too (from a second tab), so the room has a main picture
     host_room = console.context.new_page()
     host_room.set_default_timeout(20_000)
     host_room.goto(f"{base}/live/meetings/{meeting.pk}/join/")
     host_room.wait_for_selector("[data-check=janus][data-state=success]")
+    # The host's endpoint is told the truth: it enters speaking (KH Đ11.6).
+    assert host_room.is_visible("[data-mic-note=host]")
+    assert not host_room.is_visible("[data-mic-note=participant]")
     host_room.click("#join-button")
     host_room.wait_for_selector("#live-room[data-state=connected]")
+    assert host_room.inner_text("#connection-badge") == "Đã kết nối"
+    host_room.wait_for_selector("#mic-state[data-muted=false]")
+    assert not host_room.is_visible("#hand-button")
+    # It closes its microphone and opens it again itself.
+    host_room.click("#mic-button[data-do=mute_self]")
+    host_room.wait_for_selector("#mic-state[data-muted=true]")
+    host_room.click("#mic-button[data-do=unmute_self]")
+    host_room.wait_for_selector("#mic-state[data-muted=false]")
 
     # -- the commune's technician: device check, then the room
     room = new_page(browser, base, "kythuat.xh")
@@ -188,6 +203,7 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     )
     # KH Đ11.6: it enters muted, and its microphone track sends nothing.
     assert room.get_attribute("#mic-state", "data-muted") == "true"
+    assert not room.is_visible("#mic-button") and not room.is_visible("#yield-button")
     assert room.evaluate(
         "document.getElementById('self-video').srcObject.getAudioTracks()"
         ".every(t => !t.enabled)"
@@ -206,8 +222,9 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     room.wait_for_selector("#hand-button[data-raised=true]")
     console.click(f"#queue li[data-participation='{mine.pk}'] [data-do=give_floor]")
     room.wait_for_selector("#floor-banner:not(.d-none)")
-    assert "Bạn đang được phát biểu" in room.inner_text("#floor-banner")
+    assert "Đến lượt bạn phát biểu" in room.inner_text("#floor-banner")
     room.wait_for_selector("#mic-state[data-muted=false]")
+    console.wait_for_selector(f"{invited}[data-presence=in_room]")
     assert room.evaluate(
         "document.getElementById('self-video').srcObject.getAudioTracks()"
         ".every(t => t.enabled)"
@@ -224,7 +241,23 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     shoot(room, "room")
     shoot(console, "host-console")
 
-    # -- the host mutes it again
+    # -- with the floor it closes its own microphone and opens it again, then gives the
+    #    floor back ("Kết thúc phát biểu"): the microphone closes with it
+    room.click("#mic-button[data-do=mute_self]")
+    room.wait_for_selector("#mic-state[data-muted=true]")
+    console.wait_for_selector(f"{row}.has-floor [data-muted=true]")
+    room.click("#mic-button[data-do=unmute_self]")
+    room.wait_for_selector("#mic-state[data-muted=false]")
+    assert room.inner_text("#yield-button").strip() == "Kết thúc phát biểu"
+    room.click("#yield-button")
+    room.wait_for_selector("#floor-banner.d-none", state="attached")
+    room.wait_for_selector("#mic-state[data-muted=true]")
+    console.wait_for_selector(f"{row}:not(.has-floor) [data-muted=true]")
+    assert not room.is_visible("#mic-button")
+
+    # -- the host gives the floor again, then mutes it
+    console.click(f"{row} [data-do=give_floor]")
+    room.wait_for_selector("#mic-state[data-muted=false]")
     console.click(f"{row} [data-do=mute]")
     room.wait_for_selector("#mic-state[data-muted=true]")
     room.wait_for_selector("#floor-banner.d-none", state="attached")
@@ -255,12 +288,14 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     assert room.is_visible("#room-ended")
     wait_db(lambda: Participation.objects.get(pk=mine.pk).left_reason == LeaveReason.KICKED)
     console.wait_for_selector(row, state="detached")
+    console.wait_for_selector(f"{invited}[data-presence=removed] [data-do=link]")
     overview.wait_for_selector(f"#meetings tr[data-meeting='{meeting.pk}'] [data-connected='1']")
+    overview.wait_for_selector(f"#meetings tr[data-meeting='{meeting.pk}'] "
+                               f"[data-absent='{commune_endpoint.pk}']", state="attached")
 
     # -- the host issues a join link for the commune's room computer, which joins without an
     #    account: the link is shown once, the device check and the room work the same
-    console.select_option("#id_endpoint", str(commune_endpoint.pk))
-    console.click("form[action$='/links/'] button[type=submit]")
+    console.click(f"{invited} [data-do=link]")  # one click from the list of the invited
     link_url = console.inner_text("[data-new-link]").strip()
     assert "/j/" in link_url
     anonymous = watch_csp(browser.new_context(locale="vi-VN", viewport=LAPTOP))

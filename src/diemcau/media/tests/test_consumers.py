@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from diemcau.asgi import application
+from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
 from diemcau.mcu.services import register_node
 from diemcau.media.models import LeaveReason, Participation
@@ -149,6 +150,66 @@ def test_a_wrong_key_is_refused_and_a_closed_socket_ends_the_participation(setup
     row = Participation.objects.get(pk=grant.participation.pk)
     assert row.attendee_count == 25
     assert row.left_reason == LeaveReason.LOST
+
+
+def test_a_participant_closes_its_own_microphone_and_gives_the_floor_back(setup):
+    """KH Đ11.6 from the room's page: opening the microphone without the floor is refused
+    with the article; with the floor it closes, opens again, and is given back."""
+    grant = grants.grant_by_login(setup.meeting, setup.participants[0],
+                                   actor=setup.users["commune_tech"])
+
+    async def run() -> None:
+        console = communicator(f"/ws/live/meetings/{setup.meeting.pk}/", setup.users["host_tech"])
+        assert (await console.connect())[0]
+        await receive_type(console, "state")
+        participant = communicator("/ws/live/participant/")
+        assert (await participant.connect())[0]
+        await participant.send_json_to({"action": "hello", "key": grant.key})
+        view = await receive_type(participant, "state")
+        assert view["me"]["may_unmute"] is False
+
+        await participant.send_json_to({"action": "unmute_self", "request": 1})
+        error = await receive_type(participant, "error")
+        assert error["request"] == 1 and "Điều 11.6" in error["article"]
+
+        await console.send_json_to({"action": "give_floor", "request": 2,
+                                    "participation": grant.participation.pk})
+        await receive_type(console, "result")
+        for action, request in (("mute_self", 3), ("unmute_self", 4), ("yield_floor", 5)):
+            await participant.send_json_to({"action": action, "request": request})
+            result = await receive_type(participant, "result")
+            assert result["request"] == request and result["ok"]
+        view = await receive_type(participant, "state")
+        while view["me"]["has_floor"] or not view["me"]["audio_muted"]:
+            view = await receive_type(participant, "state")
+        await participant.disconnect()
+        await console.disconnect()
+
+    asyncio.run(run())
+    actions = list(AuditEvent.objects.filter(object_id=str(grant.participation.pk))
+                   .values_list("action", flat=True))
+    assert {"live.mute_self", "live.unmute_self", "live.yield_floor"} <= set(actions)
+
+
+def test_the_operator_calls_an_absent_terminal_from_its_console(setup):
+    """The operator console's one action goes through the SIP service, which refuses here
+    (the node has no SIP address) with its reason; ids beyond any database are refused."""
+    async def run() -> None:
+        console = communicator("/ws/live/operator/", setup.users["operator"])
+        assert (await console.connect())[0]
+        await receive_type(console, "state")
+        await console.send_json_to({"action": "call", "request": 1, "meeting": setup.meeting.pk,
+                                    "endpoint": setup.participants[0].pk})
+        error = await receive_type(console, "error")
+        assert error["request"] == 1 and "SIP" in error["message"]
+        await console.send_json_to({"action": "call", "request": 2, "meeting": 2 ** 70,
+                                    "endpoint": "x"})
+        assert (await receive_type(console, "error"))["request"] == 2
+        await console.send_json_to({"action": "kick", "request": 3})
+        assert (await receive_type(console, "error"))["request"] == 3
+        await console.disconnect()
+
+    asyncio.run(run())
 
 
 def test_operator_console_and_a_foreign_origin(setup):

@@ -102,6 +102,29 @@ def test_the_nav_links_the_operator_console_for_operators_only(client, setup):
         client, setup.users["host_tech"]).get(home).content.decode()
 
 
+def test_the_console_lists_every_invited_endpoint_with_a_way_in(client, setup):
+    """R18: who has not come — every invited endpoint in the console's state, the absent
+    ones with a join link to issue (the page's form) or a call for a hardware terminal."""
+    page = logged_in(client, setup.users["host_tech"]).get(
+        reverse("media:console", args=[setup.meeting.pk])).content.decode()
+    assert 'id="invited-list"' in page
+    assert f'data-link-url="{reverse("media:link_issue", args=[setup.meeting.pk])}"' in page
+    state = json.loads(page.split('<script id="live-state" type="application/json">')[1]
+                       .split("</script>")[0])
+    rows = state["invited_endpoints"]
+    assert [r["endpoint_id"] for r in rows][0] == setup.host_endpoint.pk
+    assert {r["endpoint_id"] for r in rows} == {setup.host_endpoint.pk,
+                                                *(e.pk for e in setup.participants)}
+    assert {r["presence"] for r in rows} == {"absent"}
+    assert all(r["presence_label"] == "Not joined yet" for r in rows)
+    # One click issues the link, shown once on the console that answers.
+    answer = logged_in(client, setup.users["host_tech"]).post(
+        reverse("media:link_issue", args=[setup.meeting.pk]),
+        {"endpoint": setup.participants[1].pk})
+    assert answer.status_code == 200 and "data-new-link" in answer.content.decode()
+
+
+# ---------------------------------------------------------------- the meeting page
 # ---------------------------------------------------------------- the meeting page
 
 
@@ -157,12 +180,98 @@ def test_attendance_table_and_csv(client, setup):
     assert csv_response["Content-Type"].startswith("text/csv")
     text = csv_response.content.decode("utf-8-sig")
     lines = text.strip().splitlines()
-    assert lines[0].startswith("Endpoint,Agency,First joined")
+    # The meeting's title and time head the sheet, then one line per invited endpoint.
+    assert lines[0] == f"Meeting,{setup.meeting.title}"
+    assert lines[1].startswith("Time," + timezone.localtime(setup.meeting.starts_at)
+                               .strftime("%d/%m/%Y %H:%M"))
+    assert "Present,1 of 3 endpoints" in text
+    header = next(line for line in lines if line.startswith("Endpoint,"))
+    assert header.startswith("Endpoint,Agency,Attendance,First joined")
+    assert header.endswith("Removed by the host")
     row = next(line for line in lines if line.startswith(own.name))
-    assert ",25,1,17," in row  # 25 minutes, one connection, 17 people
+    assert ",Present," in row and ",25,1,17," in row  # 25 minutes, one connection, 17 people
+    absent = next(line for line in lines if line.startswith(setup.participants[1].name))
+    assert ",Absent,,,0,0," in absent
+    assert csv_response["Content-Disposition"].endswith(
+        f'{timezone.localtime(setup.meeting.starts_at):%Y-%m-%d}-phien-hop-{setup.meeting.pk}.csv"')
     # Out of scope: not found, like the meeting itself.
     assert logged_in(client, setup.users["outsider"]).get(
         reverse("media:attendance_csv", args=[setup.meeting.pk])).status_code == 404
+
+
+def test_attendance_records_removals_and_says_absent_once_over(client, setup):
+    """R18: an endpoint the host removed shows when; one that never came is "not joined
+    yet" during the meeting and "absent" once it is over."""
+    removed = setup.participants[0]
+    now = timezone.now()
+    Participation.objects.create(
+        meeting=setup.meeting, endpoint=removed, node=setup.meeting.node, display=removed.name,
+        janus_id=43, key_hash="y" * 64, janus_token_secret="t",
+        joined_at=now - dt.timedelta(minutes=20), left_at=now - dt.timedelta(minutes=10),
+        left_reason="kicked",
+    )
+    c = logged_in(client, setup.users["host_tech"])
+    detail = reverse("scheduling:meeting_detail", args=[setup.meeting.pk])
+    page = c.get(detail).content.decode()
+    assert "data-removed" in page and "Removed by the host at" in page
+    assert "Not joined yet" in page and ">Absent<" not in page
+    rows = c.get(reverse("media:attendance_csv", args=[setup.meeting.pk])).content.decode(
+        "utf-8-sig").splitlines()
+    line = next(r for r in rows if r.startswith(removed.name))
+    assert ",Present, removed by the host," in line.replace('"', "")
+    assert line.endswith(timezone.localtime(now - dt.timedelta(minutes=10))
+                         .strftime("%d/%m/%Y %H:%M:%S"))
+    setup.meeting.status = MeetingStatus.ENDED
+    setup.meeting.save(update_fields=["status"])
+    assert ">Absent<" in c.get(detail).content.decode()
+
+
+def test_the_join_button_waits_for_the_room_and_says_when_it_opens(client, kh_tree):
+    later = live_meeting(McuNodeFactory(), kh_tree.district, [kh_tree.commune],
+                         starts_in=dt.timedelta(days=3))
+    tech = UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district)
+    page = logged_in(client, tech).get(
+        reverse("media:join", args=[later.meeting.pk])).content.decode()
+    button = page.split('id="join-button"')[1].split(">")[0]
+    assert 'data-room-state="not_yet"' in button and " disabled" in button
+    opens_in = int(button.split('data-opens-in="')[1].split('"')[0])
+    assert 2 * 86400 < opens_in <= 3 * 86400
+    opens = timezone.localtime(later.meeting.starts_at - dt.timedelta(minutes=30))
+    assert f"The meeting room opens at {opens:%H:%M} on {opens:%d/%m/%Y}." in page
+
+
+def test_the_join_page_says_what_the_microphone_does(client, setup):
+    """KH Đ11.6: the host's own endpoint enters speaking; a participant asks for the floor."""
+    host = logged_in(client, setup.users["host_tech"]).get(
+        reverse("media:join", args=[setup.meeting.pk])).content.decode()
+    button = host.split('id="join-button"')[1].split(">")[0]
+    assert 'data-room-state="open"' in button and "disabled" not in button
+    note = host.split('data-mic-note="host"')[0].rsplit("<p", 1)[1]
+    assert "d-none" not in note and "with your microphone on" in host
+    participant = logged_in(client, setup.users["commune_tech"]).get(
+        reverse("media:join", args=[setup.meeting.pk])).content.decode()
+    note = participant.split('data-mic-note="participant"')[0].rsplit("<p", 1)[1]
+    assert "d-none" not in note
+    assert participant.split('data-mic-note="host"')[0].rsplit("<p", 1)[1].count("d-none") == 1
+
+
+def test_a_meeting_on_now_has_its_way_in_on_the_dashboard_and_the_list(client, setup, kh_tree):
+    later = live_meeting(McuNodeFactory(), kh_tree.district, [kh_tree.commune],
+                         starts_in=dt.timedelta(days=2))
+    join = reverse("media:join", args=[setup.meeting.pk])
+    c = logged_in(client, setup.users["commune_tech"])
+    for url in (reverse("dashboard"), reverse("scheduling:meeting_list")):
+        page = c.get(url).content.decode()
+        assert f'href="{join}" data-live-entry="join"' in page
+        assert reverse("media:join", args=[later.meeting.pk]) not in page
+    # Who may connect none of its endpoints (an auditor) has no way in.
+    listing = logged_in(client, setup.users["auditor"]).get(
+        reverse("scheduling:meeting_list")).content.decode()
+    assert setup.meeting.title in listing and "data-live-entry" not in listing
+    # Over: no way in.
+    setup.meeting.status = MeetingStatus.ENDED
+    setup.meeting.save(update_fields=["status"])
+    assert "data-live-entry" not in c.get(reverse("scheduling:meeting_list")).content.decode()
 
 
 # ---------------------------------------------------------------- the grant

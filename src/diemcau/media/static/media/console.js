@@ -141,6 +141,7 @@
       queue.appendChild(el("li", { class: "list-group-item text-body-secondary queue-empty", text: t("queue_empty") }));
     }
     renderSip();
+    renderInvited();
     state.queue.forEach(function (id) {
       var p = byId[id];
       if (!p) return;
@@ -152,6 +153,63 @@
         ]),
       ]));
     });
+  }
+
+  // ------------------------------------------------------------------ who has not come (R18)
+
+  // A join link is issued by the page's form (it is shown once, on the page that answers).
+  function linkForm(endpointId, name) {
+    var form = el("form", { method: "post", action: root.dataset.linkUrl, class: "d-inline", "data-link-form": String(endpointId) }, [
+      el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: root.dataset.csrf }),
+      el("input", { type: "hidden", name: "endpoint", value: String(endpointId) }),
+      el("button", { type: "submit", class: "btn btn-sm btn-outline-primary", "data-do": "link", title: t("issue_link_for", { name: name }) }, [icon("link-45deg"), " ", t("issue_link")]),
+    ]);
+    return form;
+  }
+
+  function invitedRow(row, open) {
+    var call = row.call;
+    var calling = call && call.active;
+    var actions = [];
+    if (!row.present && open) {
+      if (row.hardware && state.sip.enabled) {
+        actions.push(calling
+          ? callBadge(call)
+          : button(t("call"), "telephone-outbound", "success", function (e) {
+            act("call", { endpoint: row.endpoint_id }, e.currentTarget);
+          }, { "data-do": "call", disabled: !row.admitted }, true));
+      }
+      if (!row.hardware || !state.sip.enabled) actions.push(linkForm(row.endpoint_id, row.endpoint));
+    }
+    var since = row.since && !row.present ? new Date(row.since).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: root.dataset.timeZone || undefined }) : "";
+    return el("li", { class: "list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2", "data-invited": String(row.endpoint_id), "data-presence": row.presence }, [
+      el("div", { class: "min-w-0" }, [
+        el("div", {}, [
+          el("span", { class: "endpoint-name", text: row.endpoint }), " ",
+          row.is_host ? el("span", { class: "badge text-bg-primary", text: t("host") }) : null, " ",
+          row.hardware ? el("span", { class: "badge text-bg-dark", title: t("terminal") }, [icon("telephone"), " ", t("sip")]) : null,
+        ]),
+        el("div", { class: "small text-body-secondary text-break", text: row.agency }),
+        !row.admitted ? el("div", { class: "small text-danger", text: t("not_admitted") }) : null,
+      ]),
+      el("div", { class: "d-flex flex-wrap align-items-center gap-2" }, [
+        el("span", { class: "badge text-bg-" + window.diemcauStatus.colour("presence", row.presence), "data-presence-badge": row.presence, text: row.presence_label + (since ? " · " + since : "") }),
+      ].concat(actions)),
+    ]);
+  }
+
+  function renderInvited() {
+    var rows = state.invited_endpoints || [];
+    var meeting = state.meeting;
+    var open = meeting.status === "accepted" || meeting.status === "live";
+    var present = rows.filter(function (r) { return r.present; }).length;
+    document.getElementById("present-count").textContent = t("present_count", { n: present });
+    document.getElementById("absent-count").textContent = t("absent_count", { n: rows.length - present });
+    var list = document.getElementById("invited-list");
+    list.textContent = "";
+    // The absent first: they are what the host has to act on.
+    rows.filter(function (r) { return !r.present; }).concat(rows.filter(function (r) { return r.present; }))
+      .forEach(function (row) { list.appendChild(invitedRow(row, open)); });
   }
 
   // ------------------------------------------------------------------ SIP terminals (R23–R25)

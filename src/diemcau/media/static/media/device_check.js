@@ -200,12 +200,37 @@
     });
   }
 
+  // The note on the microphone follows the endpoint chosen: the host's enters speaking.
+  function showMicNote() {
+    var select = document.getElementById("endpoint-select");
+    var chosen = select.tagName === "SELECT" ? select.options[select.selectedIndex] : select;
+    var host = !!(chosen && chosen.hasAttribute("data-host"));
+    root.querySelector("[data-mic-note=host]").classList.toggle("d-none", !host);
+    root.querySelector("[data-mic-note=participant]").classList.toggle("d-none", host);
+  }
+
+  // Before the room opens the button is disabled and says when; it is enabled then.
+  function enableWhenOpen() {
+    var button = document.getElementById("join-button");
+    var wait = Number(button.getAttribute("data-opens-in") || 0);
+    if (!wait) return;
+    window.setTimeout(function () {
+      button.disabled = false;
+      button.setAttribute("data-room-state", "open");
+      var note = document.getElementById("room-opens");
+      if (note) note.classList.add("d-none");
+    }, Math.min(wait * 1000, 2147483647));
+  }
+
+  document.getElementById("endpoint-select").addEventListener("change", showMicNote);
   document.getElementById("camera-select").addEventListener("change", function () { saveDevices(); openDevices(); });
   document.getElementById("mic-select").addEventListener("change", function () { saveDevices(); openDevices(); });
   document.getElementById("recheck").addEventListener("click", function () { checkServer(); checkJanus(); });
   document.getElementById("join-button").addEventListener("click", join);
   window.addEventListener("pagehide", stopStream);
 
+  showMicNote();
+  enableWhenOpen();
   openDevices();
   checkServer();
   checkJanus();

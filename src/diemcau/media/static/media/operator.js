@@ -15,6 +15,45 @@
     return root.dataset.consoleUrl.replace("/0/", "/" + id + "/");
   }
 
+  function showError(error) {
+    var box = document.getElementById("console-error");
+    box.querySelector("span").textContent = error ? L.errorText(error) : "";
+    box.classList.toggle("d-none", !error);
+  }
+
+  // Who has not come, with what brings it in: the MCU calls a hardware terminal; any other
+  // endpoint gets a join link (issued on the meeting's console, which shows it once).
+  function absentList(m) {
+    if (!m.absent || !m.absent.length) return null;
+    var items = m.absent.map(function (a) {
+      var action;
+      if (a.hardware && m.sip) {
+        action = el("button", { type: "button", class: "btn btn-sm btn-outline-success py-0", "data-do": "call", disabled: !a.admitted, onclick: function (e) {
+          var button = e.currentTarget;
+          button.disabled = true;
+          socket.call("call", { meeting: m.id, endpoint: a.endpoint_id }).then(function () { showError(null); }, showError)
+            .finally(function () { button.disabled = false; });
+        } }, [L.icon("telephone-outbound"), " ", t("call")]);
+      } else {
+        action = el("form", { method: "post", action: root.dataset.linkUrl.replace("/0/", "/" + m.id + "/"), class: "d-inline" }, [
+          el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: root.dataset.csrf }),
+          el("input", { type: "hidden", name: "endpoint", value: String(a.endpoint_id) }),
+          el("button", { type: "submit", class: "btn btn-sm btn-outline-primary py-0", "data-do": "link" }, [L.icon("link-45deg"), " ", t("issue_link")]),
+        ]);
+      }
+      return el("li", { class: "d-flex flex-wrap align-items-center gap-1 mb-1", "data-absent": String(a.endpoint_id) }, [
+        el("span", { class: "badge text-bg-" + window.diemcauStatus.colour("presence", a.presence), text: a.presence_label }),
+        el("span", { class: "font-monospace", text: a.endpoint }),
+        el("span", { class: "text-body-secondary text-truncate", text: a.agency }),
+        action,
+      ]);
+    });
+    return el("details", { class: "small mt-1" }, [
+      el("summary", { text: t("absent_list") + " (" + m.absent.length + ")" }),
+      el("ul", { class: "list-unstyled mb-0 mt-1" }, items),
+    ]);
+  }
+
   function time(iso) {
     if (!iso) return "";
     // Shown in the site's time zone (Asia/Ho_Chi_Minh), like every time on the pages.
@@ -46,11 +85,11 @@
     if (!data.meetings.length) meetings.appendChild(empty(t("no_live"), 5));
     data.meetings.forEach(function (m) {
       meetings.appendChild(el("tr", { "data-meeting": String(m.id) }, [
-        el("td", {}, [el("div", { class: "fw-semibold", text: m.title }), el("div", { class: "small text-body-secondary", text: m.host })]),
+        el("td", {}, [el("div", { class: "fw-semibold text-break", text: m.title }), el("div", { class: "small text-body-secondary", text: m.host }), absentList(m)]),
         el("td", { class: "small text-nowrap d-none d-sm-table-cell", text: time(m.starts_at) + "–" + time(m.ends_at) }),
         el("td", { class: "font-monospace small d-none d-md-table-cell", text: m.node || "—" }),
         el("td", { class: "text-center" }, [
-          el("span", { class: "badge text-bg-" + (m.connected ? "success" : "secondary"), "data-connected": String(m.connected), text: String(m.connected) }),
+          el("span", { class: "badge text-bg-" + (m.connected ? "success" : "secondary"), "data-connected": String(m.connected), text: m.connected + " / " + m.invited }),
           m.terminals ? el("span", { class: "badge text-bg-dark ms-1", title: t("sip_terminals"), "data-terminals": String(m.terminals) }, [L.icon("telephone"), " ", String(m.terminals)]) : null,
           m.upstream ? el("span", { class: "badge ms-1 text-bg-" + window.diemcauStatus.colour("sip_call", m.upstream), title: t("upstream"), "data-upstream": m.upstream }, [L.icon("diagram-3"), " ", window.diemcauStatus.label("sip_call", m.upstream)]) : null,
         ]),
@@ -93,7 +132,9 @@
     });
   }
 
-  new L.LiveSocket(root.dataset.wsPath, {
+  document.querySelector("#console-error .btn-close").addEventListener("click", function () { showError(null); });
+
+  var socket = new L.LiveSocket(root.dataset.wsPath, {
     open: function () { document.getElementById("socket-dot").classList.add("on"); },
     message: function (message) { if (message.type === "state") render(message); },
     close: function () { document.getElementById("socket-dot").classList.remove("on"); },

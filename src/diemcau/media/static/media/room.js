@@ -2,8 +2,11 @@
 // of the grant; the backend sends the `join`s (the browser never knows the room's PIN): this
 // page hands it the ids of its Janus session and handles over ws/live/participant/.
 //
-// KH Đ11.6: an endpoint enters muted. The local microphone track stays disabled while the
-// state says muted; the hand button only asks to speak; the host's "give the floor" unmutes.
+// The microphone belongs to the people in the room: every endpoint closes its own, and gives
+// the floor back when it has finished speaking. KH Đ11.6: a participant enters muted and opens
+// its microphone only when the host gives it the floor (the hand button asks for it); the
+// host's own endpoint enters with its microphone on and opens and closes it itself. The local
+// microphone track stays disabled while the state says muted.
 (function () {
   "use strict";
   var L = window.DiemcauLive;
@@ -124,16 +127,35 @@
     badge.setAttribute("data-muted", open ? "false" : "true");
     document.getElementById("self-mic").className = "bi " + (open ? "bi-mic-fill text-success" : "bi-mic-mute-fill text-danger");
     document.getElementById("floor-banner").classList.toggle("d-none", !me.has_floor);
+    root.setAttribute("data-host", me.is_host ? "true" : "false");
+
+    // Its own microphone: closed by the endpoint whenever it likes; opened when it may.
+    var mic = document.getElementById("mic-button");
+    var mayToggle = (open || me.may_unmute) && !finished;
+    mic.className = "btn " + (open ? "btn-outline-secondary" : "btn-success") + (mayToggle ? "" : " d-none");
+    mic.disabled = finished;
+    mic.setAttribute("data-do", open ? "mute_self" : "unmute_self");
+    mic.querySelector("i").className = "bi bi-" + (open ? "mic-mute" : "mic");
+    mic.querySelector("span").textContent = open ? t("mute_self") : t("unmute_self");
+
+    // The floor: given back by the endpoint that has it ("Finish speaking").
+    var give = document.getElementById("yield-button");
+    give.classList.toggle("d-none", !me.has_floor || finished);
+    give.disabled = finished;
+
+    // Asking to speak: a participant without the floor (the host's endpoint needs not ask).
     var hand = document.getElementById("hand-button");
     var raised = !!me.hand_raised_at;
     hand.disabled = me.has_floor || finished;
     hand.setAttribute("data-raised", raised ? "true" : "false");
-    hand.className = "btn " + (raised ? "btn-warning" : "btn-primary");
+    hand.className = "btn " + (raised ? "btn-warning" : "btn-primary") + (me.is_host || me.has_floor ? " d-none" : "");
     hand.querySelector("span").textContent = raised ? t("lower_hand") : t("raise_hand");
+
     var info = document.getElementById("queue-info");
-    if (me.has_floor) info.textContent = "";
+    if (me.is_host) info.textContent = t("host_microphone");
+    else if (me.has_floor) info.textContent = open ? "" : t("floor_muted");
     else if (view.queue_position) info.textContent = t("queue_position", { n: view.queue_position });
-    else info.textContent = me.audio_muted ? t("waiting_floor") : "";
+    else info.textContent = me.audio_muted && !me.may_unmute ? t("waiting_floor") : "";
   }
 
   // ------------------------------------------------------------------ pictures
@@ -484,7 +506,7 @@
     root.setAttribute("data-state", "closed");
     root.setAttribute("data-closed-reason", reason);
     setConnection("secondary", t(texts[reason] || "ended"));
-    ["hand-button", "leave-button"].forEach(function (id) { document.getElementById(id).disabled = true; });
+    ["hand-button", "leave-button", "mic-button", "yield-button"].forEach(function (id) { document.getElementById(id).disabled = true; });
     document.getElementById("stage").classList.add("is-closed");
     if (reason === "lost") rejoinLater();
   }
@@ -515,6 +537,24 @@
     if (!view || !live) return;
     var action = view.me.hand_raised_at ? "lower_hand" : "raise_hand";
     live.call(action).catch(function (error) { showError(L.errorText(error)); });
+  });
+
+  document.getElementById("mic-button").addEventListener("click", function (event) {
+    if (!view || !live) return;
+    var button = event.currentTarget;
+    button.disabled = true;
+    live.call(view.me.audio_muted ? "unmute_self" : "mute_self").then(function () {
+      showError("");
+    }, function (error) { showError(L.errorText(error)); }).finally(function () { button.disabled = false; });
+  });
+
+  document.getElementById("yield-button").addEventListener("click", function (event) {
+    if (!view || !live) return;
+    var button = event.currentTarget;
+    button.disabled = true;
+    live.call("yield_floor").then(function () {
+      showError("");
+    }, function (error) { showError(L.errorText(error)); }).finally(function () { button.disabled = false; });
   });
 
   document.getElementById("attendees-form").addEventListener("submit", function (event) {
