@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from django.conf import settings
+from playwright.sync_api import sync_playwright
 
 from diemcau.core.roles import Role
 from diemcau.mcu.services import register_node
@@ -64,7 +66,6 @@ def _free_port() -> int:
 def asgi_server(transactional_db: None) -> Iterator[str]:
     """uvicorn serving diemcau.asgi (pages and WebSockets) in a thread of this process, on
     the test database; the in-memory channel layer is shared with it."""
-    uvicorn = pytest.importorskip("uvicorn")
     port = _free_port()
     config = uvicorn.Config("diemcau.asgi:application", host="127.0.0.1", port=port,
                             log_level="warning", lifespan="off", ws="websockets-sansio")
@@ -85,10 +86,9 @@ def asgi_server(transactional_db: None) -> Iterator[str]:
 
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in this thread; the test still reads the ORM.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield launched
