@@ -22,6 +22,7 @@ from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import live_meeting
 
+# Real commits: the consumers read the database from other threads, with their own connections.
 pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
 router = URLRouter(websocket_urlpatterns)
 
