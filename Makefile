@@ -3,6 +3,8 @@
 #               http://127.0.0.1:8000 with this machine's Janus as the demo's MCU node
 #   make test   run the whole test suite
 #   make fuzz-api  schemathesis against the live API (also in CI)
+#   make test-quick  the same without the slow groups (real Janus, Chromium, racing processes,
+#               PostgreSQL: pyproject's markers), for the edit-and-test loop
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +12,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup janus-package lint demo messages assets clean
+.PHONY: run test test-quick setup janus-package lint demo messages assets clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +35,11 @@ run: setup janus-package
 
 test: setup
 	$(BIN)/pytest
+
+QUICK_MARKERS := not janus and not browser and not race and not postgres
+
+test-quick: setup
+	$(BIN)/pytest -m "$(QUICK_MARKERS)"
 
 lint: setup
 	$(BIN)/ruff check .

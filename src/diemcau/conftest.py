@@ -13,6 +13,22 @@ from django.test import override_settings
 
 from diemcau.core import audit_guards
 from diemcau.testing.janus_fixtures import *  # noqa: F403  (Janus and media-plane fixtures)
+from diemcau.testing.janus_fixtures import __all__ as JANUS_FIXTURES
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for a real Janus is a `janus` test, marked or not, so that leaving out
+    the slow groups (`-m "not janus ..."`) never starts one."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("janus") is None and set(names) & set(JANUS_FIXTURES):
+            item.add_marker(pytest.mark.janus)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") is not None and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://… (CI does)")
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ def test_events_form_a_verifiable_chain():
     assert audit.verify_chain().checked == 3
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # autocommit: no test transaction around the call
 def test_record_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError):
         audit.record("test.event", None, actor=None, object_type="x", object_id="1")

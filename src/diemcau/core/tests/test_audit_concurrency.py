@@ -13,7 +13,7 @@ WRITERS = 4
 EVENTS_EACH = 15
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # each thread commits through its own connection
 def test_concurrent_writers_keep_the_chain_whole():
     errors: list[BaseException] = []
     start = threading.Barrier(WRITERS)

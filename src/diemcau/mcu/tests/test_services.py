@@ -21,8 +21,7 @@ from diemcau.mcu.testing.janus import JanusProcess, free_ports
 from diemcau.notifications.models import Notification
 from diemcau.testing.factories import McuNodeFactory, UserFactory
 
-# Real commits: the operators are told on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 SECRETS = dict(api_secret="api-SECRET-1", admin_secret="admin-SECRET-2",
                room_admin_secret="room-SECRET-3")
@@ -154,6 +153,7 @@ def test_wrong_admin_secret_is_down(janus_factory, operator):
     assert "403" in node.last_error
 
 
+@pytest.mark.django_db(transaction=True)  # the command closes the connection before exec
 def test_run_register_writes_config_registers_the_node_and_execs_janus(
     tmp_path: Path, settings, monkeypatch
 ):

@@ -15,7 +15,7 @@ from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import live_meeting
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

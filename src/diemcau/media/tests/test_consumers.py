@@ -25,6 +25,7 @@ from diemcau.testing.two_factor import device_for
 
 from .live_fixtures import live_meeting
 
+# Real commits: the consumers read the database from other threads, with their own connections.
 pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
 router = URLRouter(websocket_urlpatterns)
 

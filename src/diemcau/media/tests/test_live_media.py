@@ -18,7 +18,7 @@ from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import live_meeting
 
-pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.janus, pytest.mark.django_db]
 
 
 def connect(plane: MediaPlane, grant: grants.JoinGrant, name: str) -> MediaEndpoint:

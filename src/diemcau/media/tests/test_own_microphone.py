@@ -32,7 +32,8 @@ def _khanh_hoa(use_rulebook):
 
 @pytest.fixture
 def setup(kh_tree):
-    live = live_meeting(McuNodeFactory(), kh_tree.district, [kh_tree.commune, kh_tree.other_commune])
+    live = live_meeting(McuNodeFactory(), kh_tree.district,
+                        [kh_tree.commune, kh_tree.other_commune])
     live.users = {
         "host_tech": UserFactory(role=Role.TECHNICIAN, agency=kh_tree.district),
         "commune_tech": UserFactory(role=Role.TECHNICIAN, agency=kh_tree.commune),

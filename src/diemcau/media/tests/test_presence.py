@@ -19,7 +19,7 @@ from diemcau.testing.factories import UserFactory
 
 from .live_fixtures import BrowserSession, live_meeting
 
-pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.janus, pytest.mark.django_db]
 LATER = dt.timedelta(minutes=5)
 
 

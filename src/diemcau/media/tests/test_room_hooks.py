@@ -25,8 +25,10 @@ from diemcau.scheduling.choices import MeetingStatus, Urgency
 from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import AgencyFactory, ApprovedEndpointFactory, UserFactory
 
-# Real commits: the hooks run on commit, as in production (Huey runs them at once in tests).
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.janus]
+# The hooks run on commit, as in production: each decision is made inside
+# `django_capture_on_commit_callbacks(execute=True)`, whose end stands for the commit (Huey runs
+# the tasks at once in tests).
+pytestmark = [pytest.mark.django_db, pytest.mark.janus]
 
 HOUR = dt.timedelta(hours=1)
 
@@ -79,12 +81,13 @@ def room_on_janus(janus: JanusProcess, meeting) -> bool:
 
 
 def test_accepting_a_meeting_due_soon_creates_its_room_and_cancelling_destroys_it(
-    setup, janus_server
+    setup, janus_server, django_capture_on_commit_callbacks
 ):
     managed_node(janus_server, setup.operator)
     meeting = register(setup, setup.district, setup.ep_district, [setup.ep_commune], soon())
 
-    lifecycle.accept_meeting(meeting, actor=setup.operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.accept_meeting(meeting, actor=setup.operator)
 
     room = Room.objects.get(meeting=meeting)
     assert room.janus_created_at is not None and room.destroyed_at is None
@@ -92,7 +95,8 @@ def test_accepting_a_meeting_due_soon_creates_its_room_and_cancelling_destroys_i
     created = AuditEvent.objects.get(action="room.create", object_id=str(room.pk))
     assert created.actor == setup.operator  # the operator's decision caused it
 
-    lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
 
     assert not room_on_janus(janus_server, meeting)
     room.refresh_from_db()
@@ -102,7 +106,9 @@ def test_accepting_a_meeting_due_soon_creates_its_room_and_cancelling_destroys_i
     assert verify_chain().ok
 
 
-def test_a_meeting_not_due_yet_is_left_to_reconcile(setup, janus_server):
+def test_a_meeting_not_due_yet_is_left_to_reconcile(
+    setup, janus_server, django_capture_on_commit_callbacks
+):
     """Its room would be an orphan to the five-minute reconcile; that run makes it in time."""
     managed_node(janus_server, setup.operator)
     work = calendar.WorkCalendar.for_rulebook(active_rulebook())
@@ -110,14 +116,16 @@ def test_a_meeting_not_due_yet_is_left_to_reconcile(setup, janus_server):
     start = day.replace(hour=9, minute=0, second=0, microsecond=0)
     meeting = register(setup, setup.district, setup.ep_district, [], start, emergency=False)
 
-    lifecycle.accept_meeting(meeting, actor=setup.operator)
-    lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.accept_meeting(meeting, actor=setup.operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
 
     assert not Room.objects.filter(meeting=meeting).exists()
     assert not AuditEvent.objects.filter(action__startswith="room.").exists()
 
 
-def test_a_revoked_meeting_loses_its_room(setup, janus_server):
+def test_a_revoked_meeting_loses_its_room(setup, janus_server, django_capture_on_commit_callbacks):
     node = managed_node(janus_server, setup.operator, max_meetings=5)  # KH Đ12.4a: 80 % → 4
     start = soon()
     lower = []
@@ -130,13 +138,16 @@ def test_a_revoked_meeting_loses_its_room(setup, janus_server):
         )
         endpoint = ApprovedEndpointFactory(agency=agency, name=f"UBND.Thu {n}")
         meeting = register(setup, agency, endpoint, [], start + dt.timedelta(minutes=5 * n))
-        lower.append(lifecycle.accept_meeting(meeting, actor=setup.operator))
+        with django_capture_on_commit_callbacks(execute=True):
+            lower.append(lifecycle.accept_meeting(meeting, actor=setup.operator))
     assert all(room_on_janus(janus_server, m) for m in lower)
     province = register(setup, setup.province, setup.ep_province, [], start,
                         actor=setup.province_office)
 
     latest = lower[-1]
-    lifecycle.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.accept_meeting(province, actor=setup.operator,
+                                 confirm_revocations=[latest.pk])
 
     latest.refresh_from_db()
     assert latest.status == MeetingStatus.REVOKED
@@ -147,14 +158,15 @@ def test_a_revoked_meeting_loses_its_room(setup, janus_server):
 
 
 def test_a_node_that_is_down_does_not_make_accepting_or_cancelling_fail(
-    setup, janus_factory, caplog
+    setup, janus_factory, caplog, django_capture_on_commit_callbacks
 ):
     janus: JanusProcess = janus_factory()
     managed_node(janus, setup.operator)
     janus.stop(kill=True)
     meeting = register(setup, setup.district, setup.ep_district, [], soon())
 
-    with caplog.at_level(logging.WARNING, logger="diemcau.media.tasks"):
+    with (caplog.at_level(logging.WARNING, logger="diemcau.media.tasks"),
+          django_capture_on_commit_callbacks(execute=True)):
         accepted = lifecycle.accept_meeting(meeting, actor=setup.operator)
     assert accepted.status == MeetingStatus.ACCEPTED and accepted.code
     assert "reconcile will retry" in caplog.text
@@ -162,18 +174,22 @@ def test_a_node_that_is_down_does_not_make_accepting_or_cancelling_fail(
     room = Room.objects.get(meeting=meeting)
     assert room.janus_created_at is None
 
-    lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.cancel_meeting(meeting, reason="Lãnh đạo bận", actor=setup.district_office)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.CANCELLED
 
 
-def test_the_tasks_skip_meetings_that_changed_meanwhile(setup, janus_server):
+def test_the_tasks_skip_meetings_that_changed_meanwhile(
+    setup, janus_server, django_capture_on_commit_callbacks
+):
     managed_node(janus_server, setup.operator)
     meeting = register(setup, setup.district, setup.ep_district, [], soon())
     # Still submitted: no node held, so no room.
     tasks.ensure_meeting_room(meeting.pk)
     assert not Room.objects.filter(meeting=meeting).exists()
-    lifecycle.accept_meeting(meeting, actor=setup.operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.accept_meeting(meeting, actor=setup.operator)
     # Still accepted: a destroy enqueued for an older state leaves the room alone.
     tasks.destroy_meeting_room(meeting.pk)
     assert room_on_janus(janus_server, meeting)

@@ -25,7 +25,7 @@ from diemcau.testing.factories import McuNodeFactory, UserFactory
 
 from .conftest import make_meeting
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 HOUR = dt.timedelta(hours=1)
 

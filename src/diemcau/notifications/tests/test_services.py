@@ -130,12 +130,15 @@ def test_set_preferences_is_audited_and_only_for_oneself():
     assert NotificationPreference.objects.get(user=user, group="deadlines").email is True
 
 
-@pytest.mark.django_db(transaction=True)
-def test_committed_messages_are_delivered_by_the_worker(webhook):
+@pytest.mark.django_db
+def test_committed_messages_are_delivered_by_the_worker(webhook,
+                                                        django_capture_on_commit_callbacks):
     user = UserFactory(first_name="Lan", last_name="Trần")
     services.set_preferences(user, {"decisions": Channels(email=True, webhook=True)}, actor=user)
-    with transaction.atomic():
-        send([user])
+    # The end of the block stands for the commit: what waits for it runs there.
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            send([user])
         assert not mail.outbox and not webhook.requests  # not before the commit
     assert len(mail.outbox) == 1 and len(webhook.requests) == 1
     assert set(Notification.objects.filter(user=user).values_list("channel", "status")) == {
@@ -145,16 +148,19 @@ def test_committed_messages_are_delivered_by_the_worker(webhook):
     }
 
 
-@pytest.mark.django_db(transaction=True)
-def test_nothing_is_sent_when_the_transaction_rolls_back(webhook):
+@pytest.mark.django_db
+def test_nothing_is_sent_when_the_transaction_rolls_back(webhook,
+                                                         django_capture_on_commit_callbacks):
     user = UserFactory()
     services.set_preferences(user, {"decisions": Channels(email=True, webhook=True)}, actor=user)
 
     class Refused(Exception):
         pass
 
-    with pytest.raises(Refused), transaction.atomic():
+    with (django_capture_on_commit_callbacks(execute=True) as handed_over,
+          pytest.raises(Refused), transaction.atomic()):
         send([user])
         raise Refused
+    assert handed_over == []
     assert not Notification.objects.filter(user=user).exists()
     assert mail.outbox == [] and webhook.requests == []

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from icalendar import Calendar
+from playwright.sync_api import sync_playwright
 
 from diemcau.core import calendar as work_calendar
 from diemcau.core.audit import verify_chain
@@ -545,7 +546,6 @@ SCREENSHOTS = Path("/tmp")
 def test_pages_in_a_real_browser(live_server, world, monkeypatch):
     """The calendar draws the events from the JSON, the load page draws its charts, and the
     public schedule reads well on a phone. Screenshots go to /tmp/diemcau-calendar-*.png."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     start = working_day_at(5, 8)
     book(
@@ -587,7 +587,7 @@ def test_pages_in_a_real_browser(live_server, world, monkeypatch):
     day = timezone.localdate(start).isoformat()
     base = live_server.url
 
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for width, height in ((1366, 900), (390, 844)):

@@ -31,7 +31,8 @@ from diemcau.testing.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real commits: each child process reads what the test wrote through its own connection.
+pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 CHILD = """
 import json, os, sys, time

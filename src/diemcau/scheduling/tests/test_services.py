@@ -24,8 +24,7 @@ from diemcau.testing.factories import (
     UserFactory,
 )
 
-# Real commits: notifications are handed over on commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def working_day_at(days_ahead: int, hour: int) -> dt.datetime:
