@@ -37,6 +37,7 @@ def live_meeting(
     status: str = MeetingStatus.ACCEPTED,
     starts_in: dt.timedelta = dt.timedelta(minutes=-5),
     hours: int = 2,
+    title: str = "Giao ban trực tuyến",
     **fields: Any,
 ) -> LiveSetup:
     """A meeting hosted by `host` with one endpoint per participant agency (arranged
@@ -45,7 +46,7 @@ def live_meeting(
     participants = [ApprovedEndpointFactory(agency=agency) for agency in participant_agencies]
     start = timezone.now() + starts_in
     meeting = Meeting.objects.create(
-        title="Giao ban trực tuyến",
+        title=title,
         host_agency=host,
         host_endpoint=host_endpoint,
         starts_at=start,
