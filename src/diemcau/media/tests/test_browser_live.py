@@ -137,6 +137,17 @@ def wait_answered(page: Any, check: str) -> None:
                            f"[data-check={check}][data-state=warning]")
 
 
+def wait_page(page: Any, expression: str, timeout: float = 20.0) -> None:
+    """Until `expression` is true in the page. Not Playwright's wait_for_function: while it
+    polls, it compiles the expression with eval, which the page's Content-Security-Policy
+    forbids (a slow machine, where the first check fails, then sees a CSP error)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true in the page: {expression}")
+        time.sleep(0.2)
+
+
 def wait_db(check: Any, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -202,11 +213,10 @@ def test_join_through_the_device_check_and_host_controls(janus_server, kh_tree, 
     room.wait_for_url(f"**/live/meetings/{meeting.pk}/room/**")
     room.wait_for_selector("#live-room[data-state=connected]")
     # Own picture and the host's as the main picture.
-    room.wait_for_function("document.getElementById('self-video').videoWidth > 0")
+    wait_page(room, "document.getElementById('self-video').videoWidth > 0")
     room.wait_for_selector("#stage figure.is-main video")
-    room.wait_for_function(
-        "Array.from(document.querySelectorAll('#stage video')).some(v => v.videoWidth > 0)"
-    )
+    wait_page(room,
+              "Array.from(document.querySelectorAll('#stage video')).some(v => v.videoWidth > 0)")
     # KH Đ11.6: it enters muted, and its microphone track sends nothing.
     assert room.get_attribute("#mic-state", "data-muted") == "true"
     assert not room.is_visible("#mic-button") and not room.is_visible("#yield-button")
