@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "diemcau.mcu",
     "diemcau.scheduling",
     "diemcau.media",
+    "diemcau.reports",
     "diemcau.notifications",
     "diemcau.web",
 ]
