@@ -18,6 +18,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -186,6 +187,37 @@ def regenerate_report(report: Report, *, actor: User | None) -> Report:
                        document_number=report.document_number, supersedes=report)
 
 
+def make_report_for(period_key: str, agency_id: int | None, with_units: bool, level: str,
+                    user_id: int, document_number: str) -> Report:
+    """The worker's side of a report asked for on a page: made as that person, who is told
+    when it is ready."""
+    actor = User.objects.select_related("agency").get(pk=user_id)
+    agency = Agency.objects.get(pk=agency_id) if agency_id else None
+    report = make_report(periods.parse(period_key), ReportScope(agency, with_units, level),
+                         actor=actor, document_number=document_number)
+    _tell_maker(report, actor)
+    return report
+
+
+def regenerate_report_for(report_id: int, user_id: int) -> Report:
+    actor = User.objects.select_related("agency").get(pk=user_id)
+    report = regenerate_report(Report.objects.get(pk=report_id), actor=actor)
+    _tell_maker(report, actor)
+    return report
+
+
+@transaction.atomic
+def _tell_maker(report: Report, actor: User) -> None:
+    rulebook = active_rulebook()
+    period = periods.Period(report.period_first, report.period_last, report.period_months)
+    with translation.override(actor.language or "vi"):
+        label = period.label()
+    notify([actor], kind=notices.REPORT_READY,
+           params={"period": label, "scope": report.scope_label,
+                   "article": rulebook.cite(rulebook.reporting.article), "report": report.pk},
+           link=reverse("reports:stored_detail", args=[report.pk]))
+
+
 # ---------------------------------------------------------------- the worker
 
 
@@ -207,7 +239,7 @@ def _tell(report: Report, rulebook: Rulebook) -> None:
     notify(recipients(rulebook), kind=notices.REPORT_READY,
            params={"period": label, "scope": report.scope_label,
                    "article": rulebook.cite(rulebook.reporting.article), "report": report.pk},
-           link=f"/reports/stored/{report.pk}/")
+           link=reverse("reports:stored_detail", args=[report.pk]))
 
 
 def due_periods(rulebook: Rulebook, today: dt.date) -> list[periods.Period]:
