@@ -51,6 +51,10 @@ need_apt=()
 command -v "$PYTHON" >/dev/null 2>&1 || need_apt+=(python3)
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
+# The reports' PDF: WeasyPrint draws with pango, in a Times New Roman–compatible font that has
+# Vietnamese (Liberation Serif 2).
+if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then need_apt+=(libpango-1.0-0 libpangoft2-1.0-0); fi
+[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || need_apt+=(fonts-liberation2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt_install "${need_apt[@]}" || exit 1
 fi
