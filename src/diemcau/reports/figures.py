@@ -21,8 +21,6 @@ from django.db.models import (
     CharField,
     Count,
     DateTimeField,
-    DurationField,
-    ExpressionWrapper,
     F,
     Max,
     Q,
@@ -44,7 +42,7 @@ from diemcau.scheduling.choices import CheckItem, CheckStatus, IncidentStatus, M
 from diemcau.scheduling.models import Booking, Incident, Meeting, TechnicalCheck
 
 from . import citations
-from .basis import HELD, OUTCOMES, USING_NODE, Basis, duration, session_and_rehearsal
+from .basis import HELD, OUTCOMES, USING_NODE, Basis, Seconds, duration, session_and_rehearsal
 
 Pair = list[int]
 # The version of the shape below; a stored report keeps it, so an old one still reads.
@@ -70,7 +68,7 @@ def _seconds(value: dt.timedelta | int | float | None) -> int:
         return 0
     if isinstance(value, dt.timedelta):
         return round(value.total_seconds())
-    return round(value / 1_000_000)  # a bare number of microseconds (SQLite's Avg)
+    return round(value)
 
 
 def _two(basis: Basis, lookup: str) -> tuple[Q, Q]:
@@ -187,10 +185,8 @@ def attendance(basis: Basis) -> dict[str, Any]:
     ):
         invited[endpoint_id][0] += c
         invited[endpoint_id][1] += p
-    connected = ExpressionWrapper(
-        Coalesce(F("left_at"), Value(basis.now, output_field=DateTimeField())) - F("joined_at"),
-        output_field=DurationField(),
-    )
+    connected = Seconds(Coalesce(F("left_at"), Value(basis.now, output_field=DateTimeField())),
+                        F("joined_at"))
     attended: dict[int, dict[str, Pair]] = {}
     for row in (
         Participation.objects.filter(meeting__in=held, joined_at__isnull=False)
