@@ -184,3 +184,38 @@ def test_queries_do_not_grow_with_the_data(half_year):  # type: ignore[no-untype
         data = compute(half_year.operator)
     assert data["meetings"]["total"]["total"] == [39, 2]
     assert len(large) == len(small) <= 25
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_node_load_is_the_sweep_booking_uses(half_year, seed):  # type: ignore[no-untyped-def]
+    """The report's load, added up per instant by the database, equals `capacity.sweep` over
+    the same held windows — so the report never shows a peak booking did not see."""
+    import datetime as dt
+    import random
+
+    from diemcau.scheduling import capacity
+    from diemcau.scheduling.models import Booking
+
+    from .conftest import VN, meeting
+
+    rng = random.Random(seed)
+    start = dt.datetime(2025, 3, 3, tzinfo=VN)
+    for n in range(40):
+        first = start + dt.timedelta(minutes=30 * rng.randrange(0, 96))
+        m = meeting(half_year, f"Tải {n}", half_year.district, half_year.ep_district,
+                    "2025-03-03", "09:00", "10:00", rng.choice(["ended", "accepted", "revoked"]),
+                    node=half_year.node)
+        Booking.objects.create(meeting=m, kind="session", node=half_year.node, starts_at=first,
+                               ends_at=first + dt.timedelta(minutes=30 * rng.randint(1, 12)),
+                               endpoints_count=rng.randint(1, 9), holds=False)
+    window = capacity.Window(start + dt.timedelta(hours=rng.randint(0, 12)),
+                             start + dt.timedelta(hours=rng.randint(30, 48)))
+    rows = Booking.objects.filter(node=half_year.node, endpoint__isnull=True,
+                                  meeting__status__in=["ended", "accepted", "live"])
+    loads = [capacity.Load(b.meeting_id, capacity.Window(b.starts_at, b.ends_at),
+                           b.endpoints_count) for b in rows]
+    expected = [(s.at, s.meetings, s.endpoints) for s in capacity.sweep(loads, [window])]
+    deltas = {at: change for (node, at), change in
+              figures.load_deltas(window.starts_at, window.ends_at).items()
+              if node == half_year.node.pk}
+    assert [(s.at, s.meetings, s.endpoints) for s in figures.steps(deltas)] == expected
