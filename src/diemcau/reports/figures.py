@@ -283,20 +283,23 @@ def load_deltas(start: dt.datetime, end: dt.datetime
     """The changes of each node's load within [start, end), added up by the database: at
     each instant where holding windows (clipped to the period) start or end, how many
     meetings and endpoints start holding minus how many stop — what `capacity.sweep` adds up
-    for booking, grouped per instant so that the rows read stay few."""
+    for booking, grouped per instant so that the rows read stay few. Instants travel as
+    whole seconds after `start` (a number is read far faster than a datetime)."""
     held = Booking.objects.filter(endpoint__isnull=True, meeting__status__in=USING_NODE,
                                   starts_at__lt=end, ends_at__gt=start).order_by()
-    found: dict[tuple[int, dt.datetime], list[int]] = {}
-    for instant, sign in ((Greatest("starts_at", Value(start, DateTimeField())), 1),
+    origin = Value(start, DateTimeField())
+    offsets: dict[tuple[int, int], list[int]] = {}
+    for instant, sign in ((Greatest("starts_at", origin), 1),
                           (Least("ends_at", Value(end, DateTimeField())), -1)):
-        rows = (held.annotate(at=instant).values("node_id", "at")
+        rows = (held.annotate(at=Seconds(instant, origin)).values("node_id", "at")
                 .annotate(n=Count("pk"), e=Sum("endpoints_count"))
                 .values_list("node_id", "at", "n", "e"))
         for node_id, at, n, e in rows:
-            change = found.setdefault((node_id, at), [0, 0])
+            change = offsets.setdefault((node_id, round(at)), [0, 0])
             change[0] += sign * n
             change[1] += sign * (e or 0)
-    return found
+    return {(node_id, start + dt.timedelta(seconds=at)): change
+            for (node_id, at), change in offsets.items()}
 
 
 def steps(deltas: dict[dt.datetime, list[int]]) -> list[capacity.Step]:
