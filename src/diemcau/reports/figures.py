@@ -168,7 +168,7 @@ def attendance(basis: Basis) -> dict[str, Any]:
     held = basis.held_meetings().values("pk")
     current, previous = _two(basis, "meeting__starts_at")
     invited: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    through = Meeting.participants.through
+    through: Any = Meeting.participants.through
     for endpoint_id, c, p in (
         through.objects.filter(meeting__in=held).filter(basis.endpoint_filter("endpoint__"))
         .order_by().values("endpoint_id")
@@ -210,7 +210,7 @@ def attendance(basis: Basis) -> dict[str, Any]:
     total = {"invited": [0, 0], "attended": [0, 0], "missed": [0, 0], "seconds": [0, 0]}
     for pk in sorted(names, key=lambda k: (names[k]["agency__path"], names[k]["name"])):
         was = attended.get(pk, {"attended": [0, 0], "seconds": [0, 0]})
-        line = {
+        line: dict[str, Any] = {
             "id": pk, "name": names[pk]["name"], "agency": names[pk]["agency__name"],
             "invited": invited.get(pk, [0, 0]), "attended": was["attended"],
             "missed": [max(0, i - a) for i, a in zip(invited.get(pk, [0, 0]), was["attended"],

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,11 +44,11 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _reader(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Signed in, allowed to see reports; a scope beyond the reader's is a 403."""
     @wraps(view)
     @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not may_view_reports(_user(request)):
             raise Forbidden(_("You may not see reports."))
         try:
@@ -228,7 +229,7 @@ def stored_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_reader
-def stored_file(request: HttpRequest, pk: int, extension: str) -> HttpResponse:
+def stored_file(request: HttpRequest, pk: int, extension: str) -> FileResponse:
     if extension not in ("pdf", "xlsx"):
         raise Http404(_("This report has no such file."))
     stored = _stored(request, pk)

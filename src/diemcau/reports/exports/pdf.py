@@ -54,7 +54,8 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII
 def layout(report: Presented) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The body's sections (numbered I, II…; their tables 1, 2…) and the appendix: a table
     longer than APPENDIX_ROWS is referred to in the body and printed after the signature."""
-    body, appendix = [], []
+    body: list[dict[str, object]] = []
+    appendix: list[dict[str, object]] = []
     for index, section in enumerate(report.sections):
         tables = []
         for number, table in enumerate(section.tables, start=1):
