@@ -54,3 +54,8 @@ clean:
 .PHONY: bench-scheduling
 bench-scheduling: setup
 	$(BIN)/python bench/scheduling.py $(BENCH_ARGS)
+
+# Reports benchmark (bench/README.md): make bench-reports BENCH_ARGS=--quick
+.PHONY: bench-reports
+bench-reports: setup
+	$(BIN)/python bench/reports.py $(BENCH_ARGS)
