@@ -219,3 +219,18 @@ def test_the_node_load_is_the_sweep_booking_uses(half_year, seed):  # type: igno
               figures.load_deltas(window.starts_at, window.ends_at).items()
               if node == half_year.node.pk}
     assert [(s.at, s.meetings, s.endpoints) for s in figures.steps(deltas)] == expected
+
+
+def test_a_province_wide_readers_meetings_are_those_it_may_see(half_year):  # type: ignore[no-untyped-def]
+    """`Basis.visible_meetings` skips `meetings_visible_to`'s subqueries for province-wide
+    readers; it must give the same meetings."""
+    from diemcau.core.roles import Role
+    from diemcau.scheduling.permissions import meetings_visible_to
+    from diemcau.testing.factories import UserFactory
+
+    auditor = UserFactory(role=Role.AUDITOR, agency=half_year.department)
+    for user in (half_year.operator, auditor, half_year.district_office):
+        basis = Basis(H1, ReportScope.for_user(user), user=user)
+        expected = meetings_visible_to(user).exclude(status="draft")
+        assert set(basis.visible_meetings().values_list("pk", flat=True)) == set(
+            expected.values_list("pk", flat=True))
