@@ -79,6 +79,10 @@ if ! pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then
   "$PYTHON" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
     || need_apt+=(python3-dev)
 fi
+# The reports' PDF: WeasyPrint draws with pango, in a Times New Roman–compatible font that has
+# Vietnamese (Liberation Serif 2).
+if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then need_apt+=(libpango-1.0-0 libpangoft2-1.0-0); fi
+[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || need_apt+=(fonts-liberation2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt_install "${need_apt[@]}" || exit 1
 fi
