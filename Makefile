@@ -77,3 +77,7 @@ fuzz-api: setup
 .PHONY: bench-mixer
 bench-mixer: setup
 	$(BIN)/python bench/mixer.py $(BENCH_ARGS)
+# Reports benchmark (bench/README.md): make bench-reports BENCH_ARGS=--quick
+.PHONY: bench-reports
+bench-reports: setup
+	$(BIN)/python bench/reports.py $(BENCH_ARGS)

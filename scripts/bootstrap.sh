@@ -73,10 +73,12 @@ need_apt=()
 command -v "$PYTHON" >/dev/null 2>&1 || need_apt+=(python3)
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
-# WeasyPrint (the printable invitation) draws its text with Pango, in fonts with Vietnamese
-# letters.
+# WeasyPrint (the printable invitation and the reports' PDF) draws its text with Pango, in
+# fonts with Vietnamese letters: DejaVu for the invitation, Liberation Serif 2 (Times New
+# Roman's metrics) for the reports.
 ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || need_apt+=(fonts-liberation2)
 # PyGObject (the mixer's GStreamer binding) is built by pip against GLib and cairo.
 if ! pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then
   need_apt+=(pkg-config gcc libgirepository1.0-dev libcairo2-dev)

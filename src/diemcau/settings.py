@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "diemcau.scheduling",
     "diemcau.media",
     "diemcau.archive",
+    "diemcau.reports",
     "diemcau.notifications",
     "diemcau.web",
 ]

@@ -459,6 +459,24 @@ class Interconnection(Section):
 class Reporting(Section):
     period_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1)
     on_demand: bool
+    # Whom the report goes to ("Nơi nhận"): agency kinds whose offices are told when a
+    # periodic report is made (ĐN Đ19.2: UBND tỉnh). The operators who make it are always told.
+    submitted_to_kinds: list[str] = []
+    # ĐN Đ19.2: the yearly report on how the regulation is applied.
+    application_article: Article = ""
+    # KH Đ19.5: agencies give report figures on request.
+    on_request_article: Article = ""
+    # The report's symbol after its number ("Số: …/BC-SKHCN", Nghị định 30/2020/NĐ-CP) and
+    # the title of who signs it: the managing agency's own, never in a regulation.
+    symbol: str = "BC"
+    signer_title_vi: str = "GIÁM ĐỐC"
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> Reporting:
+        check_kinds(self.submitted_to_kinds, ("submitted_to_kinds",))
+        if not re.fullmatch(r"[A-ZĐ]+(-[A-Za-zĐđ0-9.]+)*", self.symbol):
+            raise KeyedValueError("symbol", "should look like 'BC-SKHCN'")
+        return self
 
 
 class Security(Section):

@@ -28,6 +28,7 @@ STACK = [
     "scheduling",
     "media",
     "archive",
+    "reports",
     "web",
 ]
 ROOT = Path(diemcau.__file__).resolve().parent
