@@ -303,7 +303,9 @@ def hang_up_for(participation: Participation, *, actor: User | None) -> None:
 
 
 def _lock_call(call_id: int) -> SipCall:
-    return SipCall.objects.select_for_update().select_related(
+    # Only the call's row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer join to an upstream link's missing endpoint.
+    return SipCall.objects.select_for_update(of=("self",)).select_related(
         "meeting", "endpoint__agency", "node").get(pk=call_id)
 
 
