@@ -32,7 +32,7 @@ def world(kh_tree, use_rulebook) -> SimpleNamespace:
         commune_office=UserFactory(role=Role.OFFICE, agency=kh_tree.commune),
         operator=UserFactory(role=Role.OPERATOR, agency=kh_tree.department),
         auditor=UserFactory(role=Role.AUDITOR, agency=kh_tree.province),
-        stranger_tech=UserFactory(role=Role.TECHNICIAN, agency=kh_tree.other_district),
+        stranger_tech=UserFactory(role=Role.TECHNICIAN, agency=kh_tree.department),
     )
 
 

@@ -134,3 +134,31 @@ def test_in_dong_nai_the_host_endpoint_runs_its_own_session(world, use_rulebook)
                    full_name="Lê Văn Xã")
     assert selectors.controlling_endpoint(world.meeting) == world.host_endpoint
     assert selectors.technician_row(world.meeting)["name"] == "Lê Văn Xã"
+
+
+@pytest.mark.parametrize(
+    ("user", "writes", "runs"),
+    [
+        ("commune_office", True, False),  # the host's office registers and writes
+        ("commune_tech", False, False),  # KH Đ14.3a: the district runs a commune's meeting
+        ("district_tech", True, True),
+        ("operator", True, True),
+        ("other_tech", False, False),  # a participant's technician
+        ("auditor", False, False),
+        ("stranger_tech", False, False),
+    ],
+)
+def test_who_writes_and_who_runs_the_script(world, user, writes, runs):
+    actor = getattr(world, user)
+    item = script.add_item(world.meeting, script.ItemInput("Khai mạc"),
+                           actor=world.commune_office)
+    if writes:
+        script.update_item(item, script.ItemInput("Khai mạc phiên họp"), actor=actor)
+    else:
+        with pytest.raises(PermissionDenied):
+            script.update_item(item, script.ItemInput("Khai mạc phiên họp"), actor=actor)
+    if runs:
+        assert script.start_item(item, actor=actor).item == item
+    else:
+        with pytest.raises(PermissionDenied):
+            script.start_item(item, actor=actor)
