@@ -13,7 +13,6 @@ from ninja import Field, Router, Schema, Status
 from diemcau.core import calendar
 from diemcau.core.api_errors import responses
 from diemcau.core.api_inputs import Id
-from diemcau.core.errors import PermissionDenied
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, denied, role_allows
 from diemcau.directory.models import Agency
@@ -91,8 +90,7 @@ def add_address(request: HttpRequest, payload: AddressIn) -> Status[Any]:
 @router.delete("/mailbox/addresses/{int:address_id}", response=responses({204: None}))
 def remove_address(request: HttpRequest, address_id: Id) -> Status[None]:
     user = _user(request)
-    if not role_allows(user, Action.DECIDE_MEETING):
-        raise PermissionDenied(str(Action.DECIDE_MEETING))
+    _require_operator(user)
     official_addresses.remove_official_address(
         get_object_or_404(OfficialAddress, pk=address_id), actor=user)
     return Status(204, None)
