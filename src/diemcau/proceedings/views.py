@@ -168,14 +168,14 @@ def _post_item_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         messages.error(request, _("Give the item's new place in the order."))
         return redirect("proceedings:script", pk=item.meeting_id)
     if action == "move":
-        outcome = call_service(request, form, lambda: script.move_item(
+        call_service(request, form, lambda: script.move_item(
             item, position=form.cleaned_data["position"], actor=user))
     elif action == "remove":
-        outcome = call_service(request, form, lambda: script.remove_item(item, actor=user))
+        call_service(request, form, lambda: script.remove_item(item, actor=user))
     else:
-        outcome = call_service(request, form, lambda: script.start_item(item, actor=user))
-        if outcome.ok and outcome.value is not None:
-            _tell_floor(request, outcome.value)
+        started = call_service(request, form, lambda: script.start_item(item, actor=user))
+        if started.ok and started.value is not None:
+            _tell_floor(request, started.value)
     _messages_from(request, form)
     return redirect("proceedings:script", pk=item.meeting_id)
 
@@ -184,7 +184,7 @@ def _messages_from(request: HttpRequest, form: forms.Form) -> None:
     """A refusal the service put on the form, shown on the page it redirects to."""
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))
 
 
 def _tell_floor(request: HttpRequest, moved: script.Moved) -> None:

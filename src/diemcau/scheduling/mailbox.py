@@ -86,7 +86,7 @@ def read_mailbox(address: MailboxAddress | None = None) -> list[MailedRegistrati
     try:
         connection.login(address.user, address.password)
         connection.select(address.folder)
-        status, found = connection.uid("SEARCH", None, "UNSEEN")
+        status, found = connection.uid("SEARCH", "UNSEEN")
         uids = found[0].split()[:BATCH] if status == "OK" and found and found[0] else []
         for uid in uids:
             status, data = connection.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")

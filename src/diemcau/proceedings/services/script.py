@@ -10,6 +10,7 @@ asks Janus — so the host moves on with one click."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -209,7 +210,7 @@ def next_pending(meeting: Meeting) -> AgendaItem | None:
             .select_related("speaker").order_by("position", "pk").first())
 
 
-def _finish_current(meeting: Meeting, actor: User, now: object) -> None:
+def _finish_current(meeting: Meeting, actor: User, now: dt.datetime) -> None:
     for running in AgendaItem.objects.select_for_update().filter(
             meeting=meeting, state=ItemState.CURRENT):
         before = _snapshot(running)
