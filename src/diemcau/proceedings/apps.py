@@ -23,10 +23,12 @@ class ProceedingsConfig(AppConfig):
             "closing.untick": _words("Closing item ticked off again"),
         })
         from diemcau.media import extensions
+        from diemcau.notifications import kinds
         from diemcau.scheduling import meeting_page
+        from diemcau.scheduling.services import lifecycle
         from diemcau.ui import status
 
-        from . import views
+        from . import notices, views
         from .choices import ITEM_STATE_COLOURS, ItemState
 
         status.register("agenda_item", ItemState, ITEM_STATE_COLOURS)
@@ -37,3 +39,5 @@ class ProceedingsConfig(AppConfig):
         extensions.contribute_panel(views.console_panel)
         extensions.contribute_panel(views.room_panel, console=False, room=True)
         meeting_page.contribute(views.meeting_panel)
+        kinds.register(notices.CLOSING_DUE, notices.render_closing_due)
+        lifecycle.subscribe(notices.meeting_changed)

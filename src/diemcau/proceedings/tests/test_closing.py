@@ -131,3 +131,21 @@ def test_the_desk_lists_what_is_left_open_late_after_the_rulebooks_time(world):
     world.meeting.ends_at = timezone.now() - dt.timedelta(hours=1)
     world.meeting.save()
     assert not any(row.late for row in selectors.open_closing(world.operator))
+
+
+def test_the_end_of_the_session_asks_for_the_closing_checklist(world):
+    from diemcau.notifications.models import Notification
+    from diemcau.scheduling.services import lifecycle
+
+    world.meeting.status = MeetingStatus.LIVE
+    world.meeting.save()
+    lifecycle.end_meeting(world.meeting, actor=world.district_tech)
+    told = set(Notification.objects.filter(kind="closing.due", channel="in_app")
+               .values_list("user_id", flat=True))
+    expected = {world.other_tech.pk, world.commune_tech.pk, world.district_tech.pk,
+                world.operator.pk}
+    assert expected <= told
+    assert not {world.auditor.pk, world.commune_office.pk, world.stranger_tech.pk} & told
+    row = Notification.objects.filter(kind="closing.due").first()
+    assert row is not None and row.link.endswith(f"/meetings/{world.meeting.pk}/closing/")
+    assert "Điều 15.1–2 Quy chế KH" in row.body
