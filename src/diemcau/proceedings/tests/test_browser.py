@@ -50,6 +50,8 @@ def test_one_click_begins_the_next_item_and_gives_the_floor(world, asgi_server, 
     wait_page(page, "document.getElementById('script-next-title').textContent"
                     ".includes('Báo cáo tình hình') && "
                     "!document.getElementById('script-next-button').disabled")
+    # The console's socket is open: the click goes over it.
+    page.wait_for_selector("#socket-dot.on")
     page.click("#script-next-button")
     wait_db(lambda: Participation.objects.get(pk=speaker.pk).has_floor)
     assert AgendaItem.objects.get().state == "current"
