@@ -119,3 +119,11 @@ def test_the_api_writes_runs_and_closes(client, world):
     assert {r["party"] for r in rows} == {"operator", "endpoint"}
     client.force_login(world.stranger_tech)
     assert client.get(f"{base}/script").status_code == 404
+
+
+def test_the_room_page_carries_the_item_under_way_banner(client, world):
+    client.force_login(world.other_tech)
+    page = client.get(reverse("media:room", args=[world.meeting.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'id="agenda-banner"' in body and "proceedings/room.js" in body
