@@ -12,6 +12,7 @@ from .schema import (
     Article,
     Bandwidth,
     Capacity,
+    Closing,
     Contacts,
     Control,
     EmergencyPriority,
@@ -34,6 +35,7 @@ from .schema import (
     Reporting,
     RoomStandard,
     Scope,
+    Script,
     Secrecy,
     Section,
     Security,
@@ -95,6 +97,8 @@ class Rulebook(Frozen):
     technical_check: TechnicalCheck
     session: Session
     control: Control
+    script: Script
+    closing: Closing
     handover: Handover
     materials: Materials
     secrecy: Secrecy
