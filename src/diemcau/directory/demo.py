@@ -133,7 +133,7 @@ def _endpoint(
 
 def _admit(endpoint: Endpoint, operator: User, technician_name: str) -> None:
     evaluate_endpoint(
-        endpoint, EvaluationInput(True, True, True, True, "Đạt yêu cầu"), actor=operator
+        endpoint, EvaluationInput.all_met("Đạt yêu cầu"), actor=operator
     )
     set_contact(
         endpoint,
