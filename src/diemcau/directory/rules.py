@@ -163,14 +163,20 @@ def control_refusal(endpoints: Iterable[Endpoint], rulebook: Rulebook | None = N
     if any(e.meets_control_requirements and e.status == EndpointStatus.APPROVED for e in rooms):
         return None
     equipment = control.equipment_vi if _vietnamese() else control.equipment_en
+    rooms_named = ", ".join(e.name for e in rooms) or "—"
+    if equipment:
+        message = _("The controlling room (%(rooms)s) has no passing evaluation of the room "
+                    "standard and of the equipment for control: %(equipment)s. Until the "
+                    "operator records one, the operators control this meeting.") % {
+            "rooms": rooms_named, "equipment": equipment}
+    else:
+        message = _("The controlling room (%(rooms)s) has no passing evaluation of the room "
+                    "standard. Until the operator records one, the operators control this "
+                    "meeting.") % {"rooms": rooms_named}
     return RuleViolation(
         code="control_room_not_evaluated",
         article=rulebook.cite(control.room_requirements_article or control.article),
-        message=_("The controlling room (%(rooms)s) has no passing evaluation of the room "
-                  "standard%(equipment)s; until the operator records one, the operators "
-                  "control this meeting.")
-        % {"rooms": ", ".join(e.name for e in rooms) or "—",
-           "equipment": f" ({equipment})" if equipment else ""},
+        message=message,
     )
 
 

@@ -116,9 +116,10 @@ def controlling_endpoints(meeting: Meeting) -> list[Endpoint]:
     "các điểm cầu chính"), else the admitted rooms of the controlling agency (KH Đ10.1,
     Đ14.3a: a district controls its communes' meetings from its own room)."""
     agency = controlling_agency(meeting)
-    host = meeting.host_endpoint
-    if host.agency_id == agency.pk:
-        return [host]
+    # Read afresh: the evaluation that gives the rights may be newer than the meeting row.
+    host = Endpoint.objects.filter(pk=meeting.host_endpoint_id, agency=agency)
+    if host.exists():
+        return list(host)
     return list(Endpoint.objects.filter(agency=agency, status=EndpointStatus.APPROVED))
 
 
