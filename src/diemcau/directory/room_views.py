@@ -47,7 +47,8 @@ def change_requests_visible_to(user: User) -> QuerySet[EndpointChangeRequest]:
 
 
 def _field_label(name: str) -> str:
-    return str(Endpoint._meta.get_field(name).verbose_name)
+    field = Endpoint._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name))
 
 
 def _rows(change: EndpointChangeRequest) -> list[dict[str, Any]]:
