@@ -125,6 +125,9 @@ def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None)
     name = data.name.strip()
     if not naming.name_matches(name, data.agency, rulebook):
         assert rulebook.naming is not None
+        full = quota_refusal(data.agency, rulebook) if exclude_pk is None else None
+        if full is not None:
+            raise full  # no new endpoint name to propose: the quota is full (KH Đ8)
         raise RuleViolation(
             code="endpoint_name_pattern",
             article=rulebook.cite(rulebook.naming.article),

@@ -365,3 +365,12 @@ def test_devices_are_removed_only_in_scope(world):
         services.remove_device(device, actor=world.other_office)
     services.remove_device(device, actor=world.district_office)
     assert not world.ep_district.devices.exists()
+
+
+def test_a_misnamed_registration_at_a_full_quota_is_told_of_the_quota(world):
+    ApprovedEndpointFactory(agency=world.department, name="So.TTTT")
+    with pytest.raises(RuleViolation) as refused:
+        services.register_endpoint(edit(world.ep_other, agency=world.department, name="Phong 2",
+                                        vcs_ip="10.1.1.9"), actor=world.operator)
+    assert refused.value.code == "endpoint_quota_exceeded"
+    assert refused.value.article == "Điều 8.2 Quy chế KH"
