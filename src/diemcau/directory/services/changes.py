@@ -29,10 +29,10 @@ from .endpoints import (
     CONSENT_FIELDS,
     ENDPOINT_FIELDS,
     EndpointInput,
-    _check_quota,
     apply_input,
     apply_parameters,
     audit_endpoint,
+    check_quota,
     consent_changes,
     consent_value,
     needs_consent,
@@ -89,7 +89,7 @@ def edit_endpoint(
     before = audit.snapshot(endpoint, ENDPOINT_FIELDS)
     validate_endpoint_input(data, rulebook, exclude_pk=endpoint.pk)
     if data.agency.pk != endpoint.agency_id:
-        _check_quota(data.agency, rulebook, exclude_pk=endpoint.pk)
+        check_quota(data.agency, rulebook, exclude_pk=endpoint.pk)
     changes = consent_changes(endpoint, data)
     if changes and needs_consent(endpoint, actor):
         if endpoint.change_requests.filter(status=ChangeRequestStatus.PENDING).exists():

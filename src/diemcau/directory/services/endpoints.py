@@ -240,7 +240,7 @@ def quota_refusal(
     )
 
 
-def _check_quota(agency: Agency, rulebook: Rulebook, exclude_pk: int | None = None) -> None:
+def check_quota(agency: Agency, rulebook: Rulebook, exclude_pk: int | None = None) -> None:
     # Lock the agency row so two registrations cannot both take the last free place.
     Agency.objects.select_for_update().get(pk=agency.pk)
     refusal = quota_refusal(agency, rulebook, exclude_pk)
@@ -273,7 +273,7 @@ def register_endpoint(data: EndpointInput, *, actor: User) -> Endpoint:
     _validate_shape(data)
     _check_name(data, rulebook, exclude_pk=None)
     _check_line(data, rulebook)
-    _check_quota(data.agency, rulebook)
+    check_quota(data.agency, rulebook)
     endpoint = Endpoint(status=EndpointStatus.PENDING, security_check_due=True, registered_by=actor)
     apply_input(endpoint, data)
     endpoint.save()
