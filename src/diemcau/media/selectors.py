@@ -36,7 +36,7 @@ from .models import (
     Room,
     SipCall,
 )
-from .permissions import can_control, is_operator
+from .permissions import can_control, control_refusal, is_operator
 
 
 def _iso(value: Any) -> str | None:
@@ -111,7 +111,9 @@ def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
         "invited_endpoints": presence_rows(meeting, calls={
             t["endpoint_id"]: t["call"] for t in sip["sip"]["terminals"]}),
         **sip,
-        "can_control": bool(user and can_control(user, meeting)),
+        # KH Đ10.2, ĐN Đ9.2: no controls while the controlling room lacks its evaluation.
+        "can_control": bool(user and can_control(user, meeting)
+                            and control_refusal(user, meeting) is None),
         "extras": extensions.console_extras(meeting, user),
         "at": timezone.now().isoformat(),
     }

@@ -146,6 +146,9 @@ class RoomItem(Frozen):
     article: Article
     text_vi: Text
     text_en: Text
+    # An item only a room that is given control rights must meet (KH Đ10.2b: one working
+    # laptop); a room that only takes part passes its evaluation without it.
+    control_only: bool = False
 
 
 class RoomStandard(Section):
@@ -217,11 +220,19 @@ class Quotas(Section):
     exception_article: Article = ""
     per_kind: dict[str, Quota]
     default: Quota
+    # The clause that sets each kind's quota ("Điều 8.2" for a department): a refusal cites
+    # it down to the khoản; a kind not listed is cited by `article`.
+    per_kind_articles: dict[str, Article] = {}
 
     @model_validator(mode="after")
     def _known_kinds(self) -> Quotas:
         check_kinds(self.per_kind, ("per_kind",))
+        check_kinds(self.per_kind_articles, ("per_kind_articles",))
         return self
+
+    def article_for(self, kind: str) -> str:
+        """The clause that sets the quota of `kind`, or the section's article."""
+        return self.per_kind_articles.get(kind) or self.article
 
     def quota_for(self, kind: str) -> int | None:
         """Most endpoints an agency of `kind` may have; None means no limit."""
@@ -271,6 +282,8 @@ class Admission(Section):
     issues_account: bool
     requires_room_standard: bool
     room_standard_article: Article
+    # Who consents to a change of an admitted terminal's parameters (ĐN Đ6.6, KH Đ11.5).
+    parameters_consent_article: Article = ""
 
 
 class Contacts(Section):
@@ -349,6 +362,8 @@ class Control(Section):
     includes_subordinate_hosts: bool
     commune_hosted_controlled_by: Literal["district", "host"]
     requires_room_standard: bool
+    # The clause listing what a controlling room must meet (KH Đ10.2, ĐN Đ9.2).
+    room_requirements_article: Article = ""
     equipment_vi: str = ""
     equipment_en: str = ""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from diemcau.core.errors import RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import (
     Action,
@@ -24,7 +25,9 @@ from diemcau.core.permissions import (
     role_allows,
     sees_whole_province,
 )
-from diemcau.directory.models import Agency
+from diemcau.directory.choices import EndpointStatus
+from diemcau.directory.models import Agency, Endpoint
+from diemcau.directory.rules import control_refusal as room_control_refusal
 from diemcau.rulebooks import active_rulebook
 
 from .choices import HOLDING_STATUSES, MeetingStatus
@@ -116,3 +119,21 @@ def mailed_visible_to(user: User) -> QuerySet[MailedRegistration]:
     if role_allows(user, Action.DECIDE_MEETING):
         return MailedRegistration.objects.all()
     return MailedRegistration.objects.filter(agency_scope_filter(user, "agency__"))
+def controlling_endpoints(meeting: Meeting) -> list[Endpoint]:
+    """The rooms control is given to: the host endpoint when its agency controls (ĐN Đ9.1:
+    "các điểm cầu chính"), else the admitted rooms of the controlling agency (KH Đ10.1,
+    Đ14.3a: a district controls its communes' meetings from its own room)."""
+    agency = controlling_agency(meeting)
+    # Read afresh: the evaluation that gives the rights may be newer than the meeting row.
+    host = Endpoint.objects.filter(pk=meeting.host_endpoint_id, agency=agency)
+    if host.exists():
+        return list(host)
+    return list(Endpoint.objects.filter(agency=agency, status=EndpointStatus.APPROVED))
+
+
+def control_refusal(user: User, meeting: Meeting) -> RuleViolation | None:
+    """Why `user`, who may control by role and scope, is not given control rights: the
+    controlling room does not meet KH Đ10.2 / ĐN Đ9.2. The operators always control."""
+    if is_operator(user) or sees_whole_province(user):
+        return None
+    return room_control_refusal(controlling_endpoints(meeting))

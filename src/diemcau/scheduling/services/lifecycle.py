@@ -41,7 +41,7 @@ from .. import notices, planning
 from ..choices import HOLDING_STATUSES, MeetingStatus
 from ..feeds import public_title
 from ..models import Meeting
-from ..permissions import can_control, can_manage_meeting
+from ..permissions import can_control, can_manage_meeting, control_refusal
 from . import holdings
 from .approval import lock_capacity, refusal, stamp_reply
 from .snapshots import meeting_snapshot
@@ -359,6 +359,9 @@ def _require_control(actor: User, meeting: Meeting) -> None:
             _("Only the technicians of the controlling endpoint and the MCU operators may "
               "control this meeting."),
         )
+    refusal = control_refusal(actor, meeting)
+    if refusal is not None:
+        raise refusal  # KH Đ10.2, ĐN Đ9.2: the controlling room must meet its requirements
 
 
 @transaction.atomic
