@@ -167,6 +167,7 @@ INSTALLED_APPS = [
     "diemcau.mcu",
     "diemcau.scheduling",
     "diemcau.media",
+    "diemcau.desk",
     "diemcau.archive",
     "diemcau.reports",
     "diemcau.notifications",

@@ -83,7 +83,8 @@ def deliver(notification_id: int) -> str | None:
     try:
         # Rendered now, in the recipient's language, as it leaves the system: no state secret
         # goes out (R20); the recipient opens the system to read it.
-        with translation.override(row.user.language or settings.LANGUAGE_CODE):
+        language = row.user.language if row.user else ""
+        with translation.override(language or settings.LANGUAGE_CODE):
             text = row.text(outside=True)
             sender(row, text)
     except Exception as exc:  # any failure of a channel is retried, never lost
@@ -172,6 +173,8 @@ def _email_text(row: Notification, text: Text) -> str:
     parts = [text.body]
     if row.link:
         parts.append(_("Open: %(url)s") % {"url": absolute_url(row.link)})
+    if row.user is None:  # an outside party: it chose no settings
+        return "\n\n".join(parts)
     parts.append(
         "-- \n"
         + _("You receive this e-mail because of your notification settings: %(url)s")
@@ -181,7 +184,7 @@ def _email_text(row: Notification, text: Text) -> str:
 
 
 def send_email(row: Notification, text: Text) -> None:
-    address = row.user.email.strip()
+    address = row.address.strip() if row.user is None else row.user.email.strip()
     if not address:
         raise Undeliverable(_("The user has no e-mail address."))
     message = EmailMessage(subject=text.subject, body=_email_text(row, text), to=[address])
@@ -195,6 +198,11 @@ def send_email(row: Notification, text: Text) -> None:
 
 def webhook_payload(row: Notification, sent_at: datetime, text: Text) -> dict[str, Any]:
     user = row.user
+    who = {
+        "username": user.get_username(),
+        "full_name": user.get_full_name(),
+        "agency": user.agency.name if user.agency else "",
+    } if user is not None else None
     return {
         "id": row.pk,
         "kind": row.kind,
@@ -202,11 +210,7 @@ def webhook_payload(row: Notification, sent_at: datetime, text: Text) -> dict[st
         "body": text.body,
         "link": absolute_url(row.link),
         "meeting_id": row.meeting_id,
-        "user": {
-            "username": user.get_username(),
-            "full_name": user.get_full_name(),
-            "agency": user.agency.name if user.agency else "",
-        },
+        "user": who,
         "sent_at": sent_at.isoformat(),
     }
 
@@ -225,7 +229,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def send_webhook(row: Notification, text: Text) -> None:
-    url = settings.WEBHOOK_URL
+    url = row.address if row.user is None else settings.WEBHOOK_URL
     if not url:
         raise DeliveryFailed("no webhook is configured (DIEMCAU_WEBHOOK_URL)")
     if urlsplit(url).scheme not in ("http", "https"):

@@ -62,9 +62,13 @@ class Notification(models.Model):
     """One message to one user on one channel: the outbox row is written in the service's
     transaction and delivered by the worker, so a channel that is down loses nothing."""
 
+    # Nobody when the message goes to an outside party without an account (a line provider,
+    # ĐN Đ12.2d, KH Đ14.3d): it is then sent to `address` (an e-mail address or a webhook URL).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        null=True, blank=True,
     )
+    address = models.CharField(max_length=500, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.IN_APP)
     kind = models.CharField(max_length=60, db_index=True)
     # The text as last rendered: in the default language when queued, then as sent to the

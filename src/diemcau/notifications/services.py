@@ -193,6 +193,35 @@ def notify(
     return created
 
 
+def notify_address(
+    channel: str,
+    address: str,
+    *,
+    kind: str,
+    params: Mapping[str, Any] | None = None,
+    link: str = "",
+    meeting_id: int | None = None,
+) -> Notification:
+    """Queue one e-mail or webhook message to an outside party that has no account (an
+    address, or a webhook URL of its own), in the caller's transaction, delivered and retried
+    like every other row. Its text is rendered as it leaves the system (no state secret)."""
+    if channel not in (Channel.EMAIL, Channel.WEBHOOK):
+        raise InvalidInput({"channel": [_("Choose e-mail or webhook.")]})
+    if not address.strip():
+        raise InvalidInput({"address": [_("This field is required.")]})
+    params = dict(params or {})
+    now = timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        text = kinds.render(kind, params, outside=True, fallback=kinds.Text(kind, ""))
+    row = Notification.objects.create(
+        user=None, address=address.strip()[:500], channel=channel, kind=kind, params=params,
+        subject=" ".join(text.subject.split())[:250], body=text.body, link=link[:250],
+        meeting_id=meeting_id, status=DeliveryStatus.PENDING, next_attempt_at=now,
+    )
+    transaction.on_commit(functools.partial(_hand_over, [row.pk]), robust=True)
+    return row
+
+
 def _hand_over(notification_ids: list[int]) -> None:
     from .tasks import enqueue_deliveries
 

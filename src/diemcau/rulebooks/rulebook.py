@@ -14,13 +14,16 @@ from .schema import (
     Capacity,
     Contacts,
     Control,
+    Duty,
     EmergencyPriority,
+    Equipment,
     Frozen,
     Handover,
     Interconnection,
     KeyedValueError,
     LeadTimes,
     Level,
+    LineIncidents,
     Materials,
     Naming,
     OfficeHours,
@@ -101,6 +104,9 @@ class Rulebook(Frozen):
     security: Security
     reporting: Reporting
     interconnection: Interconnection
+    equipment: Equipment
+    duty: Duty
+    line_incidents: LineIncidents
 
     @field_validator("timezone")
     @classmethod
