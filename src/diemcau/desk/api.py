@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from diemcau.core.api_errors import responses
 from diemcau.core.api_inputs import Id
@@ -301,6 +301,28 @@ def route_incident(request: HttpRequest, incident_id: Id) -> Status[IncidentRout
         raise denied(Action.MANAGE_INCIDENT)
     incident = get_object_or_404(Incident, pk=incident_id)
     return Status(201, routing.route_incident(incident, actor=user))
+
+
+class KindOut(Schema):
+    incident: int
+    kind: str
+
+
+class KindIn(Schema):
+    kind: str = Field(description="terminal, line, mcu or room")
+
+
+@router.post("/desk/incidents/{int:incident_id}/kind", response=responses({200: KindOut}))
+def classify(request: HttpRequest, incident_id: Id, payload: KindIn) -> dict[str, Any]:
+    """Say whose incident it is (ĐN Đ12.1, Đ12.2c–d; KH Đ14.1–2, Đ14.3c–d)."""
+    from diemcau.scheduling.services.checks import classify_incident
+
+    user = _user(request)
+    if not role_allows(user, Action.MANAGE_INCIDENT):
+        raise denied(Action.MANAGE_INCIDENT)
+    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = classify_incident(incident, kind=payload.kind, actor=user)
+    return {"incident": incident.pk, "kind": incident.kind}
 
 
 @router.get("/desk/routes", response=responses({200: list[RouteOut]}))

@@ -80,7 +80,10 @@ def contacts_xlsx(rows: Iterable[ContactRow], heading: str) -> bytes:
     out = []
     for row in rows:
         leader, tech = row.leader, row.technician
-        trained = _day(tech.trained_on) if tech and tech.trained_on else (
+        training = getattr(tech, "desk_training", None) if tech else None
+        trained_on = (tech.trained_on if tech else None) or (
+            training.done_on if training else None)
+        trained = _day(trained_on) if trained_on else (
             _("training open") if row.training_open else "")
         out.append([
             row.endpoint.agency.name, row.endpoint.name, row.endpoint.location,

@@ -25,6 +25,7 @@ urlpatterns = [
     path("desk/providers/<int:pk>/", views.provider_detail, name="provider_detail"),
     path("desk/incidents/", views.incidents, name="incidents"),
     path("desk/incidents/<int:pk>/route/", views.incident_route, name="incident_route"),
+    path("desk/incidents/<int:pk>/kind/", views.incident_kind, name="incident_kind"),
     path("desk/routes/<int:pk>/reply/", views.route_reply, name="route_reply"),
     path("desk/line/<str:token>/", views.provider_reply, name="provider_reply"),
     path("desk/contacts/", views.contacts, name="contacts"),

@@ -25,7 +25,7 @@ from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can, endpoints_visible_to
 from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import active_rulebook
-from diemcau.scheduling.choices import IncidentStatus
+from diemcau.scheduling.choices import IncidentKind, IncidentStatus
 from diemcau.scheduling.models import Incident, Meeting
 from diemcau.scheduling.permissions import meetings_visible_to
 from diemcau.ui.service_calls import call_service
@@ -498,6 +498,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
             "provider", "incident__endpoint__agency", "incident__meeting")[:100],
         "times": selectors.response_times(),
         "reply_form": ReplyForm(),
+        "incident_kinds": IncidentKind.choices,
         **_rule("line_incidents"),
     })
 
@@ -513,6 +514,26 @@ def incident_route(request: HttpRequest, pk: int) -> HttpResponse:
     if outcome.ok:
         messages.success(request, _("Sent to %(provider)s.") % {
             "provider": outcome.value.provider.name})  # type: ignore[union-attr]
+    for error in form.errors.values():
+        for message in error:
+            messages.error(request, message)
+    return redirect("desk:incidents")
+
+
+@login_required
+@require_POST
+def incident_kind(request: HttpRequest, pk: int) -> HttpResponse:
+    """The operator says whose incident it is: terminal, line, MCU or room."""
+    from diemcau.scheduling.services.checks import classify_incident
+
+    user = _user(request)
+    _need(role_allows(user, Action.MANAGE_INCIDENT))
+    incident = get_object_or_404(Incident, pk=pk)
+    form = forms.Form()
+    outcome = call_service(request, form, lambda: classify_incident(
+        incident, kind=request.POST.get("kind", ""), actor=user))
+    if outcome.ok:
+        messages.success(request, _("The incident is classified."))
     for error in form.errors.values():
         for message in error:
             messages.error(request, message)

@@ -139,3 +139,15 @@ def test_contacts_and_training_by_api(desk):
                                    {"done_on": str(dt.date.today())})
     assert done.status_code == 200
     assert TrainingTask.objects.get().done_on == dt.date.today()
+
+
+def test_an_incident_is_classified_by_api(desk):
+    meeting = make_meeting(desk, starts_in=dt.timedelta(hours=1))
+    incident = report_incident(meeting, description="MCU treo", actor=desk.operator)
+    operator = Api(desk.operator)
+    assert operator.send("post", f"/desk/incidents/{incident.pk}/kind",
+                         {"kind": "mcu"}).json() == {"incident": incident.pk, "kind": "mcu"}
+    bad = operator.send("post", f"/desk/incidents/{incident.pk}/kind", {"kind": "weather"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "kind"]
+    listed = operator.get(f"/incidents?meeting={meeting.pk}").json()
+    assert [i["kind"] for i in listed["items"]] == ["mcu"]

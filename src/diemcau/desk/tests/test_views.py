@@ -223,3 +223,19 @@ def test_desk_pages_answer_in_vietnamese(desk):
                  "desk:incidents", "desk:providers", "desk:contacts"):
         assert vietnamese.get(reverse(name)).status_code == 200, name
     assert 'data-nav="desk"' in vietnamese.get(reverse("desk:index")).content.decode()
+
+
+def test_the_operator_classifies_an_incident(desk, client):
+    meeting = make_meeting(desk, starts_in=dt.timedelta(hours=1))
+    incident = report_incident(meeting, description="Mất tiếng", actor=desk.operator,
+                               endpoint_id=desk.ep_district.pk)
+    _as(client, desk.operator).post(reverse("desk:incident_kind", args=[incident.pk]),
+                                    {"kind": "terminal"})
+    incident.refresh_from_db()
+    assert incident.kind == "terminal"
+    assert AuditEvent.objects.filter(action="incident.classify").count() == 1
+    client.force_login(desk.district_tech)
+    assert client.post(reverse("desk:incident_kind", args=[incident.pk]),
+                       {"kind": "room"}).status_code == 403
+    incident.refresh_from_db()
+    assert incident.kind == "terminal"
