@@ -13,7 +13,7 @@ from diemcau.directory.models import Agency
 from diemcau.ui.forms import DateInput, DateTimeInput, in_window
 
 from .choices import DeviceKind, DeviceWorkKind, PatchStatus, ProviderKind, RouteStatus, TaskKind
-from .models import LineProvider
+from .models import Device, LineProvider
 from .services.equipment import DeviceInput, NodeVersionsInput, TaskInput
 from .services.routing import ProviderInput
 
@@ -86,7 +86,8 @@ class TaskForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=TaskKind.choices)
     title = forms.CharField(label=_("Task"), max_length=250)
     due_on = _date(_("Due on"))
-    device = forms.ModelChoiceField(label=_("Device"), queryset=None, required=False)  # type: ignore[arg-type]
+    device: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Device"), queryset=Device.objects.none(), required=False)
     estimated_cost = forms.DecimalField(label=_("Estimated cost (VND)"), required=False,
                                         min_value=0, max_digits=14, decimal_places=0)
 

@@ -516,7 +516,7 @@ def incident_route(request: HttpRequest, pk: int) -> HttpResponse:
             "provider": outcome.value.provider.name})  # type: ignore[union-attr]
     for error in form.errors.values():
         for message in error:
-            messages.error(request, message)
+            messages.error(request, str(message))
     return redirect("desk:incidents")
 
 
@@ -536,7 +536,7 @@ def incident_kind(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The incident is classified."))
     for error in form.errors.values():
         for message in error:
-            messages.error(request, message)
+            messages.error(request, str(message))
     return redirect("desk:incidents")
 
 
@@ -555,7 +555,7 @@ def route_reply(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The provider's reply is recorded."))
     for error in form.errors.values():
         for message in error:
-            messages.error(request, message)
+            messages.error(request, str(message))
     return redirect("desk:incidents")
 
 

@@ -233,7 +233,7 @@ def _hand_over(notification_ids: list[int]) -> None:
 # not written to the audit log (which would otherwise fill with every click on the bell).
 
 
-def _require_owner(user_id: int, actor: User) -> None:
+def _require_owner(user_id: int | None, actor: User) -> None:
     if actor.pk != user_id:
         raise PermissionDenied(
             "read_notification", _("You can only mark your own notifications as read.")
