@@ -304,3 +304,29 @@ def test_the_district_compiles_the_list_of_its_communes(desk):
     assert {r.endpoint for r in only} == {desk.ep_district}
     assert desk.ep_other not in {r.endpoint for r in
                                  selectors.consolidated_contacts(desk.district_office)}
+
+
+def test_a_state_secret_meetings_incident_leaves_without_its_description(
+        desk, django_capture_on_commit_callbacks):
+    """R20: what leaves the system never describes a state-secret meeting's incident."""
+    from diemcau.scheduling.choices import Classification
+
+    provider = _provider(desk)
+    equipment.set_line(desk.ep_commune, provider=provider, actor=desk.operator)
+    meeting = make_meeting(desk, starts_in=dt.timedelta(minutes=30),
+                           classification=Classification.STATE_SECRET)
+    incident = report_incident(meeting, description="Phòng họp mật mất tín hiệu",
+                               actor=desk.operator, endpoint_id=desk.ep_commune.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        routing.route_incident(incident, actor=desk.operator)
+    (message,) = mail.outbox
+    assert "mất tín hiệu" not in message.body and "NT.XuongHuan" in message.subject
+
+
+def test_the_worker_flags_meetings_no_one_covers(desk):
+    from diemcau.desk.tasks import flag_meetings_without_duty
+
+    meeting = make_meeting(desk, starts_in=dt.timedelta(hours=5))
+    make_meeting(desk, starts_in=dt.timedelta(hours=30))  # beyond the rulebook's 24 hours
+    flag_meetings_without_duty()
+    assert list(DutyGapNotice.objects.values_list("meeting_id", flat=True)) == [meeting.pk]
