@@ -70,3 +70,16 @@ def load_desk(*, operator: User, office_agency: Agency, office: User) -> None:
         set_contact(room, ContactInput(role=ContactRole.TECHNICIAN, full_name="Trần Thị Mai",
                                        phone="0905123456", change_reason="Luân chuyển cán bộ"),
                     actor=office)
+    # A line incident of the meeting on now, sent to its provider and waiting for its reply.
+    from diemcau.scheduling.choices import MeetingStatus
+    from diemcau.scheduling.models import Meeting
+    from diemcau.scheduling.services.checks import report_incident
+
+    meeting = (Meeting.objects.filter(status__in=[MeetingStatus.ACCEPTED, MeetingStatus.LIVE],
+                                      host_endpoint__desk_line__isnull=False)
+               .order_by("starts_at").first())
+    if meeting is not None and meeting.host_endpoint is not None:
+        incident = report_incident(meeting, actor=operator,
+                                   description="Hình ảnh giật, mất gói tin trên đường truyền",
+                                   endpoint_id=meeting.host_endpoint.pk)
+        routing.route_incident(incident, actor=operator)
