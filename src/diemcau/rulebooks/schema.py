@@ -487,7 +487,6 @@ class Equipment(Section):
     """The register of a room's devices as public assets, the yearly maintenance and
     procurement plan, and the MCU's own versions and patches."""
 
-    yearly_plan: bool
     # Days before a task's due date when the desk starts showing it as due.
     due_soon_days: Annotated[int, Field(ge=0, le=365)]
 
