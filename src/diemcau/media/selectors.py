@@ -23,6 +23,7 @@ from diemcau.scheduling.permissions import can_see_code
 from diemcau.scheduling.planning import hardware_endpoints
 from diemcau.scheduling.rules import recording_refusal
 
+from . import extensions
 from .models import (
     ACTIVE_CALL_STATES,
     CallKind,
@@ -111,6 +112,7 @@ def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
             t["endpoint_id"]: t["call"] for t in sip["sip"]["terminals"]}),
         **sip,
         "can_control": bool(user and can_control(user, meeting)),
+        "extras": extensions.console_extras(meeting, user),
         "at": timezone.now().isoformat(),
     }
 
@@ -269,6 +271,7 @@ def participant_view(participation: Participation) -> dict[str, Any]:
         "recording": bool(room and room.recording),
         "meeting_status": p.meeting.status,
         "others": others,
+        "extras": extensions.participant_extras(p),
     }
 
 

@@ -62,8 +62,9 @@ class Notification(models.Model):
     """One message to one user on one channel: the outbox row is written in the service's
     transaction and delivered by the worker, so a channel that is down loses nothing."""
 
-    # Nobody when the message goes to an outside party without an account (a line provider,
-    # ĐN Đ12.2d, KH Đ14.3d): it is then sent to `address` (an e-mail address or a webhook URL).
+    # Empty for a message to an outside party that is no one's account, sent to `address`:
+    # the answer to a registration sent by an agency's official e-mail (KH Đ13.2a), or a line
+    # incident sent to its provider by e-mail or to its own webhook URL (ĐN Đ12.2d, KH Đ14.3d).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
         null=True, blank=True,
@@ -101,7 +102,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.channel} {self.kind}"
+        return f"{self.user_id or self.address} {self.channel} {self.kind}"
 
     def text(self, *, outside: bool) -> Any:
         """The message rendered now, in the active language (see `kinds.render`)."""

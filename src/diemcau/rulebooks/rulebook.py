@@ -12,6 +12,7 @@ from .schema import (
     Article,
     Bandwidth,
     Capacity,
+    Closing,
     Contacts,
     Control,
     Duty,
@@ -37,6 +38,7 @@ from .schema import (
     Reporting,
     RoomStandard,
     Scope,
+    Script,
     Secrecy,
     Section,
     Security,
@@ -98,6 +100,8 @@ class Rulebook(Frozen):
     technical_check: TechnicalCheck
     session: Session
     control: Control
+    script: Script
+    closing: Closing
     handover: Handover
     materials: Materials
     secrecy: Secrecy

@@ -360,6 +360,48 @@ class TechnicalCheck(Section):
     items: list[CheckItem] = Field(min_length=1)
 
 
+class Script(Section):
+    """The session's script (kịch bản phiên họp): the host's technician runs the session by
+    it, item by item, giving the floor in the speaking order (ĐN Đ12.2a, KH Đ14.3a)."""
+
+    # The console offers the floor to the speaker of the item it moves to.
+    floor_to_next_speaker: bool
+    # The participants' pages show the item under way.
+    shown_to_participants: bool
+    # Who is named on the console as running the session: the technician of the
+    # controlling endpoint (a contact of role "technician").
+    technician_named: bool
+
+
+ClosingParty = Literal["endpoint", "operator"]
+
+
+class ClosingItem(Frozen):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    article: Article
+    text_vi: Text
+    text_en: Text
+    # Who ticks it: each endpoint of the meeting, the MCU operator, or both.
+    by: list[ClosingParty] = Field(min_length=1)
+
+
+class Closing(Section):
+    """What is done when a session ends (ĐN Đ13.1–2, KH Đ15.1–2): each endpoint and the
+    operator tick the items; items left open show on the operator's desk."""
+
+    items: list[ClosingItem] = Field(min_length=1)
+    # Items still open this long after the meeting ended are marked late on the desk.
+    late_after_hours: Hours
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> Closing:
+        check_unique([item.key for item in self.items], "items")
+        return self
+
+    def items_for(self, party: str) -> list[ClosingItem]:
+        return [item for item in self.items if party in item.by]
+
+
 class Rehearsal(Section):
     supported: bool
 

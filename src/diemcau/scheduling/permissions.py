@@ -28,7 +28,7 @@ from diemcau.directory.models import Agency
 from diemcau.rulebooks import active_rulebook
 
 from .choices import HOLDING_STATUSES, MeetingStatus
-from .models import Incident, Meeting, TechnicalCheck
+from .models import Incident, MailedRegistration, Meeting, TechnicalCheck
 
 
 def meetings_visible_to(user: User) -> QuerySet[Meeting]:
@@ -106,3 +106,13 @@ def can_control(user: User, meeting: Meeting) -> bool:
     if is_operator(user) or sees_whole_province(user):
         return True
     return in_scope(user, controlling_agency(meeting))
+
+
+def mailed_visible_to(user: User) -> QuerySet[MailedRegistration]:
+    """Messages of the official mailbox (KH Đ13.2a): all of them for the operators, who read
+    the mailbox; those of the user's agencies for everyone else."""
+    if not role_allows(user, Action.VIEW_MEETING):
+        return MailedRegistration.objects.none()
+    if role_allows(user, Action.DECIDE_MEETING):
+        return MailedRegistration.objects.all()
+    return MailedRegistration.objects.filter(agency_scope_filter(user, "agency__"))

@@ -176,7 +176,7 @@ def route_incident(incident: Incident, *, actor: User) -> IncidentRoute:
     audit.record("desk.route", route, actor=actor, after=audit.snapshot(route, ROUTE_FIELDS))
     people = contacts_for(provider, incident.endpoint.agency)
     notify_address(
-        channel, address, kind="desk.line_incident",
+        address, channel=channel, kind="desk.line_incident",
         params={
             "route": route.pk, "incident": incident.pk, "endpoint": incident.endpoint.name,
             "agency": incident.endpoint.agency.name, "circuit": line.circuit_reference,

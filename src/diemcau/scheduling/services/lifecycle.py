@@ -172,12 +172,17 @@ def _record(meeting: Meeting, transition: Transition, previous: str, *, actor: U
 def stamp_submission(meeting: Meeting, rulebook: Rulebook, now: dt.datetime) -> str:
     """Submit a draft (the caller holds it, or is creating it): check the lead time and stamp
     the receipt — the registration order (KH Đ12.4b) and the operator's reply deadline
-    (ĐN Đ11.2b, KH Đ13.2b). Returns the previous status."""
+    (ĐN Đ11.2b, KH Đ13.2b). Returns the previous status.
+
+    A registration sent to the official mailbox (KH Đ13.2a) was received when its message
+    arrived: its order and its lead time count from then, counted in office hours, however
+    late the office completes the draft; the operator's reply clock starts now."""
+    received = meeting.received_by_email_at or now
     first_start = meeting.rehearsal_starts_at or meeting.starts_at
-    counted_from = calendar.registration_received_at(rulebook, now)
+    counted_from = calendar.registration_received_at(rulebook, received)
     calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
     previous = _move(meeting, Transition.SUBMIT)
-    meeting.registered_at = now
+    meeting.registered_at = received
     meeting.counted_from = counted_from
     meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
     return previous
