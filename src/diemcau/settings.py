@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "diemcau.mcu",
     "diemcau.scheduling",
     "diemcau.media",
+    "diemcau.desk",
     "diemcau.proceedings",
     "diemcau.archive",
     "diemcau.reports",

@@ -55,6 +55,13 @@ class Action(StrEnum):
     MANAGE_MCU = "manage_mcu"
     JOIN_MEETING = "join_meeting"
     CONTROL_MEETING = "control_meeting"
+    # The operations desk: equipment register and plans (ĐN Đ16.4, KH Đ19.4), the duty roster
+    # (ĐN Đ12.1, KH Đ14.1), line providers (ĐN Đ12.2d, KH Đ14.3d), training (ĐN Đ16.3).
+    VIEW_EQUIPMENT = "view_equipment"
+    MANAGE_EQUIPMENT = "manage_equipment"
+    MANAGE_DUTY = "manage_duty"
+    MANAGE_PROVIDERS = "manage_providers"
+    RECORD_TRAINING = "record_training"
 
 
 _EVERYONE_READS = {
@@ -62,11 +69,13 @@ _EVERYONE_READS = {
     Action.VIEW_ENDPOINT,
     Action.VIEW_CONTACTS,
     Action.VIEW_MEETING,
+    Action.VIEW_EQUIPMENT,
 }
 _AGENCY_STAFF_WRITES = {
     Action.REGISTER_ENDPOINT,
     Action.EDIT_ENDPOINT,
     Action.MANAGE_CONTACTS,
+    Action.MANAGE_EQUIPMENT,
 }
 _OPERATOR_WRITES = {
     Action.DECIDE_MEETING,
@@ -77,6 +86,9 @@ _OPERATOR_WRITES = {
     Action.SUSPEND_ENDPOINT,
     Action.RECORD_SECURITY_CHECK,
     Action.RECORD_QUOTA_EXCEPTION,
+    Action.MANAGE_DUTY,
+    Action.MANAGE_PROVIDERS,
+    Action.RECORD_TRAINING,
 }
 
 # Offices register meetings (ĐN Đ10, KH Đ12); technicians run the rooms and their checks.

@@ -203,6 +203,9 @@ def load_demo() -> list[DemoAccount]:
 
     load_meetings(province=province, office_agency=office_agency, operator=operator,
                   office=office)
+    from diemcau.desk.demo import load_desk
+
+    load_desk(operator=operator, office_agency=office_agency, office=office)
     accounts = []
     for user in (
         User.objects.filter(

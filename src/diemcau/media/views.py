@@ -381,7 +381,10 @@ def operator_console(request: HttpRequest) -> HttpResponse:
     incidents, live over ws/live/operator/ (MCU operators only)."""
     if not is_operator(_user(request)):
         raise Forbidden(_("Only MCU operators see the operator console."))
+    from .console_panels import panels
+
     return render(request, "media/operator.html", {
+        "console_panels": panels(_user(request)),
         "overview": selectors.operator_overview_json(),
         "texts": script_texts(),
     })

@@ -10,7 +10,8 @@ from .models import Notification
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "channel", "kind", "subject", "status", "attempts")
+    list_display = ("created_at", "user", "address", "channel", "kind", "subject", "status",
+                    "attempts")
     list_filter = ("channel", "status", "kind")
     search_fields = ("user__username", "subject")
     date_hierarchy = "created_at"

@@ -205,7 +205,11 @@ def send_email(row: Notification, text: Text) -> None:
 
 def webhook_payload(row: Notification, sent_at: datetime, text: Text) -> dict[str, Any]:
     user = row.user
-    assert user is not None  # send_webhook refuses rows without one
+    who = {
+        "username": user.get_username(),
+        "full_name": user.get_full_name(),
+        "agency": user.agency.name if user.agency else "",
+    } if user is not None else None
     return {
         "id": row.pk,
         "kind": row.kind,
@@ -213,11 +217,7 @@ def webhook_payload(row: Notification, sent_at: datetime, text: Text) -> dict[st
         "body": text.body,
         "link": absolute_url(row.link),
         "meeting_id": row.meeting_id,
-        "user": {
-            "username": user.get_username(),
-            "full_name": user.get_full_name(),
-            "agency": user.agency.name if user.agency else "",
-        },
+        "user": who,
         "sent_at": sent_at.isoformat(),
     }
 
@@ -236,9 +236,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def send_webhook(row: Notification, text: Text) -> None:
-    if row.user is None:
-        raise Undeliverable("a message to an e-mail address goes by e-mail only")
-    url = settings.WEBHOOK_URL
+    # A party without an account (a line provider) is posted to its own URL.
+    url = row.address if row.user is None else settings.WEBHOOK_URL
     if not url:
         raise DeliveryFailed("no webhook is configured (DIEMCAU_WEBHOOK_URL)")
     if urlsplit(url).scheme not in ("http", "https"):

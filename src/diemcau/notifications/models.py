@@ -62,13 +62,14 @@ class Notification(models.Model):
     """One message to one user on one channel: the outbox row is written in the service's
     transaction and delivered by the worker, so a channel that is down loses nothing."""
 
-    # Empty for an e-mail to an address that is no one's account (`address`): the answer to
-    # a registration sent by an agency's official e-mail (KH Đ13.2a).
+    # Empty for a message to an outside party that is no one's account, sent to `address`:
+    # the answer to a registration sent by an agency's official e-mail (KH Đ13.2a), or a line
+    # incident sent to its provider by e-mail or to its own webhook URL (ĐN Đ12.2d, KH Đ14.3d).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
         null=True, blank=True,
     )
-    address = models.EmailField(blank=True)
+    address = models.CharField(max_length=500, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.IN_APP)
     kind = models.CharField(max_length=60, db_index=True)
     # The text as last rendered: in the default language when queued, then as sent to the

@@ -202,15 +202,22 @@ def notify_address(
     body: str = "",
     link: str = "",
     meeting_id: int | None = None,
+    channel: str = Channel.EMAIL,
 ) -> Notification:
-    """Queue one e-mail to an address that is no one's account (the answer to a message sent
-    to the system's official mailbox), in the caller's transaction, delivered and retried
-    like any other outbox row. Its text is the kind's, rendered as it leaves the system."""
+    """Queue one message to an address that is no one's account — an e-mail (the answer to a
+    message sent to the system's official mailbox, a line incident to its provider) or a post
+    to the party's own webhook URL (`channel`) — in the caller's transaction, delivered and
+    retried like any other outbox row. Its text is the kind's, rendered as it leaves the
+    system."""
+    if channel not in (Channel.EMAIL, Channel.WEBHOOK):
+        raise InvalidInput({"channel": [_("Choose e-mail or webhook.")]})
+    if not address.strip():
+        raise InvalidInput({"address": [_("This field is required.")]})
     params = dict(params or {})
     with translation.override(settings.LANGUAGE_CODE):
         text = kinds.render(kind, params, outside=True, fallback=kinds.Text(subject, body))
     row = Notification.objects.create(
-        user=None, address=address.strip()[:254], channel=Channel.EMAIL, kind=kind,
+        user=None, address=address.strip()[:500], channel=channel, kind=kind,
         params=params, subject=" ".join(text.subject.split())[:250], body=text.body,
         link=link[:250], meeting_id=meeting_id, status=DeliveryStatus.PENDING,
         next_attempt_at=timezone.now(),

@@ -479,14 +479,15 @@ def incidents(basis: Basis) -> dict[str, Any]:
                "average_seconds": [0, 0], "longest_seconds": [0, 0]}
         for kind in INCIDENT_KINDS
     }
-    rows = base.annotate(kind=incident_kind()).values("kind").annotate(
+    # "origin", not "kind": the incident's own `kind` (terminal, line, MCU, room) is a field.
+    rows = base.annotate(origin=incident_kind()).values("origin").annotate(
         c=Count("pk", filter=current), p=Count("pk", filter=previous),
         cc=Count("pk", filter=current & closed), pc=Count("pk", filter=previous & closed),
         ca=Avg(to_close, filter=current & closed), pa=Avg(to_close, filter=previous & closed),
         cm=Max(to_close, filter=current & closed), pm=Max(to_close, filter=previous & closed),
     )
     for row in rows:
-        line = kinds[row["kind"]]
+        line = kinds[row["origin"]]
         line["opened"] = _pair(row["c"], row["p"])
         line["closed"] = _pair(row["cc"], row["pc"])
         line["open"] = [line["opened"][i] - line["closed"][i] for i in (0, 1)]

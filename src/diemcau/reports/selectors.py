@@ -153,11 +153,11 @@ def _incidents(basis: Basis, params: Mapping[str, str], which: str) -> QuerySet[
     incidents = (
         Incident.objects.filter(meeting__in=basis.visible_meetings().values("pk"))
         .filter(figures.incident_filter(basis), basis.in_period("opened_at", which))
-        .annotate(kind=figures.incident_kind())
+        .annotate(origin=figures.incident_kind())
     )
     kind = _choice(params, "kind", figures.INCIDENT_KINDS)
     if kind:
-        incidents = incidents.filter(kind=kind)
+        incidents = incidents.filter(origin=kind)
     state = _choice(params, "state", ("closed", "open"))
     closed = Q(status=IncidentStatus.CLOSED, closed_at__isnull=False)
     if state == "closed":

@@ -15,13 +15,16 @@ from .schema import (
     Closing,
     Contacts,
     Control,
+    Duty,
     EmergencyPriority,
+    Equipment,
     Frozen,
     Handover,
     Interconnection,
     KeyedValueError,
     LeadTimes,
     Level,
+    LineIncidents,
     Materials,
     Naming,
     OfficeHours,
@@ -105,6 +108,9 @@ class Rulebook(Frozen):
     security: Security
     reporting: Reporting
     interconnection: Interconnection
+    equipment: Equipment
+    duty: Duty
+    line_incidents: LineIncidents
 
     @field_validator("timezone")
     @classmethod

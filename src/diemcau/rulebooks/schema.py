@@ -538,3 +538,25 @@ class Reporting(Section):
 
 class Security(Section):
     standards_vi: list[Text] = Field(min_length=1)
+
+
+class Equipment(Section):
+    """The register of a room's devices as public assets, the yearly maintenance and
+    procurement plan, and the MCU's own versions and patches."""
+
+    # Days before a task's due date when the desk starts showing it as due.
+    due_soon_days: Annotated[int, Field(ge=0, le=365)]
+
+
+class Duty(Section):
+    """The MCU technicians on duty per shift, and the one assigned to each meeting."""
+
+    # How far ahead a meeting that no shift covers is flagged, and the operators told.
+    flag_hours_ahead: Annotated[int, Field(ge=1, le=24 * 30)]
+
+
+class LineIncidents(Section):
+    """A line incident goes to the provider of the endpoint's line, whose reply is recorded."""
+
+    # How long the link sent to the provider stays valid.
+    reply_link_days: Annotated[int, Field(ge=1, le=90)]

@@ -31,6 +31,7 @@ class SchedulingConfig(AppConfig):
             "check.record": _words("Technical check recorded"),
             "incident.open": _words("Incident reported"),
             "incident.update": _words("Incident updated"),
+            "incident.classify": _words("Incident classified"),
             "calendar_feed.create": _words("Calendar feed created"),
             "calendar_feed.revoke": _words("Calendar feed revoked"),
             "meeting.mailed": _words("Registration received by official e-mail"),

@@ -85,6 +85,16 @@ CHECK_STATUS_COLOURS = {
 }
 
 
+class IncidentKind(models.TextChoices):
+    """Who can fix it (ĐN Đ12.1, Đ12.2c–d; KH Đ14.1–2, Đ14.3c–d): the endpoint's terminal, the
+    line (its provider), the MCU (the operator) or the room itself. Empty: not yet known."""
+
+    TERMINAL = "terminal", _("Terminal")
+    LINE = "line", _("Line")
+    MCU = "mcu", _("MCU")
+    ROOM = "room", _("Room")
+
+
 class IncidentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("Being fixed")

@@ -12,6 +12,7 @@ from diemcau.mcu.models import McuNode
 from .choices import (
     CheckStatus,
     Classification,
+    IncidentKind,
     IncidentStatus,
     MailOutcome,
     MeetingStatus,
@@ -257,6 +258,10 @@ class Incident(models.Model):
         related_name="incidents",
     )
     description = models.TextField(_("description"))
+    kind = models.CharField(
+        _("kind of incident"), max_length=12, choices=IncidentKind.choices, blank=True,
+        default="",
+    )
     status = models.CharField(
         _("status"),
         max_length=12,

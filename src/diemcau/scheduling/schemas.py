@@ -451,6 +451,7 @@ class IncidentOut(Schema):
     endpoint: EndpointRef | None
     technical_check: int | None
     description: str
+    kind: str = Field(description="terminal, line, mcu, room, or empty when not yet known")
     status: IncidentStatus
     status_label: str
     resolution: str

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -31,6 +32,17 @@ class ContactInput:
     email: str = ""
     trained_on: dt.date | None = None
     change_reason: str = ""
+
+
+# Apps above the directory hear of a new contact inside `set_contact`'s transaction (the
+# operations desk opens a training task, ĐN Đ16.3, KH Đ19.3): (new, replaced or None, actor).
+ContactObserver = Callable[[Contact, "Contact | None", User], None]
+_observers: list[ContactObserver] = []
+
+
+def on_contact_set(observer: ContactObserver) -> None:
+    if observer not in _observers:
+        _observers.append(observer)
 
 
 def normalize_phone(phone: str) -> str:
@@ -89,6 +101,8 @@ def set_contact(endpoint: Endpoint, data: ContactInput, *, actor: User) -> Conta
         change_reason=data.change_reason.strip(),
     )
     audit.record("contact.set", contact, actor=actor, before=before, after=audit.snapshot(contact))
+    for observer in _observers:
+        observer(contact, previous, actor)
     return contact
 
 

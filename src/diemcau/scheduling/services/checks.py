@@ -14,7 +14,13 @@ from diemcau.core.models import User
 from diemcau.core.permissions import Action, denied, require
 from diemcau.rulebooks import active_rulebook
 
-from ..choices import HOLDING_STATUSES, CheckStatus, IncidentStatus, check_item_label
+from ..choices import (
+    HOLDING_STATUSES,
+    CheckStatus,
+    IncidentKind,
+    IncidentStatus,
+    check_item_label,
+)
 from ..models import Incident, Meeting, TechnicalCheck
 from ..rules import (
     incident_refusal,
@@ -26,6 +32,7 @@ from ..rules import (
 CHECK_FIELDS = ["status", "results", "remarks", "checked_by_id", "checked_at"]
 INCIDENT_FIELDS = [
     "status",
+    "kind",
     "description",
     "resolution",
     "endpoint_id",
@@ -173,4 +180,28 @@ def update_incident(incident: Incident, *, status: str, resolution: str, actor: 
         from .. import notices
 
         notices.incident_closed(incident)  # the loop closes with whoever reported it
+    return incident
+
+
+@transaction.atomic
+def classify_incident(incident: Incident, *, kind: str, actor: User) -> Incident:
+    """The operator says what kind of incident it is — terminal, line, MCU or room — so it
+    reaches whoever can fix it (ĐN Đ12.1, Đ12.2d; KH Đ14.1–2, Đ14.3d)."""
+    if not may_manage_incidents(actor):
+        raise denied(Action.MANAGE_INCIDENT)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if kind not in IncidentKind.values:
+        raise InvalidInput({"kind": [_("Choose a valid kind.")]})
+    if incident.kind == kind:
+        return incident
+    before = audit.snapshot(incident, INCIDENT_FIELDS)
+    incident.kind = kind
+    incident.save(update_fields=["kind"])
+    audit.record(
+        "incident.classify",
+        incident,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(incident, INCIDENT_FIELDS),
+    )
     return incident
