@@ -590,6 +590,7 @@
         var socketOpen = live && live.socket && live.socket.readyState === WebSocket.OPEN;
         if (socketOpen && view && view.media_ready === false) {
           text.textContent = base + " " + t("waiting_media");
+          root.setAttribute("data-waiting", "media");
           left = nextDelay();
         } else {
           reload();
