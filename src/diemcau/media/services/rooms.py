@@ -34,10 +34,10 @@ from diemcau.core.models import User
 from diemcau.mcu.janus_client import (
     ROOM_EXISTS,
     ROOM_NO_SUCH_ROOM,
-    JanusClient,
     JanusError,
     JanusUnavailable,
     VideoRoom,
+    VideoRoomPool,
 )
 from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import HOLDING_STATUSES, MeetingStatus
@@ -102,11 +102,15 @@ def wanted_meetings(node: McuNode, now: dt.datetime | None = None) -> QuerySet[M
     )
 
 
+# The backend's VideoRoom handles, kept open per node by this process (`VideoRoomPool`).
+_HANDLES = VideoRoomPool()
+
+
 @contextmanager
 def videoroom(node: McuNode) -> Iterator[VideoRoom]:
     if not node.is_managed:
         raise JanusUnavailable(f"MCU node {node.name} has no Janus API URL")
-    with JanusClient(node.access()).videoroom() as handle:
+    with _HANDLES.handle(node.access()) as handle:
         yield handle
 
 
