@@ -67,6 +67,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=5,
                         help="join and mute samples per path (default 5)")
     parser.add_argument("--video-kbps", type=int, default=500)
+    parser.add_argument("--part", choices=("all", "load", "overhead"), default="all",
+                        help="the load steps, the diemcau overhead, or both (default)")
     args = parser.parse_args(argv)
     args.steps = [int(n) for n in args.steps.split(",") if n.strip()]
     return args
@@ -122,7 +124,10 @@ def sender(pipeline_text_kbps: int, ports: list[int]) -> Any:
 
     clients = ",".join(f"127.0.0.1:{port}" for port in ports)
     text = (
-        "videotestsrc is-live=true pattern=ball ! "
+        # Moving colour bars: the encoder comes close to its target (about 460 of 500 kbit/s
+        # here), as a camera's picture does; a still pattern comes out far below it, and
+        # noise far above.
+        "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! "
         "video/x-raw,width=640,height=360,framerate=25/1 ! "
         f"vp8enc target-bitrate={pipeline_text_kbps * 1000} end-usage=cbr deadline=1 "
         "cpu-used=8 keyframe-max-dist=50 threads=1 ! "
@@ -139,10 +144,11 @@ def sender(pipeline_text_kbps: int, ports: list[int]) -> Any:
 @dataclass
 class Counter:
     buffers: int = 0
+    bytes: int = 0
     first_at: float = 0.0
     last_at: float = 0.0
 
-    def probe(self, _pad: Any, _info: Any) -> Any:
+    def probe(self, _pad: Any, info: Any) -> Any:
         from diemcau.mixer.gst import Gst
 
         now = time.monotonic()
@@ -150,6 +156,9 @@ class Counter:
             self.first_at = now
         self.last_at = now
         self.buffers += 1
+        buffer = info.get_buffer()
+        if buffer is not None:
+            self.bytes += buffer.get_size()
         return Gst().PadProbeReturn.OK
 
 
@@ -192,6 +201,9 @@ class Subscriber:
 
     def buffers(self) -> int:
         return sum(c.buffers for kind in self.counters.values() for c in kind)
+
+    def video_bytes(self) -> int:
+        return sum(c.bytes for c in self.counters["video"])
 
 
 def subscribe(session: Any, pipeline: Any, loop: Any, name: str, join: Any,
@@ -305,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
                        "permanent": False, "fir_freq": 2})
         feeds = [ROOM * 10 + i for i in range(1, args.publishers + 1)]
         ports = [remote_publisher(admin, ROOM, "s", feed) for feed in feeds]
-        senders.append(sender(args.video_kbps, ports))
+        if args.part != "overhead":
+            senders.append(sender(args.video_kbps, ports))
         subs: list[Subscriber] = []
 
         def raw_join(feed_ids: list[int]) -> Any:
@@ -313,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                 "request": "join", "ptype": "subscriber", "room": ROOM,
                 "streams": [{"feed": f} for f in feed_ids]})
 
-        for step in args.steps:
+        for step in args.steps if args.part != "overhead" else []:
             started = time.monotonic()
             while len(subs) < step:
                 sub = subscribe(session, pipeline, loop, f"load-{len(subs)}",
@@ -323,12 +336,15 @@ def main(argv: list[str] | None = None) -> int:
                 wait_video(sub, timeout=30)
             time.sleep(1.0)
             before = [sub.buffers() for sub in subs]
+            video_before = sum(sub.video_bytes() for sub in subs)
             window = time.monotonic()
             cpu, mine = cpu_percent(pid, args.seconds)
             received = sum(sub.buffers() for sub in subs) - sum(before)
             # Packets per stream per second: when it falls below the first step's, the
             # load generator (or Janus) no longer keeps up and the step's CPU is understated.
             rate = received / (time.monotonic() - window) / (step * args.publishers * 2)
+            kbps = ((sum(sub.video_bytes() for sub in subs) - video_before) * 8 / 1000
+                    / (time.monotonic() - window) / (step * args.publishers))
             flowing = sum(1 for sub, b in zip(subs, before, strict=True)
                           if sub.buffers() > b and all(
                               c.last_at > time.monotonic() - 2
@@ -336,19 +352,23 @@ def main(argv: list[str] | None = None) -> int:
             streams = step * args.publishers * 2
             row = {"subscribers": step, "streams": streams, "cpu": cpu - idle,
                    "per_stream": (cpu - idle) / streams, "flowing": flowing, "mine": mine,
-                   "load": os.getloadavg()[0], "rate": rate,
+                   "load": os.getloadavg()[0], "rate": rate, "kbps": kbps,
                    "delivered": rate / rows[0]["rate"] if rows else 1.0}
             rows.append(row)
             print(f"{step} subscribers, {streams} forwarded streams: Janus "
                   f"{row['cpu']:.1f} % of a core ({row['per_stream']:.3f} % per stream), "
                   f"{flowing}/{step} subscribers flowing, {rate:.1f} packets/s per stream "
-                  f"({100 * row['delivered']:.0f} % of the first step's); "
+                  f"({100 * row['delivered']:.0f} % of the first step's), video "
+                  f"{kbps:.0f} kbit/s per stream; "
                   f"load generator {mine:.0f} %; "
                   f"load {row['load']:.1f} ({time.monotonic() - started:.0f} s)", flush=True)
         for sub in subs:
             sub.handle.detach()
             sub.peer.close()
-        overhead = measure_overhead(args, janus, session, pipeline, loop)
+        for pipe in senders:  # the overhead is measured without the load
+            pipe.set_state(Gst().State.NULL)
+        if args.part != "load":
+            overhead = measure_overhead(args, janus, session, pipeline, loop)
     finally:
         for pipe in senders:
             pipe.set_state(Gst().State.NULL)
@@ -493,12 +513,12 @@ def print_tables(rows: list[dict[str, Any]], overhead: dict[str, list[float]],
     print()
     print("| subscribers | forwarded streams (a+v) | Janus CPU, % of a core (less idle) | "
           "per stream, % | subscribers flowing | packets/s per stream (vs first step) | "
-          "load generator CPU, % | load average |")
-    print("|---|---|---|---|---|---|---|---|")
+          "video kbit/s per stream | load generator CPU, % | load average |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['subscribers']} | {row['streams']} | {row['cpu']:.1f} | "
               f"{row['per_stream']:.3f} | {row['flowing']}/{row['subscribers']} | "
-              f"{row['rate']:.1f} ({100 * row['delivered']:.0f} %) | "
+              f"{row['rate']:.1f} ({100 * row['delivered']:.0f} %) | {row['kbps']:.0f} | "
               f"{row['mine']:.0f} | {row['load']:.1f} |")
     print(f"\nidle Janus (same run): {idle:.2f} % of one core")
     if rows and rows[-1]["per_stream"] > 0:
