@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import uvicorn
 from django.conf import settings
+from django.db import connection
 from playwright.sync_api import sync_playwright
 
 from diemcau.core.roles import Role
@@ -367,8 +368,14 @@ def test_a_room_page_comes_back_by_itself_after_janus_restarts(janus_factory, kh
 
     def tick() -> list[str]:
         # Not on this thread: Playwright's event loop runs here.
+        def run() -> list[str]:
+            try:
+                return [event.kind for event in watch.tick()]
+            finally:
+                connection.close()
+
         with ThreadPoolExecutor(1) as pool:
-            return [event.kind for event in pool.submit(watch.tick).result()]
+            return pool.submit(run).result()
 
     assert poll_health(node)
     assert tick() == []

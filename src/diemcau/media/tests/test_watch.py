@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
@@ -51,6 +52,19 @@ def meeting_on(janus_factory, kh_tree):
     return janus, node, live, grant
 
 
+async def tick(watch: NodeWatch) -> list[Any]:
+    """One round in another thread (this one runs the event loop), which closes its own
+    database connection."""
+
+    def run() -> list[Any]:
+        try:
+            return watch.tick()
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(run)
+
+
 def room_on_janus(node: McuNode, room: Room) -> bool:
     with videoroom(node) as handle:
         return handle.exists(room.janus_room_id)
@@ -71,15 +85,15 @@ def test_a_killed_node_is_noticed_and_its_pages_told_to_rejoin_when_it_is_back(m
         assert state["media_ready"] is True
 
         janus.stop(kill=True)  # mid-meeting
-        events = await asyncio.to_thread(watch.tick)
+        events = await tick(watch)
         assert [(e.kind, e.meetings) for e in events] == [("down", [live.meeting.pk])]
         # The page reads its state again: it waits on its socket instead of reloading.
         state = await next_of(page, {"type": "state"})
         assert state["media_ready"] is False
-        assert await asyncio.to_thread(watch.tick) == []  # still down: said once
+        assert await tick(watch) == []  # still down: said once
 
         janus.start()  # the same node, with no rooms
-        events = await asyncio.to_thread(watch.tick)
+        events = await tick(watch)
         assert [(e.kind, e.meetings) for e in events] == [("back", [live.meeting.pk])]
         told = await next_of(page, {"type": "told"})
         assert told["event"] == "rejoin"
