@@ -103,8 +103,11 @@ class NodeWatch:
             seen.session_id = None
             if node.health == NodeHealth.DOWN:
                 return None
+            # The full probe decides (a slow answer is not a dead node); a node down is
+            # recorded, audited, and the operators told.
+            if poll_health(node):
+                return None
             log.warning("node %s stopped answering: %s", node.name, exc)
-            poll_health(node)  # the full probe records it, audited, operators told
             return NodeEvent(node.name, "down", self._tell_consoles(node))
         if restarted or node.health != NodeHealth.UP:
             return self.recover(node)
