@@ -67,10 +67,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=5,
                         help="join and mute samples per path (default 5)")
     parser.add_argument("--video-kbps", type=int, default=500)
+    parser.add_argument("--forwards", default="",
+                        help="after the subscribers, forwarded-stream counts made of SRTP "
+                             "rtp_forwarders (a lower bound of a subscriber's cost), e.g. "
+                             "200,500,1000")
     parser.add_argument("--part", choices=("all", "load", "overhead"), default="all",
                         help="the load steps, the diemcau overhead, or both (default)")
     args = parser.parse_args(argv)
     args.steps = [int(n) for n in args.steps.split(",") if n.strip()]
+    args.forwards = [int(n) for n in args.forwards.split(",") if n.strip()]
     return args
 
 
@@ -307,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     senders: list[Any] = []
     session = JanusSession(janus.access).start()
     rows: list[dict[str, Any]] = []
+    forward_rows: list[dict[str, Any]] = []
     overhead: dict[str, list[float]] = {}
     try:
         idle, _mine = cpu_percent(pid, args.seconds)
@@ -365,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         for sub in subs:
             sub.handle.detach()
             sub.peer.close()
+        if args.part != "overhead" and args.forwards:
+            forward_rows = forward_load(args, admin, janus, feeds, pid, idle)
         for pipe in senders:  # the overhead is measured without the load
             pipe.set_state(Gst().State.NULL)
         if args.part != "load":
@@ -377,7 +385,72 @@ def main(argv: list[str] | None = None) -> int:
         loop.stop()
         janus.stop(kill=True)
     print_tables(rows, overhead, idle)
+    print_forwards(forward_rows)
     return 0
+
+
+def udp_drops(port: int) -> int:
+    """Packets the kernel dropped for our unread socket on `port` (/proc/net/udp)."""
+    wanted = f":{port:04X}"
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(wanted):
+            return int(fields[-1])
+    return 0
+
+
+def forward_load(args: argparse.Namespace, admin: Any, janus: Any, feeds: list[int],
+                 pid: int, idle: float) -> list[dict[str, Any]]:
+    """SRTP `rtp_forward`s of the same publishers to one UDP socket nobody reads (the kernel
+    drops the packets, and counts them: proof they were sent). Janus encrypts and sends
+    each packet once per forwarded stream, as for a subscriber, without the ICE and DTLS
+    around it: a lower bound of a subscriber's cost, for counts the subscribers here cannot
+    reach."""
+    import base64
+    import socket
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sink.bind(("127.0.0.1", 0))
+    port = sink.getsockname()[1]
+    crypto = base64.b64encode(os.urandom(30)).decode()
+    rows: list[dict[str, Any]] = []
+    made = 0
+    try:
+        for step in args.forwards:
+            while made * 2 < step:
+                admin.message({
+                    "request": "rtp_forward", "room": ROOM, "secret": "s",
+                    "admin_key": janus.access.admin_key,
+                    "publisher_id": feeds[made % len(feeds)], "host": "127.0.0.1",
+                    "host_family": "ipv4", "srtp_suite": 80, "srtp_crypto": crypto,
+                    "streams": [{"mid": "0", "port": port}, {"mid": "1", "port": port}]})
+                made += 1
+            time.sleep(1.0)
+            dropped, at = udp_drops(port), time.monotonic()
+            cpu, mine = cpu_percent(pid, args.seconds)
+            rate = (udp_drops(port) - dropped) / (time.monotonic() - at) / (made * 2)
+            row = {"streams": made * 2, "cpu": cpu - idle, "per_stream": (cpu - idle) / (made * 2),
+                   "rate": rate, "load": os.getloadavg()[0]}
+            rows.append(row)
+            print(f"{made * 2} forwarded streams by SRTP rtp_forward: Janus {row['cpu']:.1f} % "
+                  f"of a core ({row['per_stream']:.3f} % per stream), {rate:.1f} packets/s "
+                  f"per stream sent; load {row['load']:.1f}", flush=True)
+    finally:
+        sink.close()
+    return rows
+
+
+def print_forwards(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    print()
+    print("| forwarded streams (SRTP rtp_forward) | Janus CPU, % of a core (less idle) | "
+          "per stream, % | packets/s per stream sent | load average |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['streams']} | {row['cpu']:.1f} | {row['per_stream']:.3f} | "
+              f"{row['rate']:.1f} | {row['load']:.1f} |")
 
 
 def remote_publisher(handle: Any, room: int, secret: str, feed: int) -> int:
