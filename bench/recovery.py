@@ -4,7 +4,9 @@ Debian's Chromium (Playwright, its fake camera and microphone) opens two room pa
 meeting — the host district's endpoint and a commune's — against a real Janus on this
 machine's default-route interface, the real ASGI server (uvicorn, WebSockets) and the node
 watch the worker runs (`media.watch`). A supervisor starts Janus again `--restart-delay`
-seconds after it dies, as `scripts/run.sh` and systemd's `Restart=` do.
+seconds after it dies, as `diemcau janus run --keep-running` does (scripts/run.sh and the
+systemd unit run it so). `--via-django` starts it through a Python that runs `django.setup()`
+first and then execs Janus, as a restart of the whole command (without --keep-running) does.
 
 Each trial waits until both pages play (connected, the other endpoint's picture decoded and
 advancing), sends SIGKILL to Janus, and times from the kill:
@@ -52,9 +54,12 @@ PLAYS = """() => {
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=10, help="trials (default 10)")
-    parser.add_argument("--restart-delay", type=float, default=3.0,
+    parser.add_argument("--restart-delay", type=float, default=1.0,
                         help="seconds between Janus dying and its supervisor starting it "
-                             "again (default 3, as scripts/run.sh)")
+                             "again (default 1, as scripts/run.sh and the systemd unit)")
+    parser.add_argument("--via-django", action="store_true",
+                        help="start Janus through a Python that sets Django up first, as "
+                             "`diemcau janus run` without --keep-running does")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="a trial gives up after this long (default 60 s)")
     parser.add_argument("--settle", type=float, default=3.0,
@@ -94,12 +99,24 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, load {load}, Python {platform.python_version()}"
 
 
-class Supervisor:
-    """Starts Janus again `delay` seconds after it dies; remembers when it answered."""
+# What `diemcau janus run` does before it becomes Janus (exec): Python starts, Django is
+# set up. The supervisor's restarts go through the same, then exec the same Janus command.
+VIA_DJANGO = """
+import os, sys
+import django
+django.setup()
+os.execv(sys.argv[1], sys.argv[1:])
+"""
 
-    def __init__(self, janus: Any, delay: float) -> None:
+
+class Supervisor:
+    """Starts Janus again `delay` seconds after it dies, through a Python that sets Django up
+    first as `diemcau janus run` does (unless `direct`); remembers when it answered."""
+
+    def __init__(self, janus: Any, delay: float, direct: bool = False) -> None:
         self.janus = janus
         self.delay = delay
+        self.direct = direct
         self.stop = threading.Event()
         self.answered_at = 0.0
         self.thread = threading.Thread(target=self.run, name="janus-supervisor", daemon=True)
@@ -111,9 +128,33 @@ class Supervisor:
                 self.janus.process = None
                 if self.stop.wait(self.delay):
                     return
-                self.janus.start()  # returns once Janus answers `info` and the admin ping
+                if self.direct:
+                    self.janus.start()  # returns once Janus answers `info` and the admin ping
+                else:
+                    self.start_via_django()
                 self.answered_at = time.monotonic()
             self.stop.wait(0.2)
+
+    def start_via_django(self) -> None:
+        import subprocess
+
+        from django.conf import settings
+
+        from diemcau.mcu import janus_config
+        from diemcau.mcu.janus_client import JanusUnavailable
+
+        command = janus_config.janus_command(self.janus.config, settings.JANUS_BINARY)
+        with open(self.janus.log_path, "ab") as log:
+            self.janus.process = subprocess.Popen(
+                [sys.executable, "-c", VIA_DJANGO, *command], stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        while not self.stop.is_set():
+            try:
+                self.janus.client().info()
+                self.janus.admin().ping()
+                return
+            except JanusUnavailable:
+                time.sleep(0.05)
 
 
 class Watch:
@@ -201,14 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     from diemcau.testing.factories import AgencyFactory, UserFactory
 
     call_command("migrate", verbosity=0, interactive=False)
+    how = (" through a Python start with Django" if args.via_django
+           else " (Janus itself, as `diemcau janus run --keep-running` does)")
     print(f"diemcau recovery benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
           f"{machine()}\n{args.kills} kills (SIGKILL) of Janus, started again "
-          f"{args.restart_delay:.0f} s after it dies; two Chromium pages in the room",
+          f"{args.restart_delay:.0f} s after it dies{how}; two Chromium pages in the room",
           flush=True)
     janus = JanusProcess(var_dir / "janus")
     janus.config.directory.mkdir(parents=True, exist_ok=True)
     janus.start()
-    supervisor = Supervisor(janus, args.restart_delay)
+    supervisor = Supervisor(janus, args.restart_delay, direct=not args.via_django)
     watch = Watch()
     base, server, server_thread = serve()
     rows: list[dict[str, float]] = []
