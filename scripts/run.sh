@@ -83,14 +83,17 @@ trap 'exit 143' TERM
 start_janus() {
   # `janus run` writes the config folder under var/janus (never /etc/janus), records this
   # Janus as the MCU node DIEMCAU_JANUS_NODE_NAME (default mcu-1, the demo's node), prints
-  # its URLs, then becomes Janus itself (exec): $janus is Janus's own pid.
+  # its URLs, then runs Janus.
   # --rewrite: settings changed since the last run take effect; the secrets are kept.
   # --free-ports: a second checkout running at the same time gets the next free ports.
   # --debug-level 3: warnings and errors only, so the terminal stays readable.
   # --supervised: Janus leaves the terminal's process group, so a Ctrl+C does not reach it
   #   besides our own SIGTERM (two signals at once hang Janus), and it stops if we die.
+  # --keep-running: the command stays as Janus's parent and starts a Janus that dies again
+  #   after 1 s, without Python and Django starting again (seconds on a busy machine); our
+  #   SIGTERM reaches Janus through it. $janus is then the command's pid.
   "$BIN/diemcau" janus run --register --rewrite --free-ports --debug-level 3 --supervised \
-    </dev/null &
+    --keep-running </dev/null &
   janus=$!
 }
 
@@ -137,9 +140,9 @@ worker=$!
 "$BIN/uvicorn" diemcau.asgi:application --host "$HOST" --port "$PORT" &
 server=$!
 # Until uvicorn exits (a signal ends the loop at once: the traps stop all), Janus is kept
-# running: one that dies (a crash, a kill) is started again after 3 s, as a service manager
-# would; the worker reconciles its rooms as soon as the node answers, and the participants'
-# pages join again by themselves.
+# running: one that dies (a crash, a kill) is started again after 1 s, as a service manager
+# would; the worker's node watch sees it answer within a second, recreates its rooms and
+# tells the participants' pages to join again.
 while kill -0 "$server" 2>/dev/null; do
   if [ -n "$mixer" ] && ! kill -0 "$mixer" 2>/dev/null; then
     wait "$mixer" 2>/dev/null || true
@@ -149,8 +152,8 @@ while kill -0 "$server" 2>/dev/null; do
   fi
   if [ -n "$janus" ] && ! janus_running; then
     wait "$janus" 2>/dev/null || true
-    echo "diemcau: Janus stopped; starting it again in 3 s" >&2
-    sleep 3 & wait $!
+    echo "diemcau: Janus stopped; starting it again in 1 s" >&2
+    sleep 1 & wait $!
     start_janus
   fi
   sleep 1 & wait $!

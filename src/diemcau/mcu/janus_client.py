@@ -12,6 +12,8 @@ from __future__ import annotations
 import builtins
 import json
 import secrets
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -40,6 +42,8 @@ class JanusError(Exception):
 
 # Codes seen from Janus 1.1.2 (janus.c and janus_videoroom.c).
 UNAUTHORIZED_API = 403  # missing/wrong apisecret or token, or admin_secret
+NO_SUCH_SESSION = 458  # Janus restarted, or the session timed out
+NO_SUCH_HANDLE = 459
 ROOM_NO_SUCH_ROOM = 426
 ROOM_EXISTS = 427
 ROOM_NO_SUCH_FEED = 428
@@ -262,6 +266,77 @@ class VideoRoom:
     def enable_recording(self, room: int, *, secret: str, record: bool) -> None:
         self.request({"request": "enable_recording", "room": room, "secret": secret,
                       "record": record})
+
+
+class _KeptVideoRoom(VideoRoom):
+    """A backend VideoRoom handle kept open between requests. A request that finds its
+    session gone (Janus restarted, or it timed out) opens a new one and is sent again, once."""
+
+    def __init__(self, access: JanusAccess) -> None:
+        client = JanusClient(access)
+        super().__init__(client, 0, 0, access.admin_key)
+        self._open()
+
+    def _open(self) -> None:
+        self.session_id = self.client.create_session()
+        try:
+            self.handle_id = self.client.attach(self.session_id, VIDEOROOM)
+        except (JanusError, JanusUnavailable):
+            self.close()
+            raise
+
+    def request(self, body: dict[str, Any], *, with_admin_key: bool = False) -> dict[str, Any]:
+        try:
+            return super().request(body, with_admin_key=with_admin_key)
+        except JanusError as exc:
+            if exc.code not in (NO_SUCH_SESSION, NO_SUCH_HANDLE):
+                raise
+        self._open()
+        return super().request(body, with_admin_key=with_admin_key)
+
+    def close(self) -> None:
+        with suppress(JanusError, JanusUnavailable):
+            self.client.destroy_session(self.session_id)
+
+
+class VideoRoomPool:
+    """Backend VideoRoom handles kept per node by this process, so a mute or a grant costs
+    one request to Janus instead of four (create a session, attach, the request, destroy).
+    Nothing is shared between processes: each keeps its own, as it keeps its database
+    connections. A handle idle longer than IDLE_SECONDS is dropped, well before Janus's
+    session_timeout; one whose node stopped answering is never reused."""
+
+    IDLE_SECONDS = 20.0
+
+    def __init__(self) -> None:
+        self._idle: dict[JanusAccess, list[tuple[float, _KeptVideoRoom]]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def handle(self, access: JanusAccess) -> Iterator[VideoRoom]:
+        kept = self._take(access)
+        try:
+            yield kept
+        except JanusUnavailable:
+            kept.close()
+            raise
+        with self._lock:
+            self._idle.setdefault(access, []).append((time.monotonic(), kept))
+
+    def _take(self, access: JanusAccess) -> _KeptVideoRoom:
+        stale = []
+        found = None
+        with self._lock:
+            entries = self._idle.get(access, [])
+            while entries:
+                used_at, kept = entries.pop()
+                if time.monotonic() - used_at < self.IDLE_SECONDS:
+                    found = kept
+                    break
+                stale.append(kept)
+        for kept in stale:
+            kept.close()
+        return found if found is not None else _KeptVideoRoom(access)
 
 
 class AdminClient:

@@ -59,3 +59,13 @@ def tell_participant(participation_id: int, event: str, **data: Any) -> None:
         _send(participant_group(participation_id), {"type": "live.told", "event": event, **data})
 
     transaction.on_commit(send)
+
+
+def rejoin(meeting_id: int) -> None:
+    """Every participant page of the meeting: its media server is back with the room, join
+    again now (the page's own backoff is only for a node that stays down)."""
+
+    def send() -> None:
+        _send(participants_group(meeting_id), {"type": "live.told", "event": "rejoin"})
+
+    transaction.on_commit(send)

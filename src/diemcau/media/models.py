@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -103,12 +105,20 @@ class LeaveReason(models.TextChoices):
     LOST = "lost", _("Connection lost")
 
 
+# A connection lost this recently, or while its node is down, is shown as reconnecting: its
+# page joins again by itself as soon as the node answers (`media.watch`).
+RECONNECT_WINDOW = dt.timedelta(seconds=60)
+
+
 class Presence(models.TextChoices):
     """Where an invited endpoint stands in the live meeting (the consoles' list of every
     invited endpoint, R18). Not stored: read from its participations."""
 
     IN_ROOM = "in_room", _("In the room")
     CONNECTING = "connecting", _("Connecting")
+    # Its line was lost moments ago, or its media node is down: its page joins again by
+    # itself (media.watch tells it as soon as the node answers).
+    RECONNECTING = "reconnecting", _("Reconnecting")
     LEFT = "left", _("Left the room")
     LOST = "lost", _("Connection lost")
     REMOVED = "removed", _("Removed by the host")
@@ -118,6 +128,7 @@ class Presence(models.TextChoices):
 PRESENCE_COLOURS = {
     Presence.IN_ROOM: "success",
     Presence.CONNECTING: "info",
+    Presence.RECONNECTING: "warning",
     Presence.LEFT: "secondary",
     Presence.LOST: "warning",
     Presence.REMOVED: "danger",
@@ -225,6 +236,12 @@ class Participation(models.Model):
     @property
     def is_connected(self) -> bool:
         return self.joined_at is not None and self.left_at is None
+
+    @property
+    def media_flowing(self) -> bool:
+        """Joined, and its page reported its media up (Janus's `webrtcup`), or a SIP leg
+        (its mids are set when it answers): what the consoles call connected."""
+        return self.is_connected and bool(self.audio_mid or self.video_mid)
 
 
 class CallKind(models.TextChoices):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from diemcau.core.models import User
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Endpoint
-from diemcau.mcu.models import McuNode
+from diemcau.mcu.models import McuNode, NodeHealth
 from diemcau.scheduling.choices import MeetingStatus
 from diemcau.scheduling.models import Incident, Meeting
 from diemcau.scheduling.permissions import can_see_code
@@ -26,6 +26,7 @@ from diemcau.scheduling.rules import recording_refusal
 from . import extensions
 from .models import (
     ACTIVE_CALL_STATES,
+    RECONNECT_WINDOW,
     CallKind,
     CallState,
     Layout,
@@ -47,13 +48,15 @@ def participant_row(p: Participation) -> dict[str, Any]:
     return {
         "id": p.pk,
         "janus_id": p.janus_id,
+        "endpoint_id": p.endpoint_id,
         "endpoint": p.endpoint.name,
         "agency": p.endpoint.agency.name,
         "device": p.endpoint.terminal_kind,
         "display": p.display,
         "is_host": p.endpoint_id == p.meeting.host_endpoint_id,
         "transport": p.transport,
-        "connected": p.joined_at is not None,
+        # Connected means media flows: joined, and the page's media is up (R18).
+        "connected": p.media_flowing,
         "joined_at": _iso(p.joined_at),
         "audio_muted": p.audio_muted,
         "video_muted": p.video_muted,
@@ -76,11 +79,40 @@ def open_participations(meeting: Meeting) -> list[Participation]:
     )
 
 
+def _reconnecting(p: Participation, node_down: bool, since: Any) -> bool:
+    return (p.left_at is not None and p.joined_at is not None
+            and p.left_reason == LeaveReason.LOST and (node_down or p.left_at >= since))
+
+
+def reconnecting_participations(meeting: Meeting) -> list[Participation]:
+    """The latest participation of each endpoint whose line was lost moments ago, or whose
+    node is down, and that has not come back yet (most recent first)."""
+    if meeting.status not in (MeetingStatus.ACCEPTED, MeetingStatus.LIVE):
+        return []
+    node_down = bool(meeting.node and meeting.node.health == NodeHealth.DOWN)
+    since = timezone.now() - RECONNECT_WINDOW
+    lost = (Participation.objects.select_related("endpoint__agency", "meeting")
+            .filter(meeting=meeting, left_reason=LeaveReason.LOST, joined_at__isnull=False)
+            .order_by("-left_at", "-pk"))
+    if not node_down:
+        lost = lost.filter(left_at__gte=since)
+    latest: dict[int, Participation] = {}
+    for p in lost:
+        latest.setdefault(p.endpoint_id, p)
+    back = set(Participation.objects.filter(meeting=meeting, left_at__isnull=True)
+               .values_list("endpoint_id", flat=True))
+    return [p for endpoint_id, p in latest.items() if endpoint_id not in back]
+
+
 def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
     """The host console's view: who is connected and how, the queue, the room's state."""
     meeting = Meeting.objects.select_related("host_endpoint", "node").get(pk=meeting.pk)
     room = Room.objects.filter(meeting=meeting, destroyed_at__isnull=True).first()
     rows = [participant_row(p) for p in open_participations(meeting)]
+    present = {r["endpoint_id"] for r in rows}
+    reconnecting = [participant_row(p) | {"reconnecting": True}
+                    for p in reconnecting_participations(meeting)
+                    if p.endpoint_id not in present]
     queue = sorted(
         (r for r in rows if r["hand_raised_at"]), key=lambda r: (r["hand_raised_at"], r["id"])
     )
@@ -107,6 +139,9 @@ def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
             "open_incidents": Incident.objects.filter(meeting=meeting, status="open").count(),
         },
         "participants": rows,
+        # Lines lost moments ago (or on a node that is down) whose pages are joining again:
+        # shown as reconnecting rather than dropped from the list.
+        "reconnecting": reconnecting,
         "queue": [r["id"] for r in queue],
         "invited_endpoints": presence_rows(meeting, calls={
             t["endpoint_id"]: t["call"] for t in sip["sip"]["terminals"]}),
@@ -138,13 +173,19 @@ def presences(meeting: Meeting) -> dict[int, tuple[Presence, Participation | Non
         if current is None or p.left_at is None or p.joined_at is not None:
             latest[p.endpoint_id] = p
     found: dict[int, tuple[Presence, Participation | None]] = {}
+    node_down = bool(meeting.node_id and McuNode.objects.filter(
+        pk=meeting.node_id, health=NodeHealth.DOWN).exists())
+    since = timezone.now() - RECONNECT_WINDOW
     for endpoint_id, p in latest.items():
         if p.left_at is None:
-            presence = Presence.IN_ROOM if p.joined_at else Presence.CONNECTING
+            presence = Presence.IN_ROOM if p.media_flowing else Presence.CONNECTING
         elif p.joined_at is None:
             continue  # it never came into the room
         elif p.left_reason == LeaveReason.KICKED:
             presence = Presence.REMOVED
+        elif _reconnecting(p, node_down, since) and meeting.status in (
+                MeetingStatus.ACCEPTED, MeetingStatus.LIVE):
+            presence = Presence.RECONNECTING
         elif p.left_reason == LeaveReason.LOST:
             presence = Presence.LOST
         else:
@@ -170,7 +211,8 @@ def presence_rows(meeting: Meeting, *, calls: dict[int, Any] | None = None
             "is_host": endpoint.pk == meeting.host_endpoint_id,
             "presence": presence.value,
             "presence_label": str(presence.label),
-            "present": presence in (Presence.IN_ROOM, Presence.CONNECTING),
+            "present": presence in (Presence.IN_ROOM, Presence.CONNECTING,
+                                    Presence.RECONNECTING),
             "since": _iso(p.left_at or p.joined_at) if p else None,
             "admitted": endpoint.status == EndpointStatus.APPROVED,
             "hardware": endpoint.pk in hardware,
@@ -272,6 +314,10 @@ def participant_view(participation: Participation) -> dict[str, Any]:
         "locked": bool(room and room.locked),
         "recording": bool(room and room.recording),
         "meeting_status": p.meeting.status,
+        # Whether the media server answers and has the room: a page that lost its media
+        # waits on its socket while it does not, and joins again once it does.
+        "media_ready": bool(room and room.janus_created_at) and McuNode.objects.filter(
+            pk=p.node_id, health=NodeHealth.UP).exists(),
         "others": others,
         "extras": extensions.participant_extras(p),
     }

@@ -1,7 +1,9 @@
 """Periodic work on the MCU nodes, as plain functions for the worker to schedule:
 
 - `poll_all_nodes()` every minute: health of every node the server manages; a node that
-  answers again after being down is reconciled at once (a restarted Janus has no rooms);
+  answers again after being down is reconciled at once (a restarted Janus has no rooms).
+  Between these polls the node watch (`media.watch`, a thread the worker starts) notices a
+  node dying or coming back within a second or two and brings its meetings back at once;
 - `reconcile_all_nodes()` every 5 minutes, and once when the worker starts: rooms of the
   meetings due within a day are created, rooms no meeting needs are destroyed.
 
@@ -135,6 +137,15 @@ def reconcile_rooms_every_five_minutes() -> None:
     if ended:
         log.info("meetings ended an hour past their end: %s", ended)
     reconcile_all_nodes()
+
+
+@HUEY.on_startup()
+def watch_nodes_at_worker_start() -> None:
+    # A node that dies or comes back is noticed within a second or two, not at the next
+    # minute's poll: its rooms are recreated and its pages told to join again (media.watch).
+    from .watch import start_in_background
+
+    start_in_background()
 
 
 @HUEY.on_startup()

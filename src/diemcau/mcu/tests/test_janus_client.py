@@ -188,3 +188,23 @@ def test_an_event_after_a_quiet_spell_is_not_lost(janus_server: JanusProcess):
     poller.join(5)
     assert any(event.get("sender") == handle for event in received), received
     client.destroy_session(session)
+
+
+def test_kept_handles_are_reused_and_outlive_a_restart(janus_factory):
+    janus = janus_factory()
+    pool = jc.VideoRoomPool()
+    with pool.handle(janus.access) as first:
+        assert first.list() == []
+    with pool.handle(janus.access) as again:
+        assert again is first  # one request to Janus, not four
+        session = again.session_id
+    janus.restart()  # Janus forgets every session
+    with pool.handle(janus.access) as after:
+        assert after.list() == []  # "no such session": a new one, and the request again
+        assert after.session_id != session
+    janus.stop(kill=True)
+    with pytest.raises(JanusUnavailable), pool.handle(janus.access) as dead:
+        dead.list()
+    janus.start()
+    with pool.handle(janus.access) as fresh:  # the dead node's handle was not kept
+        assert fresh is not after and fresh.list() == []

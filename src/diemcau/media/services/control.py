@@ -30,7 +30,7 @@ from .. import broadcast
 from ..models import Layout, LeaveReason, Participation, Room, Transport
 from ..permissions import can_control, control_refusal
 from .participations import close_participation, end_janus_session, snapshot, withdraw_janus_token
-from .rooms import ensure_room, videoroom
+from .rooms import ensure_room, janus_refusal, videoroom
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,7 @@ def _janus(action: str, call: object) -> None:
         call()  # type: ignore[operator]
     except JanusError as exc:
         log.warning("%s refused by Janus: %s", action, exc)
-        raise InvalidTransition(
-            _("The media server refused: %(reason)s") % {"reason": exc.reason}
-        ) from exc
+        raise InvalidTransition(janus_refusal(exc)) from exc
     except JanusUnavailable as exc:
         raise InvalidTransition(_("The media server is not answering. Try again.")) from exc
 

@@ -55,7 +55,7 @@ from .participations import (
     snapshot,
     withdraw_janus_token,
 )
-from .rooms import ensure_room, videoroom
+from .rooms import ensure_room, janus_refusal, videoroom
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,8 @@ def _grant(
         node = room.node
         add_janus_token(node, token)
     except JanusError as exc:
-        raise InvalidTransition(_("The media server refused: %(reason)s")
-                                % {"reason": exc.reason}) from exc
+        log.info("grant refused by Janus: %s", exc)
+        raise InvalidTransition(janus_refusal(exc)) from exc
     except JanusUnavailable as exc:
         raise InvalidTransition(_("The media server is not answering. Try again.")) from exc
     try:
@@ -325,8 +325,7 @@ def _message(node: McuNode, session_id: int, handle_id: int, body: dict[str, obj
         JanusClient(node.access()).message(int(session_id), int(handle_id), body)
     except JanusError as exc:
         log.info("join refused by Janus: %s", exc)
-        raise InvalidTransition(_("The media server refused the connection: %(reason)s")
-                                % {"reason": exc.reason}) from exc
+        raise InvalidTransition(janus_refusal(exc)) from exc
     except JanusUnavailable as exc:
         raise InvalidTransition(_("The media server is not answering. Try again.")) from exc
 

@@ -32,12 +32,17 @@ from diemcau.core import audit
 from diemcau.core.errors import InvalidTransition
 from diemcau.core.models import User
 from diemcau.mcu.janus_client import (
+    NO_SUCH_HANDLE,
+    NO_SUCH_SESSION,
     ROOM_EXISTS,
+    ROOM_NO_SUCH_FEED,
     ROOM_NO_SUCH_ROOM,
-    JanusClient,
+    ROOM_UNAUTHORIZED,
+    UNAUTHORIZED_API,
     JanusError,
     JanusUnavailable,
     VideoRoom,
+    VideoRoomPool,
 )
 from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import HOLDING_STATUSES, MeetingStatus
@@ -102,11 +107,30 @@ def wanted_meetings(node: McuNode, now: dt.datetime | None = None) -> QuerySet[M
     )
 
 
+def janus_refusal(exc: JanusError) -> str:
+    """What a page or a console shows when Janus refuses: the page's own words for Janus's
+    error code, never Janus's English reason (that goes to the log)."""
+    texts = {
+        ROOM_NO_SUCH_ROOM: _("The meeting's room is not ready on the media server yet."),
+        ROOM_NO_SUCH_FEED: _("This picture is no longer sent."),
+        ROOM_UNAUTHORIZED: _("The media server refused this connection."),
+        UNAUTHORIZED_API: _("The media server refused this connection."),
+        NO_SUCH_SESSION: _("The media server restarted. Try again."),
+        NO_SUCH_HANDLE: _("The media server restarted. Try again."),
+    }
+    return str(texts.get(exc.code, _("The media server could not do that. Try again in a "
+                                     "moment.")))
+
+
+# The backend's VideoRoom handles, kept open per node by this process (`VideoRoomPool`).
+_HANDLES = VideoRoomPool()
+
+
 @contextmanager
 def videoroom(node: McuNode) -> Iterator[VideoRoom]:
     if not node.is_managed:
         raise JanusUnavailable(f"MCU node {node.name} has no Janus API URL")
-    with JanusClient(node.access()).videoroom() as handle:
+    with _HANDLES.handle(node.access()) as handle:
         yield handle
 
 

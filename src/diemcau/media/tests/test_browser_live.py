@@ -22,18 +22,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 from django.conf import settings
+from django.db import connection
 from playwright.sync_api import sync_playwright
 
 from diemcau.core.roles import Role
-from diemcau.mcu.services import register_node
+from diemcau.mcu.services import poll_health, register_node
 from diemcau.media import selectors
 from diemcau.media.models import LeaveReason, Participation
+from diemcau.media.watch import NodeWatch
 from diemcau.scheduling.choices import Classification
 from diemcau.testing.browser import CHROMIUM, FAKE_MEDIA_ARGS, sign_in
 from diemcau.testing.browser import CHROMIUM_ARGS as BASE_ARGS
@@ -361,16 +364,44 @@ def test_a_room_page_comes_back_by_itself_after_janus_restarts(janus_factory, kh
     row = f"#participants [data-participation='{first.pk}']"
     console.wait_for_selector(row)
 
+    watch = NodeWatch()  # what the worker runs every second, in a thread of its own
+
+    def tick() -> list[str]:
+        # Not on this thread: Playwright's event loop runs here.
+        def run() -> list[str]:
+            try:
+                return [event.kind for event in watch.tick()]
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(run).result()
+
+    assert poll_health(node)
+    assert tick() == []
     janus.stop(kill=True)  # the media server dies mid-meeting
     room.wait_for_selector("#live-room[data-state=closed][data-closed-reason=lost]")
-    # The page tells the server it lost its media server; the console drops the line once
-    # that is committed.
-    console.wait_for_selector(row, state="detached")
+    # The page tells the server it lost its media server; the console shows the line as
+    # reconnecting instead of dropping it.
+    console.wait_for_selector(f"{row}[data-reconnecting=true]")
+    assert console.locator(f"{row} [data-do]").count() == 0  # nothing to act on meanwhile
     assert Participation.objects.get(pk=first.pk).left_reason == LeaveReason.LOST
+    assert tick() == ["down"]
+    # Its first backoff runs out while the node is down: it keeps waiting on its socket
+    # rather than reloading into a media server that does not answer.
+    room.wait_for_selector("#live-room[data-waiting=media]", timeout=30_000)
+    assert room.get_attribute("#live-room", "data-state") == "closed"
+    # No English words of Janus on the page.
+    assert "Janus" not in room.inner_text("#live-room") and "Lost connection" not in \
+        room.inner_text("#live-room")
     janus.start()
-    # The page tries again on its own (a 409 while Janus was down), and is back in the room.
+    # The watch sees the node back, recreates the room and tells the page: it joins again
+    # at once, without waiting for the rest of its backoff.
+    assert tick() == ["back"]
     room.wait_for_selector("#live-room[data-state=connected]", timeout=60_000)
     again = Participation.objects.get(meeting=live.meeting, left_at__isnull=True)
     assert again.pk != first.pk and again.joined_at is not None
+    console.wait_for_selector(f"#participants [data-participation='{again.pk}']")
+    console.wait_for_selector(f"{row}[data-reconnecting=true]", state="detached")
     assert [line.connections for line in selectors.attendance(live.meeting)
             if line.endpoint_id == live.participants[0].pk] == [2]

@@ -123,7 +123,8 @@ def test_every_invited_endpoint_is_listed_present_or_not(setup, kh_tree):
     a.terminal_kind = TerminalKind.PERSONAL
     a.vcs_ip = None
     a.save(update_fields=["terminal_kind", "vcs_ip"])
-    enter(setup, setup.host_endpoint)
+    # In the room: joined, and its page reported its media up (webrtcup).
+    enter(setup, setup.host_endpoint, audio_mid="0", video_mid="1")
     removed = enter(setup, a, left_at=timezone.now(), left_reason=LeaveReason.KICKED)
     state = selectors.live_state(setup.meeting, user=setup.users["host_tech"])
     rows = {row["endpoint_id"]: row for row in state["invited_endpoints"]}

@@ -8,6 +8,7 @@ import ctypes
 import os
 import signal
 import socket
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ NOT_INSTALLED = "the janus Debian package is not installed (apt-get install janu
 _CONFIG_OPTIONS = ("dir", "interface", "rtp_range", "http_port", "admin_port", "ws_port")
 # How far `--free-ports` looks above each configured port.
 _PORT_SEARCH = 100
+# `run --keep-running`: Janus is started again this long after it dies.
+RESTART_SECONDS = 1.0
 
 
 class Command(BaseCommand):
@@ -58,6 +61,10 @@ class Command(BaseCommand):
                               "use the next free one")
         run.add_argument("--debug-level", type=int, choices=range(8),
                          help="Janus log level on stdout (default: the config's, 4)")
+        run.add_argument("--keep-running", action="store_true",
+                         help="stay as Janus's parent and start it again "
+                              f"{RESTART_SECONDS:.0f} s after it dies, without starting Python "
+                              "and Django again (a meeting waits for its media server)")
         run.add_argument("--supervised", action="store_true",
                          help="started by a supervisor script (scripts/run.sh): Janus gets "
                               "its own session, and SIGTERM when the supervisor dies")
@@ -115,7 +122,41 @@ class Command(BaseCommand):
         connections.close_all()
         if options["supervised"]:
             _detach_from_terminal_signals()
+        if options["keep_running"]:
+            self._keep_running(binary, command)
+            return
         os.execv(binary, command)
+
+    def _keep_running(self, binary: str, command: list[str]) -> None:
+        """Janus as a child, started again RESTART_SECONDS after it dies: a restart then
+        costs Janus's own start, not Python's and Django's as well (seconds on a busy
+        machine). SIGTERM and SIGINT are passed on to Janus, and end the loop."""
+        stopping = False
+        child = 0
+
+        def stop(signum: int, _frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+            if child:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while not stopping:
+            child = os.fork()
+            if child == 0:  # Janus; it dies with this process
+                with contextlib.suppress(OSError):
+                    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+                os.execv(binary, command)
+            _pid, status = os.waitpid(child, 0)  # retried after our signal handler (PEP 475)
+            child = 0
+            if stopping:
+                break
+            self.stderr.write(f"Janus stopped ({_exit_text(status)}); starting it again in "
+                              f"{RESTART_SECONDS:.0f} s")
+            self.stderr.flush()
+            _sleep_unless(lambda: stopping, RESTART_SECONDS)
 
     def _register(self, config: janus_config.JanusConfig, options: dict[str, Any]) -> None:
         written = janus_config.read_node_file(config.directory)
@@ -145,6 +186,18 @@ class Command(BaseCommand):
                           f"{node.max_endpoints} endpoints, {node.max_mixers} mixers)"
                           + (f"; SIP terminals dial {node.sip_address}" if node.sip_address
                              else ""))
+
+
+def _exit_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit {os.WEXITSTATUS(status)}"
+
+
+def _sleep_unless(stopped: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not stopped() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _detach_from_terminal_signals() -> None:

@@ -59,7 +59,7 @@
         spotlit ? el("span", { class: "badge text-bg-info", title: t("spotlight") }, [icon("star-fill"), " ", t("spotlight")]) : null,
       ]),
       el("div", { class: "small text-body-secondary", text: p.agency }),
-      !p.connected ? el("div", { class: "small text-warning-emphasis", text: t("connecting_endpoint") + "…" }) : null,
+      !p.connected ? el("div", { class: "small text-warning-emphasis", "data-connecting": "true", text: t("connecting_endpoint") + "…" }) : null,
     ]);
     var detail = [];
     if (p.rtt_ms !== null && p.rtt_ms !== undefined) detail.push(p.rtt_ms + " ms");
@@ -91,6 +91,23 @@
     ]);
     return el("li", { "data-participation": String(p.id), class: "list-group-item participant" + (p.has_floor ? " has-floor" : "") }, [
       name, facts, actions,
+    ]);
+  }
+
+  // A line lost moments ago, or on a media node that is down: its page joins again by itself.
+  // No controls: the host acts on it once it is back.
+  function reconnectingRow(p) {
+    return el("li", { "data-participation": String(p.id), "data-reconnecting": "true", class: "list-group-item participant text-body-secondary" }, [
+      el("div", { class: "participant-name" }, [
+        el("div", {}, [
+          el("span", { class: "endpoint-name", text: p.endpoint }), " ",
+          p.is_host ? el("span", { class: "badge text-bg-primary", text: t("host") }) : null,
+        ]),
+        el("div", { class: "small", text: p.agency }),
+      ]),
+      el("span", { class: "badge text-bg-" + window.diemcauStatus.colour("presence", "reconnecting") }, [
+        el("span", { class: "spinner-border spinner-border-sm me-1", "aria-hidden": "true" }), t("reconnecting_endpoint"),
+      ]),
     ]);
   }
 
@@ -127,10 +144,12 @@
 
     var body = document.getElementById("participants");
     body.textContent = "";
-    if (!state.participants.length) {
+    var reconnecting = state.reconnecting || [];
+    if (!state.participants.length && !reconnecting.length) {
       body.appendChild(el("li", { class: "list-group-item text-body-secondary", text: t("no_one") }));
     }
     state.participants.forEach(function (p) { body.appendChild(participantRow(p)); });
+    reconnecting.forEach(function (p) { body.appendChild(reconnectingRow(p)); });
 
     var byId = {};
     state.participants.forEach(function (p) { byId[p.id] = p; });

@@ -34,6 +34,8 @@
   var lastStats = null;
   var qualityTimer = null;
   var leaving = false;
+  var publisherUp = false;  // Janus's webrtcup for this endpoint's own media
+  var publisherMedia = false;  // …and Janus says it receives that media
 
   // ------------------------------------------------------------------ small things
 
@@ -41,6 +43,15 @@
     var box = document.getElementById("room-error");
     box.textContent = text || "";
     box.classList.toggle("d-none", !text);
+  }
+
+  // Janus's own words never reach the page: its error codes become the page's texts.
+  // 426 no such room, 428 no such feed, 403/433 refused (token, PIN), 458 no such session.
+  var JANUS_ERRORS = { 426: "media_room_missing", 428: "media_feed_gone", 403: "media_refused",
+    433: "media_refused", 458: "media_lost" };
+
+  function janusErrorText(code) {
+    return t(JANUS_ERRORS[code] || "media_error");
   }
 
   function setConnection(colour, text) {
@@ -99,6 +110,7 @@
   }
 
   function onTold(message) {
+    if (message.event === "rejoin") { rejoinNow(); return; }
     if (message.event !== "closed") return;
     finish(message.reason || "ended");
   }
@@ -168,8 +180,18 @@
     var video = el("video", { autoplay: true, playsinline: true });
     var label = el("span", { text: publishers[feedId] || "" });
     var figure = el("figure", { class: "thumb", "data-feed": String(feedId) }, [video, el("figcaption", {}, [label])]);
-    tile = tiles[feedId] = { figure: figure, video: video, stream: new MediaStream(), label: label };
+    tile = tiles[feedId] = { figure: figure, video: video, stream: new MediaStream(), label: label,
+      flowing: false };
     video.srcObject = tile.stream;
+    // A picture (or a sound) arrived: this feed's media flows. Also when autoplay is refused.
+    var arrived = function () {
+      if (video.readyState >= 2 || video.videoWidth > 0) {
+        tile.flowing = true;
+        figure.setAttribute("data-flowing", "true");
+        updateConnected();
+      }
+    };
+    ["loadeddata", "playing", "resize"].forEach(function (name) { video.addEventListener(name, arrived); });
     return tile;
   }
 
@@ -228,6 +250,23 @@
     document.getElementById("stage-label").textContent = hasMain ? t("main_picture") : "";
   }
 
+  // "Connected" only once media flows: Janus receives this endpoint's own media, and every
+  // picture asked for has delivered its first frame.
+  function updateConnected() {
+    if (finished || !publisherUp || !publisherMedia) return;
+    var waiting = Object.keys(subscribed).some(function (id) {
+      var tile = tiles[id];
+      return !tile || !tile.flowing;
+    });
+    if (waiting) {
+      root.setAttribute("data-state", "media");
+      setConnection("info", t("media_starting"));
+      return;
+    }
+    root.setAttribute("data-state", "connected");
+    setConnection("success", t("connected"));
+  }
+
   function dropFeed(feedId) {
     delete publishers[feedId];
     delete subscribed[feedId];
@@ -238,6 +277,7 @@
       delete tiles[feedId];
     }
     renderStage();
+    updateConnected();
   }
 
   // ------------------------------------------------------------------ Janus
@@ -252,13 +292,10 @@
           token: grant.janus_token,
           iceServers: [],  // no public STUN server: the machines may be offline
           success: attachPublisher,
-          error: function (error) {
+          error: function () {
             // The media server went away (a restart, a broken line): leave cleanly and come
             // back on our own, as a room PC without anyone at the keyboard must.
-            if (finished) return;
-            showError(t("media_failed", { reason: String(error) }));
-            if (live) live.send({ action: "leave", reason: "lost" });
-            finish("lost");
+            mediaLost();
           },
           destroyed: function () { /* our own hang-up */ },
         });
@@ -274,7 +311,7 @@
         live.call("publisher", { session_id: janus.getSessionId(), handle_id: handle.getId() })
           .catch(function (error) { showError(L.errorText(error)); });
       },
-      error: function (error) { showError(t("media_failed", { reason: String(error) })); },
+      error: function () { showError(t("media_error")); },
       onmessage: function (message, jsep) {
         var event = message.videoroom;
         if (event === "joined") {
@@ -284,7 +321,7 @@
           if (message.publishers) addPublishers(message.publishers);
           if (message.unpublished && message.unpublished !== "ok") dropFeed(message.unpublished);
           if (message.leaving && message.leaving !== "ok") dropFeed(message.leaving);
-          if (message.error) showError(message.error);
+          if (message.error) showError(janusErrorText(message.error_code));
         }
         if (jsep) publisher.handleRemoteJsep({ jsep: jsep });
       },
@@ -299,18 +336,30 @@
         play(video);
       },
       webrtcState: function (up) {
+        publisherUp = !!up;
         if (up) {
-          setConnection("success", t("connected"));
-          root.setAttribute("data-state", "connected");
           reportPublished();
           startQuality();
+          updateConnected();
         } else if (!finished) {
+          publisherMedia = false;
+          root.setAttribute("data-state", "reconnecting");
           setConnection("warning", t("reconnecting"));
         }
+      },
+      mediaState: function (medium, receiving) {
+        // Janus receives this endpoint's media: it flows (R18: "connected" means that).
+        if (receiving) { publisherMedia = true; updateConnected(); }
       },
       onremotetrack: function () { /* a publisher receives nothing */ },
       oncleanup: function () { publishedSent = false; },
     });
+  }
+
+  function mediaLost() {
+    if (finished) return;
+    if (live) live.send({ action: "leave", reason: "lost" });
+    finish("lost");
   }
 
   function publish() {
@@ -377,7 +426,7 @@
             showError(L.errorText(error));
           });
       },
-      error: function (error) { subscribing = false; showError(String(error)); },
+      error: function () { subscribing = false; showError(t("media_error")); },
       onmessage: onSubscriberMessage,
       onremotetrack: onRemoteTrack,
       oncleanup: function () { /* tiles go with their publishers */ },
@@ -390,7 +439,7 @@
       if (stream.feed_display && stream.feed_id) publishers[stream.feed_id] = publishers[stream.feed_id] || stream.feed_display;
     });
     if (message.error) {
-      showError(message.error);
+      showError(janusErrorText(message.error_code));
       subscribing = false;
     }
     if (jsep) {
@@ -402,7 +451,7 @@
           subscribing = false;
           subscribeMissing();
         },
-        error: function (error) { subscribing = false; showError(String(error)); },
+        error: function () { subscribing = false; showError(t("media_error")); },
       });
     } else if (message.videoroom === "updated" || message.videoroom === "attached") {
       subscribing = false;
@@ -498,7 +547,9 @@
     // "left" that this page did not ask for: the endpoint joined again from elsewhere.
     if (reason === "left" && !leaving) reason = "replaced";
     if (qualityTimer) window.clearInterval(qualityTimer);
-    if (live) live.stop();
+    // A lost connection keeps its socket to the server: it hears there when the media
+    // server is back ("rejoin"), and joins again at once.
+    if (live && reason !== "lost") live.stop();
     if (janus) { try { janus.destroy({ cleanupHandles: true }); } catch (e) { /* gone */ } }
     localStream.getTracks().forEach(function (track) { track.stop(); });
     var texts = { kicked: "kicked", ended: "ended", lost: "lost", left: "left", replaced: "replaced" };
@@ -518,19 +569,58 @@
   // connections never come back on their own.
   var REJOIN_KEY = "diemcau-rejoin-delay";
 
-  function rejoinLater() {
+  // The server tells the page on its socket when the node is back with the room; the backoff
+  // is the fallback. When it runs out while the server still says the media server is down
+  // (the state's media_ready), the page waits another, longer round on its socket instead of
+  // reloading into a node that does not answer.
+  var rejoinTimer = null;
+  var reloading = false;
+
+  function nextDelay() {
     var delay = Number(window.sessionStorage.getItem(REJOIN_KEY) || 5);
     window.sessionStorage.setItem(REJOIN_KEY, String(Math.min(delay * 2, 60)));
-    var left = delay;
+    return delay;
+  }
+
+  function rejoinLater() {
+    var left = nextDelay();
     var text = document.getElementById("ended-text");
-    var base = text.textContent;
+    var base = t("lost");
     var tick = function () {
+      rejoinTimer = null;
+      if (left <= 0) {
+        var socketOpen = live && live.socket && live.socket.readyState === WebSocket.OPEN;
+        if (socketOpen && view && view.media_ready === false) {
+          text.textContent = base + " " + t("waiting_media");
+          root.setAttribute("data-waiting", "media");
+          left = nextDelay();
+        } else {
+          reload();
+          return;
+        }
+      }
       text.textContent = base + " " + t("rejoining", { n: left });
-      if (left <= 0) { window.location.reload(); return; }
       left -= 1;
-      window.setTimeout(tick, 1000);
+      rejoinTimer = window.setTimeout(tick, 1000);
     };
     tick();
+  }
+
+  function reload() {
+    if (reloading) return;
+    reloading = true;
+    if (rejoinTimer) window.clearTimeout(rejoinTimer);
+    if (live) live.stop();
+    window.location.reload();
+  }
+
+  // The node is back and its room recreated: join again now.
+  function rejoinNow() {
+    if (finished && root.getAttribute("data-closed-reason") !== "lost") return;
+    if (!finished) mediaLost();  // the page had not noticed yet: its Janus session is gone
+    document.getElementById("ended-text").textContent = t("rejoin_now");
+    window.sessionStorage.setItem(REJOIN_KEY, "5");  // a node that answers again: short backoff
+    reload();
   }
 
   // ------------------------------------------------------------------ buttons
