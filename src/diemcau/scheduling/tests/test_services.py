@@ -14,7 +14,13 @@ from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind
 from diemcau.notifications.models import Notification
 from diemcau.rulebooks import active_rulebook
-from diemcau.scheduling.choices import CheckStatus, MeetingStatus, Urgency, WindowKind
+from diemcau.scheduling.choices import (
+    CheckStatus,
+    HoldKind,
+    MeetingStatus,
+    Urgency,
+    WindowKind,
+)
 from diemcau.scheduling.models import Booking, Meeting
 from diemcau.scheduling.services import approval, lifecycle, registration
 from diemcau.testing.factories import (
@@ -194,7 +200,18 @@ def test_accept_books_node_issues_code_and_schedules_checks(setup):
     }
     assert len(checks) == 4 and all(c.status == CheckStatus.SCHEDULED for c in checks)
     node_rows = Booking.objects.filter(meeting=meeting, endpoint__isnull=True)
-    assert node_rows.count() == 2 and {r.endpoints_count for r in node_rows} == {2}
+    # KH Đ12.4a: the node is held for each window and each check's own half hour, not from
+    # the check to the end.
+    half_hour = dt.timedelta(minutes=30)
+    rehearsal_check = data.rehearsal_starts_at - dt.timedelta(hours=2)
+    session_check = start - dt.timedelta(hours=2)
+    assert {(r.kind, r.starts_at, r.ends_at) for r in node_rows} == {
+        (HoldKind.REHEARSAL, data.rehearsal_starts_at, data.rehearsal_ends_at),
+        (HoldKind.SESSION, start, data.ends_at),
+        (HoldKind.CHECK, rehearsal_check - half_hour, rehearsal_check),
+        (HoldKind.CHECK, session_check - half_hour, session_check),
+    }
+    assert {r.endpoints_count for r in node_rows} == {2}
     assert verify_chain().ok
 
 
@@ -266,13 +283,14 @@ def test_kh_cap_is_80_percent_of_the_node(setup):
     with pytest.raises(RuleViolation) as refused:
         lifecycle.accept_meeting(extra, actor=setup.operator)
     assert refused.value.code == "mcu_capacity_full" and "Điều 12.4a" in refused.value.article
-    # capacity is held from the technical check (2 h before) to the end
+    # KH Đ12.4a counts what runs at once: a meeting at 12:00 fits; its check, due by 10:00
+    # while the four run, moves earlier to the first quarter hour where only three run
     later = registration.create_meeting(
         meeting_input(setup.other_district, setup.ep_other, [], start + dt.timedelta(hours=3)),
         actor=setup.operator,
     )
-    with pytest.raises(RuleViolation):
-        lifecycle.accept_meeting(later, actor=setup.operator)
+    lifecycle.accept_meeting(later, actor=setup.operator)
+    assert {c.due_at for c in later.checks.all()} == {start + dt.timedelta(minutes=15)}
     much_later = registration.create_meeting(
         meeting_input(setup.other_district, setup.ep_other, [], start + dt.timedelta(hours=5)),
         actor=setup.operator,
