@@ -9,7 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 
 from diemcau.core import calendar
 from diemcau.core.errors import RuleViolation
@@ -78,6 +79,16 @@ def test_seven_meetings_and_one_ending_at_ten_leave_room_at_ten(setup):
     for meeting in [*held, at_ten]:
         assert f"#{meeting.pk} {meeting.title}" in error.message
     assert f"#{short.pk} " not in error.message  # it ended at 10:00
+
+    # The operator's accept page and the API's plan say the same before anyone clicks.
+    client = Client()
+    client.force_login(setup.operator)
+    page = client.get(reverse("scheduling:meeting_accept", args=[ninth.pk]))
+    shown = page.content.decode()
+    assert 'data-plan="full"' in shown and 'id="capacity-details"' in shown
+    assert all(f"#{meeting.pk} " in shown for meeting in [*held, at_ten])
+    plan = client.get(f"/api/v1/meetings/{ninth.pk}/plan").json()
+    assert plan["full"] and f"#{at_ten.pk} " in plan["capacity_details"]
 
 
 def test_a_check_moves_earlier_when_the_node_is_busy_then(setup):
