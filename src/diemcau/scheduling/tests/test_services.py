@@ -308,7 +308,9 @@ def test_a_second_node_takes_what_the_first_cannot(setup):
     assert lifecycle.accept_meeting(extra, actor=setup.operator).node == spare
 
 
-def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
+def test_kh_priority_revokes_latest_registered_lower_meetings_first(
+    setup, django_capture_on_commit_callbacks
+):
     start = working_day_at(5, 9)
     lower = _fill(setup, start, 4)
     province = registration.create_meeting(
@@ -322,7 +324,9 @@ def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
     assert (
         f"#{latest.pk}" in refused.value.message and f"#{lower[0].pk}" not in refused.value.message
     )
-    lifecycle.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
+    with django_capture_on_commit_callbacks(execute=False) as committed:
+        lifecycle.accept_meeting(province, actor=setup.operator,
+                                 confirm_revocations=[latest.pk])
     latest.refresh_from_db()
     assert latest.status == MeetingStatus.REVOKED and latest.code is None
     assert not latest.bookings.filter(holds=True).exists()
@@ -330,12 +334,21 @@ def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
         m.status == MeetingStatus.ACCEPTED
         for m in Meeting.objects.filter(pk__in=[m.pk for m in lower[:-1]])
     )
-    # the revoked meeting's registrant is told at once, with the article and free slots
+    # the revoked meeting's registrant is told at once, with the article; the free slots are
+    # searched only after the decision committed, by the worker
     notice = Notification.objects.get(
         kind="meeting.revoked", user=latest.created_by, channel="in_app"
     )
     assert "Điều 12.4b" in notice.body and latest.title in notice.subject
-    slots = notice.body.rsplit(": ", 1)[1]
+    assert not Notification.objects.filter(kind="meeting.free_slots").exists()
+    for callback in committed:
+        callback()
+    offered = Notification.objects.get(
+        kind="meeting.free_slots", user=latest.created_by, channel="in_app"
+    )
+    assert latest.title in offered.subject
+    slots = offered.body.rsplit(": ", 1)[1]
+    assert slots.count("/") == 6  # three times, each "dd/mm/yyyy hh:mm"
     assert timezone.localtime(latest.starts_at).strftime("%d/%m/%Y %H:%M") not in slots
     assert verify_chain().ok
 
