@@ -166,6 +166,12 @@ def plan(meeting: Meeting, rulebook: Rulebook, nodes: Sequence[McuNode] | None =
     rulebook allows and earlier when the node is busy then."""
     windows = meeting_windows(meeting)
     slots = check_slots(meeting, rulebook)
+    # First read only what the meeting holds with each check at its latest place: it is
+    # exact when everything fits there, the usual case. Only when it does not is the whole
+    # range a check may move over read (up to `earliest_hours_before` earlier).
+    narrow = [*(w for _, w in windows), *(slot.latest for slot in slots)]
+    latest_only = [CheckSlot(slot.kind, slot.latest_end, slot.latest.starts_at, slot.length)
+                   for slot in slots]
     reading = node_windows(meeting, rulebook)
     count, mixer = endpoint_count(meeting), needs_mixer(meeting)
     conflicts = endpoint_conflicts(meeting)
@@ -175,13 +181,23 @@ def plan(meeting: Meeting, rulebook: Rulebook, nodes: Sequence[McuNode] | None =
     best: tuple[tuple[int, int, int, int], McuNode, list[Meeting], list[Load]] | None = None
     overflows: list[Overflow] = []
     for node in nodes if nodes is not None else McuNode.objects.filter(is_active=True):
+        template = Load(meeting.pk or 0, windows[-1][1], count, int(mixer and takes_sip(node)))
         existing = [
             load
-            for load in node_loads(node, reading, meeting.pk or 0)
+            for load in node_loads(node, narrow, meeting.pk or 0)
             if load.meeting_id not in forced_ids
         ]
-        template = Load(meeting.pk or 0, windows[-1][1], count, int(mixer and takes_sip(node)))
-        outcome = _node_revocations(meeting, node, existing, windows, slots, template, rulebook)
+        new_loads = _fit(existing, windows, latest_only, template, _caps(node, rulebook))
+        outcome: tuple[list[Meeting], list[Load]] | None = (
+            ([], new_loads) if new_loads is not None else None)
+        if outcome is None:
+            existing = [
+                load
+                for load in node_loads(node, reading, meeting.pk or 0)
+                if load.meeting_id not in forced_ids
+            ]
+            outcome = _node_revocations(meeting, node, existing, windows, slots, template,
+                                        rulebook)
         if outcome is None:
             overflows.append(_overflow(node, existing, windows, slots, template, rulebook))
             continue

@@ -244,7 +244,8 @@ def brute_plan(existing: Sequence[Holder], windows: list[tuple[int, int]],
     existing=holders_of(st.integers(1, 4), rows=span(-150, 450, 200) | span(-400, 200, 40)
                         | span(-2600, -2200, 200))
     # or only before the meeting, where its checks go: they move earlier, or find no room
-    | holders_of(st.integers(1, 4), rows=span(-420, -60, 60)),
+    | holders_of(st.integers(1, 4), rows=span(-420, -60, 60))
+    | holders_of(st.integers(1, 4), rows=span(-240, -60, 30)),
     session=span(0, 300, 180),
     rehearsal=st.none() | span(0, 300, 120),
     invited=st.integers(0, 4),
