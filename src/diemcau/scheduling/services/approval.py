@@ -79,7 +79,7 @@ def capacity_details(overflows: list[planning.Overflow], rulebook: Rulebook) -> 
     ids = {load.meeting_id for over in overflows for load in over.holders}
     meetings = Meeting.objects.in_bulk(ids)
     cap = rulebook.capacity.cap_percent
-    what = {
+    what: dict[str, str] = {
         HoldKind.CHECK: _("its technical check"),
         HoldKind.REHEARSAL: _("its rehearsal"),
         HoldKind.SESSION: _("its session"),
