@@ -6,6 +6,7 @@ meetings and checks fill the node at which time."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from diemcau.directory.choices import AgencyKind
 from diemcau.rulebooks import active_rulebook
 from diemcau.rulebooks.loader import DATA_DIR
 from diemcau.scheduling.choices import HoldKind, MeetingStatus, WindowKind
+from diemcau.scheduling.models import Booking
 from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import AgencyFactory, ApprovedEndpointFactory
 
@@ -171,3 +173,26 @@ def test_a_check_40_hours_before_on_a_node_of_one_takes_one_meeting(setup, tmp_p
         apart = lifecycle.accept_meeting(
             _register(setup, 9, start + dt.timedelta(hours=3), 1), actor=setup.operator)
         assert apart.status == MeetingStatus.ACCEPTED
+
+
+def test_rows_held_from_the_check_to_the_end_are_split_by_the_migration(setup):
+    """A meeting accepted before holds one node row from its check to its end; the migration
+    leaves its session and its check's own half hour."""
+    from django.apps import apps
+
+    split = importlib.import_module(
+        "diemcau.scheduling.migrations.0008_booking_holds_checks_apart").split_holds
+    start = working_day_at(5, 9)
+    meeting = lifecycle.accept_meeting(_register(setup, 0, start, 2), actor=setup.operator)
+    meeting.bookings.filter(endpoint__isnull=True).delete()
+    Booking.objects.create(meeting=meeting, kind=HoldKind.SESSION, node=setup.node,
+                           starts_at=start - dt.timedelta(hours=2), ends_at=meeting.ends_at,
+                           endpoints_count=1)
+    split(apps, None)
+    rows = meeting.bookings.filter(endpoint__isnull=True)
+    assert {(r.kind, r.starts_at, r.ends_at, r.endpoints_count) for r in rows} == {
+        (HoldKind.SESSION, start, meeting.ends_at, 1),
+        (HoldKind.CHECK, start - dt.timedelta(hours=2, minutes=30),
+         start - dt.timedelta(hours=2), 1),
+    }
+    assert meeting.bookings.filter(endpoint__isnull=False).count() == 1  # untouched
