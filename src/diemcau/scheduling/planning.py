@@ -71,18 +71,25 @@ def endpoint_count(meeting: Meeting) -> int:
     return 1 + meeting.participants.exclude(pk=meeting.host_endpoint_id).count()
 
 
-def hardware_endpoints(meeting: Meeting) -> QuerySet[Endpoint]:
+def invited_ids(meeting: Meeting) -> list[int]:
+    """The host endpoint and every participant, once each."""
+    ids = [meeting.host_endpoint_id, *meeting.participants.values_list("pk", flat=True)]
+    return list(dict.fromkeys(ids))
+
+
+def hardware_endpoints(meeting: Meeting, ids: Iterable[int] | None = None
+                       ) -> QuerySet[Endpoint]:
     """The invited endpoints (host and participants) with a hardware terminal the MCU can
     call or recognise: a VCS with its IP address or a SIP account (R24, KH Đ11.7)."""
-    ids = {meeting.host_endpoint_id, *meeting.participants.values_list("pk", flat=True)}
+    ids = set(ids if ids is not None else invited_ids(meeting))
     return (Endpoint.objects.filter(pk__in=ids, terminal_kind=TerminalKind.VCS)
             .filter(Q(vcs_ip__isnull=False) | Q(sip_uri__isnull=False)))
 
 
-def needs_mixer(meeting: Meeting) -> bool:
+def needs_mixer(meeting: Meeting, ids: Iterable[int] | None = None) -> bool:
     """A meeting with hardware terminals or an upstream link needs a mixer of its node: the
     composed picture and mixed sound that SIP legs receive (R24, R25)."""
-    return bool(meeting.upstream_uri) or hardware_endpoints(meeting).exists()
+    return bool(meeting.upstream_uri) or hardware_endpoints(meeting, ids).exists()
 
 
 def takes_sip(node: McuNode) -> bool:
@@ -113,10 +120,10 @@ def overlapping(windows: Sequence[Window]) -> Q:
     return overlap
 
 
-def endpoint_conflicts(meeting: Meeting) -> list[Conflict]:
+def endpoint_conflicts(meeting: Meeting, ids: Iterable[int] | None = None) -> list[Conflict]:
     """Other held meetings that already have one of this meeting's endpoints at that time."""
     windows = [w for _, w in meeting_windows(meeting)]
-    endpoint_ids = [meeting.host_endpoint_id, *meeting.participants.values_list("pk", flat=True)]
+    endpoint_ids = list(ids if ids is not None else invited_ids(meeting))
     rows = (
         Booking.objects.filter(holds=True, endpoint_id__in=endpoint_ids)
         .filter(overlapping(windows))
@@ -190,8 +197,9 @@ def plan(meeting: Meeting, rulebook: Rulebook, nodes: Sequence[McuNode] | None =
     latest_only = [CheckSlot(slot.kind, slot.latest_end, slot.latest.starts_at, slot.length)
                    for slot in slots]
     reading = node_windows(meeting, rulebook)
-    count, mixer = endpoint_count(meeting), needs_mixer(meeting)
-    conflicts = endpoint_conflicts(meeting)
+    ids = invited_ids(meeting)  # read once: the count, the mixer and the conflicts use it
+    count, mixer = len(ids), needs_mixer(meeting, ids)
+    conflicts = endpoint_conflicts(meeting, ids)
     forced = [c.meeting for c in conflicts if _revocable(meeting, c.meeting, rulebook)]
     blocking = [c for c in conflicts if not _revocable(meeting, c.meeting, rulebook)]
     forced_ids = {m.pk for m in forced}

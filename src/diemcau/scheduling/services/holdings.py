@@ -40,13 +40,13 @@ def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook) -> None:
         )
         for load in rows
     )
-    endpoints = [meeting.host_endpoint, *meeting.participants.all()]
+    endpoints = planning.invited_ids(meeting)
     Booking.objects.bulk_create(
         Booking(
             meeting=meeting,
             kind=kind,
             node=node,
-            endpoint=endpoint,
+            endpoint_id=endpoint,
             starts_at=window.starts_at,
             ends_at=window.ends_at,
             endpoints_count=1,
@@ -58,7 +58,8 @@ def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook) -> None:
     # (ĐN Đ11.2b, KH Đ13.2b); `plan` placed each one, in the order of `check_slots`.
     placed = [load for load in loads if load.kind == HoldKind.CHECK]
     checks = [
-        TechnicalCheck(meeting=meeting, endpoint=e, kind=slot.kind, due_at=load.window.ends_at)
+        TechnicalCheck(meeting=meeting, endpoint_id=e, kind=slot.kind,
+                       due_at=load.window.ends_at)
         for slot, load in zip(check_slots(meeting, rulebook), placed, strict=True)
         for e in endpoints
     ]
