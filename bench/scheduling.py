@@ -7,12 +7,14 @@ the generator assigns endpoints and nodes greedily, so the data itself keeps eve
 of two overlapping windows and every node within the rulebook's 80 % cap. The rest are
 submitted. Everything is measured twice in one run: with a tenth of --meetings, then with all.
 
-Measured (p50/p99/mean ms, SQL queries per call, ratio to the baseline's p50):
+Measured (p50/p99/mean ms, SQL queries per call, p50 and p99 as multiples of the baseline's
+p50 and p99, and each call's own p99/p50):
 - baseline: `GET /api/v1/agencies?limit=1` with an API token, a trivial authenticated call;
 - accept decision: `lifecycle.accept_meeting` on a submitted meeting, inside a savepoint that is
   rolled back after each sample, so the data never changes; `planning.plan` alone;
   `notices.accepted` alone (the recipients of the "accepted" notice, part of the decision);
-  accept of a UBND tỉnh meeting that must revoke one commune meeting (KH Đ12.4b);
+  accept of a UBND tỉnh meeting that must revoke one commune meeting (KH Đ12.4b), and the
+  search for the revoked meeting's free slots that the worker runs after it commits;
 - week calendar: `GET /api/v1/calendar?start=&end=` for a random week, same token (province-wide
   operator) and a district office's token (scoped).
 
@@ -113,6 +115,7 @@ def prepare_environment(args: argparse.Namespace) -> Path:
         DIEMCAU_DEBUG="0",  # production's query path: no debug cursor outside the counts
         DIEMCAU_SECRET_KEY=secrets.token_urlsafe(40),
         DIEMCAU_ALLOWED_HOSTS="testserver",  # the host name of django.test.Client
+        DIEMCAU_HTTPS="0",  # the test client speaks plain HTTP in process: no redirect to TLS
         DJANGO_SETTINGS_MODULE="diemcau.settings",
     )
     os.environ.setdefault("DIEMCAU_LOG_LEVEL", "WARNING")
@@ -246,7 +249,9 @@ class MeetingSpec:
 
 class Occupancy:
     """What the accepted meetings hold so far: endpoint windows, and each node's load per
-    30-minute slot from the technical check before a window to its end (KH Đ12.4a, Đ13.2b)."""
+    30-minute slot from the technical check before a window to its end (KH Đ12.4a, Đ13.2b).
+    The services hold the node only for the windows and each check's own half hour; counting
+    the whole stretch between keeps the data within the caps either way."""
 
     def __init__(self, nodes: list[int], check_slots: int, caps: tuple[int, int]):
         self.busy: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -262,7 +267,7 @@ class Occupancy:
         slots: set[int] = set()  # a set: overlapping windows of a meeting count once (merge())
         for day, start, end in windows:
             base = day * SLOTS_PER_DAY
-            slots.update(range(base + max(0, start - self.check_slots), base + end))
+            slots.update(range(base + max(0, start - self.check_slots - 1), base + end))
         return sorted(slots)
 
     def pick_node(self, slots: list[int], endpoints: int) -> int | None:
@@ -464,15 +469,18 @@ def reset_sequences(models: list[Any]) -> None:
 
 def insert_meetings(schedule: Schedule, p: Province, stage: int, rng: random.Random) -> float:
     """One stage's meetings, their participants and, when accepted, their bookings: a node row
-    per held window (merged, from its check on) and a row per endpoint and window."""
+    per window and per technical check (its half hour ending `hours_before` before the window),
+    and a row per endpoint and window, as `holdings.hold` writes them."""
     from django.db import connection, transaction
 
     from diemcau.rulebooks import active_rulebook
-    from diemcau.scheduling.choices import MeetingStatus, WindowKind
+    from diemcau.scheduling.choices import HoldKind, MeetingStatus, WindowKind
     from diemcau.scheduling.models import Booking, Meeting
 
     started = time.perf_counter()
-    check = dt.timedelta(hours=active_rulebook().technical_check.hours_before)
+    rule = active_rulebook().technical_check
+    check = dt.timedelta(hours=rule.hours_before)
+    check_length = dt.timedelta(minutes=rule.check_minutes)
     now = dt.datetime.now(dt.UTC)
     specs = [s for s in schedule.specs if s.stage == stage]
     codes = iter(rng.sample(range(10**10), len(specs)))
@@ -508,16 +516,12 @@ def insert_meetings(schedule: Schedule, p: Province, stage: int, rng: random.Ran
             members += [through(meeting_id=spec.pk, endpoint_id=e) for e in spec.participants]
             if not spec.accepted:
                 continue
-            held: list[list[dt.datetime]] = []
-            for _, s, e in windows:  # in order of time, like windows.node_windows()
-                if held and s - check <= held[-1][1]:
-                    held[-1][1] = max(held[-1][1], e)
-                else:
-                    held.append([s - check, e])
+            held = [*windows, *((HoldKind.CHECK, s - check - check_length, s - check)
+                                for _, s, _ in windows)]
             bookings += [
-                Booking(meeting_id=spec.pk, kind=WindowKind.SESSION, node_id=spec.node,
+                Booking(meeting_id=spec.pk, kind=kind, node_id=spec.node,
                         starts_at=s, ends_at=e, endpoints_count=1 + len(spec.participants))
-                for s, e in held
+                for kind, s, e in held
             ]
             bookings += [
                 Booking(meeting_id=spec.pk, kind=kind, node_id=spec.node, endpoint_id=endpoint,
@@ -631,7 +635,7 @@ def decision_calls(schedule: Schedule, p: Province, stage: int, samples: int,
     from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
     from diemcau.core.models import User
     from diemcau.rulebooks import active_rulebook
-    from diemcau.scheduling import notices, planning
+    from diemcau.scheduling import notices, planning, selectors
     from diemcau.scheduling.models import Meeting
     from diemcau.scheduling.services.lifecycle import accept_meeting
 
@@ -688,8 +692,22 @@ def decision_calls(schedule: Schedule, p: Province, stage: int, samples: int,
         ("plan only", plan_only, samples, tally),
         ("  of which notices.accepted", recipients, max(MIN_SAMPLES, samples // 4), None),
     ]
-    if priority:  # each also looks for free slots for the revoked meeting (notices.revoked)
+    if priority:
         calls.append(("accept + 1 revocation", accept_revoking, max(5, samples // 20), tally))
+
+        # The free slots offered to the revoked host: searched by the worker after the
+        # decision commits (tasks.offer_free_slots), never inside it.
+        def free_slots_after(i: int) -> tuple[float, Any]:
+            spec = priority[i % len(priority)]
+            assert spec.victim is not None
+            victim = Meeting.objects.select_related("host_agency", "host_endpoint").get(
+                pk=spec.victim.pk)
+            started = time.perf_counter()
+            found = selectors.free_slots(victim, count=3)
+            return time.perf_counter() - started, f"{len(found)} slots"
+
+        calls.append(("  worker: free slots after it", free_slots_after,
+                      max(5, samples // 20), tally))
     return calls
 
 
@@ -752,13 +770,16 @@ def api_calls(schedule: Schedule, p: Province, tokens: dict[str, str], samples: 
 
 
 def print_table(title: str, results: list[Result]) -> None:
-    base = results[0].pct(50)
+    """Each call's p50 and p99 with their ratios to the trivial call's p50 and p99 (the first
+    row), and its own p99 over its p50 (the tail)."""
+    base50, base99 = results[0].pct(50), results[0].pct(99)
     header = (f"{'call':<32}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'queries/call':>14}"
-              f"{'× base p50':>12}{'n':>5}  outcome")
+              f"{'×base p50':>10}{'×base p99':>10}{'p99/p50':>8}{'n':>5}  outcome")
     print(f"{title}\n{header}\n{'-' * len(header)}")
     for r in results:
         print(f"{r.name:<32}{r.pct(50):>9.2f}{r.pct(99):>9.2f}{statistics.fmean(r.times_ms):>9.2f}"
-              f"{r.queries_text:>14}{r.pct(50) / base:>12.1f}{len(r.times_ms):>5}  {r.outcome}")
+              f"{r.queries_text:>14}{r.pct(50) / base50:>10.1f}{r.pct(99) / base99:>10.1f}"
+              f"{r.pct(99) / r.pct(50):>8.1f}{len(r.times_ms):>5}  {r.outcome}")
     print(flush=True)
 
 
@@ -820,12 +841,15 @@ def main(argv: list[str] | None = None) -> int:
                         f"meetings, {sizes['booking rows']} booking rows ({engine})", results)
             summary.append((sizes["meetings"], results))
         print(f"build time of the meetings (both stages): {build:.1f} s")
-        for label, value in (("queries/call", lambda r: r.queries_text),
-                             ("p50 ms", lambda r: f"{r.pct(50):.2f}")):
+        ratio = {n: (results[0].pct(50), results[0].pct(99)) for n, results in summary}
+        for label, value in (("queries/call", lambda r, n: r.queries_text),
+                             ("p50 ms", lambda r, n: f"{r.pct(50):.2f}"),
+                             ("p50 × trivial p50", lambda r, n: f"{r.pct(50) / ratio[n][0]:.1f}"),
+                             ("p99 × trivial p99", lambda r, n: f"{r.pct(99) / ratio[n][1]:.1f}")):
             print(f"{label:<32}" + "".join(f"{n:>12}" for n, _ in summary))
             for index, result in enumerate(summary[0][1]):
                 print(f"  {result.name:<30}"
-                      + "".join(f"{value(results[index]):>12}" for _, results in summary))
+                      + "".join(f"{value(results[index], n):>12}" for n, results in summary))
     finally:
         connection.close()
         if args.keep:

@@ -35,6 +35,7 @@ KIND_GROUPS: dict[str, KindGroup] = {
     "meeting.refused": KindGroup.DECISIONS,
     "meeting.cancelled": KindGroup.DECISIONS,
     "meeting.revoked": KindGroup.DECISIONS,
+    "meeting.free_slots": KindGroup.DECISIONS,
     "meeting.submitted": KindGroup.REGISTRATIONS,
     "meeting.reply_due_soon": KindGroup.DEADLINES,
     "meeting.reply_overdue": KindGroup.DEADLINES,

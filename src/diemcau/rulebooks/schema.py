@@ -368,11 +368,34 @@ class Control(Section):
     equipment_en: str = ""
 
 
+# A check ends at the latest `hours_before` before its window; it may be placed earlier, when
+# the node is busy, down to `earliest_hours_before`. Both are bounded so that a typing slip (400
+# for 4, minutes for hours) is refused on loading rather than booking a node days ahead.
+MAX_CHECK_HOURS_BEFORE = 72
+MAX_CHECK_MINUTES = 240
+
+
 class TechnicalCheck(Section):
-    hours_before: Hours
+    hours_before: Annotated[float, Field(ge=0, le=MAX_CHECK_HOURS_BEFORE)]
+    # How long one check holds the MCU node (its endpoints connected through it): the
+    # regulation gives no length, so it is a deployment's value.
+    check_minutes: Annotated[int, Field(ge=5, le=MAX_CHECK_MINUTES)] = 30
+    # When the node is busy the check moves earlier, but never starts more than this many
+    # hours before the window it prepares.
+    earliest_hours_before: Annotated[float, Field(ge=0, le=MAX_CHECK_HOURS_BEFORE)] = 24
     before_rehearsal: bool
     before_session: bool
     items: list[CheckItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _earliest_not_later(self) -> TechnicalCheck:
+        if self.earliest_hours_before < self.hours_before:
+            raise KeyedValueError(
+                "earliest_hours_before",
+                f"must be >= hours_before ({self.hours_before:g}): a check is never placed "
+                "later than hours_before",
+            )
+        return self
 
 
 class Script(Section):

@@ -70,7 +70,7 @@ from .schemas import (
     RulesOut,
     SeriesOut,
 )
-from .services import registration
+from .services import approval, registration
 from .services.checks import CheckInput, record_check, report_incident, update_incident
 from .services.lifecycle import accept_meeting, cancel_meeting, refuse_meeting, submit_meeting
 from .services.registration import MeetingInput, create_meeting, create_series
@@ -426,6 +426,8 @@ def meeting_plan(request: HttpRequest, meeting_id: Id) -> dict[str, Any]:
             {"endpoint": c.endpoint, "meeting": c.meeting} for c in plan.blocking_conflicts
         ],
         "capacity_article": rulebook.cite(rulebook.capacity.article),
+        "capacity_details": approval.capacity_details(plan.overflows, rulebook)
+        if plan.full else "",
         "priority_article": rulebook.cite(rulebook.priority.article),
     }
 

@@ -72,6 +72,15 @@ class WindowKind(models.TextChoices):
     SESSION = "session", _("Official session")
 
 
+class HoldKind(models.TextChoices):
+    """What a booking row holds: a window of the meeting, or (on the node's rows only) the
+    technical check before one (KH Đ13.2b, ĐN Đ11.2b)."""
+
+    REHEARSAL = "rehearsal", _("Rehearsal")
+    SESSION = "session", _("Official session")
+    CHECK = "check", _("Technical check")
+
+
 class CheckStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     PASSED = "passed", _("Ready")

@@ -12,6 +12,7 @@ from diemcau.mcu.models import McuNode
 from .choices import (
     CheckStatus,
     Classification,
+    HoldKind,
     IncidentKind,
     IncidentStatus,
     MailOutcome,
@@ -176,7 +177,9 @@ class Booking(models.Model):
     """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="bookings")
-    kind = models.CharField(max_length=10, choices=WindowKind.choices)
+    # A node row holds one window or one technical check (KH Đ12.4a with Đ13.2b); an
+    # endpoint's row holds one window.
+    kind = models.CharField(max_length=10, choices=HoldKind.choices)
     node = models.ForeignKey(McuNode, on_delete=models.PROTECT, related_name="bookings")
     # None: the node row of the window (capacity); set: that endpoint's row (conflicts).
     endpoint = models.ForeignKey(

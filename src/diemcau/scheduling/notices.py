@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -119,14 +120,29 @@ def cancelled(meeting: Meeting) -> None:
 
 
 def revoked(meeting: Meeting, winner: Meeting) -> None:
-    """KH Đ12.4b: the revoked host is told at once, with the reason and free slots."""
-    from .selectors import free_slots
-
+    """KH Đ12.4b: the revoked host is told at once, with the reason; the free slots follow
+    from the worker once the decision has committed (`tasks.offer_free_slots`), so no search
+    runs while the decision holds the capacity locks."""
     rulebook = active_rulebook()
     _send([*_host_people(meeting), *_participant_people(meeting)], kind="meeting.revoked",
           meeting=meeting, winner=public_title(winner),
-          article=rulebook.cite(rulebook.priority.article),
-          slots=[_iso(slot) for slot in free_slots(meeting, count=3)])
+          article=rulebook.cite(rulebook.priority.article), slots_follow=True)
+
+    def offer() -> None:
+        from .tasks import offer_free_slots
+
+        offer_free_slots(meeting.pk)
+
+    transaction.on_commit(offer)
+
+
+def free_slots_found(meeting: Meeting) -> None:
+    """The revoked host's free times (same length, same endpoints, nothing revoked), found
+    after the revocation committed."""
+    from .selectors import free_slots
+
+    _send([*_host_people(meeting), *_participant_people(meeting)], kind="meeting.free_slots",
+          meeting=meeting, slots=[_iso(slot) for slot in free_slots(meeting, count=3)])
 
 
 def reply_due_soon(meeting: Meeting) -> None:
@@ -235,11 +251,26 @@ def render_revoked(params: Mapping[str, Any], outside: bool) -> Text:
     reason = _(
         "Code revoked to serve a meeting of a higher-level body: %(title)s (%(article)s)."
     ) % {"title": params.get("winner", ""), "article": params.get("article", "")}
+    if params.get("slots_follow"):
+        return Text(
+            _("Meeting code revoked: %(title)s") % {"title": _title(params, outside)},
+            _("%(reason)s Article: %(article)s. The free times you could move to follow in "
+              "a moment.") % {"reason": reason, "article": params.get("article", "")},
+        )
     return Text(
         _("Meeting code revoked: %(title)s") % {"title": _title(params, outside)},
         _("%(reason)s Article: %(article)s. Free times you could move to: %(slots)s.")
         % {"reason": reason, "article": params.get("article", ""),
            "slots": slots or _("none found in the next 7 days")},
+    )
+
+
+def render_free_slots(params: Mapping[str, Any], outside: bool) -> Text:
+    slots = "; ".join(_local(slot) for slot in params.get("slots", []))
+    return Text(
+        _("Free times for: %(title)s") % {"title": _title(params, outside)},
+        _("Times at which the meeting, with the same length and endpoints, fits now: "
+          "%(slots)s.") % {"slots": slots or _("none found in the next 7 days")},
     )
 
 
@@ -304,6 +335,7 @@ RENDERERS = {
     "meeting.refused": render_refused,
     "meeting.cancelled": render_cancelled,
     "meeting.revoked": render_revoked,
+    "meeting.free_slots": render_free_slots,
     "meeting.reply_due_soon": render_reply_due_soon,
     "meeting.reply_overdue": render_reply_overdue,
     "incident.opened": render_incident_opened,

@@ -279,6 +279,9 @@ class PlanOut(Schema):
     revocations: list[RevocationOut] = Field(description="Latest registered first")
     blocking_conflicts: list[ConflictOut]
     capacity_article: str
+    capacity_details: str = Field(
+        "", description="When full: on each node, from when to when and which meetings and "
+        "technical checks fill it (KH Đ12.4a)")
     priority_article: str
 
 

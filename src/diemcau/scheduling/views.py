@@ -70,7 +70,7 @@ from .rules import (
     may_report_incident,
     overdue_count,
 )
-from .services import checks, lifecycle, registration
+from .services import approval, checks, lifecycle, registration
 
 MEETINGS_PER_PAGE = 25
 CANCELLABLE = (MeetingStatus.DRAFT, MeetingStatus.SUBMITTED, MeetingStatus.ACCEPTED)
@@ -658,6 +658,9 @@ def meeting_accept(request: HttpRequest, pk: int) -> HttpResponse:
             "endpoint_count": planning.endpoint_count(meeting),
             "priority_article": rulebook.cite(rulebook.priority.article),
             "capacity_article": rulebook.cite(rulebook.capacity.article),
+            # KH Đ12.4a: which meetings and checks fill each node, and when
+            "capacity_details": approval.capacity_details(plan.overflows, rulebook)
+            if plan.full else "",
             "next": _next_url(request, ""),
         },
     )

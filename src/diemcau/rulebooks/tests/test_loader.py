@@ -450,6 +450,32 @@ BROKEN = [
         "technical_check.before_rehearsal",
         "rehearsal.supported",
     ),
+    # A check hours or days ahead would book the MCU node that long before the meeting: a
+    # typing slip (400 for 4) is refused, not obeyed.
+    (
+        KH,
+        "[technical_check]",
+        "hours_before = 2\n",
+        "hours_before = 400\n",
+        "technical_check.hours_before",
+        "must be <= 72",
+    ),
+    (
+        KH,
+        "[technical_check]",
+        "check_minutes = 30",
+        "check_minutes = 600",
+        "technical_check.check_minutes",
+        "must be <= 240",
+    ),
+    (
+        KH,
+        "[technical_check]",
+        "earliest_hours_before = 24",
+        "earliest_hours_before = 1",
+        "technical_check.earliest_hours_before",
+        "must be >= hours_before",
+    ),
     (
         KH,
         "[reply_sla]",

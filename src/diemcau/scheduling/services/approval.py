@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from diemcau.core import audit
+from diemcau.core import audit, calendar
+from diemcau.core.calendar import DISPLAY_FORMAT
 from diemcau.core.errors import InvalidInput, RuleViolation
 from diemcau.core.models import User
 from diemcau.directory.models import Endpoint
@@ -17,7 +18,9 @@ from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import notices, planning
-from ..choices import MeetingStatus
+from ..capacity import Load
+from ..choices import HoldKind, MeetingStatus
+from ..feeds import public_title
 from ..models import Meeting
 from ..rules import ReplyState, reply_deadline
 
@@ -43,6 +46,64 @@ def lock_capacity(meeting: Meeting) -> list[McuNode]:
     return nodes
 
 
+def _when(moment: dt.datetime) -> str:
+    """In the rulebook's time zone, as every time the operator reads."""
+    return calendar.WorkCalendar.for_rulebook(active_rulebook()).local(moment).strftime(
+        DISPLAY_FORMAT)
+
+
+def _until(start: dt.datetime, end: dt.datetime) -> str:
+    """"02/03/2026 09:00" to "10:00" when both fall on the same local day."""
+    local = calendar.WorkCalendar.for_rulebook(active_rulebook()).local
+    return local(end).strftime("%H:%M") if local(start).date() == local(end).date() else (
+        _when(end))
+
+
+def _holder_text(load: Load, meetings: dict[int, Meeting]) -> str:
+    meeting = meetings.get(load.meeting_id)
+    params = {
+        "id": load.meeting_id,
+        "title": public_title(meeting) if meeting else "",
+        "start": _when(load.window.starts_at),
+        "end": _until(load.window.starts_at, load.window.ends_at),
+    }
+    if load.kind == HoldKind.CHECK:
+        return _("the technical check of #%(id)s %(title)s (%(start)s–%(end)s)") % params
+    if load.kind == HoldKind.REHEARSAL:
+        return _("the rehearsal of #%(id)s %(title)s (%(start)s–%(end)s)") % params
+    return _("the session of #%(id)s %(title)s (%(start)s–%(end)s)") % params
+
+
+def capacity_details(overflows: list[planning.Overflow], rulebook: Rulebook) -> str:
+    """Which meetings and checks fill each node, and when (KH Đ12.4a)."""
+    ids = {load.meeting_id for over in overflows for load in over.holders}
+    meetings = Meeting.objects.in_bulk(ids)
+    cap = rulebook.capacity.cap_percent
+    what: dict[str, str] = {
+        HoldKind.CHECK: _("its technical check"),
+        HoldKind.REHEARSAL: _("its rehearsal"),
+        HoldKind.SESSION: _("its session"),
+    }
+    parts = []
+    for over in overflows:
+        node = over.node
+        parts.append(
+            _("%(node)s (at most %(meetings)s meetings and %(endpoints)s endpoints at once), "
+              "from %(start)s to %(end)s, for %(what)s: %(holders)s")
+            % {
+                "node": node.name,
+                "meetings": node.meeting_cap(cap),
+                "endpoints": node.endpoint_cap(cap),
+                "start": _when(over.window.starts_at),
+                "end": _until(over.window.starts_at, over.window.ends_at),
+                "what": what.get(over.what, what[HoldKind.SESSION]),
+                "holders": "; ".join(_holder_text(load, meetings) for load in over.holders)
+                or _("nothing else (the meeting alone is larger than the node)"),
+            }
+        )
+    return " ".join(f"{part}." for part in parts)
+
+
 def refusal(plan: planning.Plan, rulebook: Rulebook) -> RuleViolation | InvalidInput:
     if plan.blocking_conflicts:
         busy = ", ".join(f"{c.endpoint.name} ({c.meeting.title})" for c in plan.blocking_conflicts)
@@ -53,11 +114,15 @@ def refusal(plan: planning.Plan, rulebook: Rulebook) -> RuleViolation | InvalidI
                 ]
             }
         )
+    message = _("No MCU node has room at that time within %(cap)s%% of its capacity.") % {
+        "cap": rulebook.capacity.cap_percent}
+    details = capacity_details(plan.overflows, rulebook)
+    # KH Đ12.4a: "số lượng phiên họp diễn ra đồng thời và tổng số điểm cầu tham gia không vượt
+    # quá 80% năng lực phục vụ tối đa của thiết bị MCU": the refusal names what runs then.
     return RuleViolation(
         code="mcu_capacity_full",
         article=rulebook.cite(rulebook.capacity.article),
-        message=_("No MCU node has room at that time within %(cap)s%% of its capacity.")
-        % {"cap": rulebook.capacity.cap_percent},
+        message=f"{message} {details}" if details else message,
     )
 
 

@@ -3,39 +3,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.utils.translation import gettext as _
 
 from diemcau.core.errors import RuleViolation
 from diemcau.rulebooks import Rulebook, active_rulebook
 
 from .. import planning
-from ..capacity import Load, Window, fits
-from ..choices import CheckStatus, WindowKind
+from ..capacity import Load, Window, disjoint, fits
+from ..choices import CheckStatus, HoldKind
 from ..models import Booking, Meeting, TechnicalCheck
-from ..windows import check_due_at, meeting_windows, node_windows
+from ..windows import check_slots, meeting_windows
 
 
-def hold(meeting: Meeting, endpoints_count: int, rulebook: Rulebook, *,
-         needs_mixer: bool = False) -> None:
-    """Book the node windows and each endpoint's windows; schedule the technical checks."""
-    assert meeting.node is not None
-    for window in node_windows(meeting, rulebook):
-        Booking.objects.create(
+def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook) -> None:
+    """Book what the plan placed on the node — each window and each technical check, one row
+    apiece — and each endpoint's windows; schedule the technical checks, each due at the end
+    of its place on the node."""
+    node = meeting.node
+    assert node is not None
+    rows = disjoint(loads)
+    for load in rows:
+        if load.window.ends_at - load.window.starts_at > planning.MAX_BOOKING_HOLD:
+            # The overlap search looks back MAX_BOOKING_HOLD: a longer row would be missed.
+            raise ValueError(f"a hold of {load.window} is longer than MAX_BOOKING_HOLD")
+    Booking.objects.bulk_create(
+        Booking(
             meeting=meeting,
-            kind=WindowKind.SESSION,
-            node=meeting.node,
-            starts_at=window.starts_at,
-            ends_at=window.ends_at,
-            endpoints_count=endpoints_count,
-            needs_mixer=needs_mixer and planning.takes_sip(meeting.node),
+            kind=load.kind,
+            node=node,
+            starts_at=load.window.starts_at,
+            ends_at=load.window.ends_at,
+            endpoints_count=load.endpoints,
+            needs_mixer=bool(load.mixers),
         )
-    endpoints = [meeting.host_endpoint, *meeting.participants.all()]
+        for load in rows
+    )
+    endpoints = planning.invited_ids(meeting)
     Booking.objects.bulk_create(
         Booking(
             meeting=meeting,
             kind=kind,
-            node=meeting.node,
-            endpoint=endpoint,
+            node=node,
+            endpoint_id=endpoint,
             starts_at=window.starts_at,
             ends_at=window.ends_at,
             endpoints_count=1,
@@ -43,15 +54,15 @@ def hold(meeting: Meeting, endpoints_count: int, rulebook: Rulebook, *,
         for kind, window in meeting_windows(meeting)
         for endpoint in endpoints
     )
-    # R15: at least N hours before the rehearsal and the session (ĐN Đ11.2b, KH Đ13.2b).
-    checks = []
-    for kind, window in meeting_windows(meeting):
-        due = check_due_at(rulebook, kind, window.starts_at)
-        if due is not None:
-            checks += [
-                TechnicalCheck(meeting=meeting, endpoint=e, kind=kind, due_at=due)
-                for e in endpoints
-            ]
+    # R15: the check before the rehearsal and the session ends at least N hours before it
+    # (ĐN Đ11.2b, KH Đ13.2b); `plan` placed each one, in the order of `check_slots`.
+    placed = [load for load in loads if load.kind == HoldKind.CHECK]
+    checks = [
+        TechnicalCheck(meeting=meeting, endpoint_id=e, kind=slot.kind,
+                       due_at=load.window.ends_at)
+        for slot, load in zip(check_slots(meeting, rulebook), placed, strict=True)
+        for e in endpoints
+    ]
     TechnicalCheck.objects.bulk_create(checks)
 
 

@@ -272,8 +272,7 @@ def accept_meeting(
     meeting.save()
     try:
         with transaction.atomic():
-            holdings.hold(meeting, planning.endpoint_count(meeting), rulebook,
-                          needs_mixer=planning.needs_mixer(meeting))
+            holdings.hold(meeting, plan.loads, rulebook)
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race we lost
         raise refusal(planning.plan(meeting, rulebook, nodes), rulebook) from exc
     _record(meeting, Transition.ACCEPT, previous, actor=actor, before=before)

@@ -18,7 +18,7 @@ from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind, TerminalKind
 from diemcau.scheduling import planning
 from diemcau.scheduling.capacity import Load, Window, fits, peak
-from diemcau.scheduling.choices import MeetingStatus
+from diemcau.scheduling.choices import HoldKind, MeetingStatus
 from diemcau.scheduling.models import Booking
 from diemcau.scheduling.services import interconnection, lifecycle, registration
 from diemcau.testing.factories import AgencyFactory, ApprovedEndpointFactory, UserFactory
@@ -110,7 +110,8 @@ def test_meetings_with_terminals_hold_a_mixer_of_a_sip_node(kh_world):
     setup.node.save()
     start = working_day_at(5, 9)
     first = _accepted(setup, 1, start)
-    assert Booking.objects.get(meeting=first, endpoint__isnull=True).needs_mixer
+    assert Booking.objects.get(meeting=first, endpoint__isnull=True,
+                              kind=HoldKind.SESSION).needs_mixer
     agency, endpoint = _district(setup, 2)
     second = registration.create_meeting(meeting_input(agency, endpoint, [], start),
                                          actor=setup.operator)
@@ -118,7 +119,8 @@ def test_meetings_with_terminals_hold_a_mixer_of_a_sip_node(kh_world):
         lifecycle.accept_meeting(second, actor=setup.operator)
     assert refused.value.code == "mcu_capacity_full" and "Điều 12.4a" in refused.value.article
     browsers_only = _accepted(setup, 3, start, hardware=False)
-    assert not Booking.objects.get(meeting=browsers_only, endpoint__isnull=True).needs_mixer
+    assert not Booking.objects.get(meeting=browsers_only, endpoint__isnull=True,
+                               kind=HoldKind.SESSION).needs_mixer
     # An upstream link set on the day needs the mixer that is not free.
     with pytest.raises(RuleViolation) as late:
         interconnection.set_upstream_link(browsers_only, "sip:tw@10.0.0.1",
@@ -126,14 +128,16 @@ def test_meetings_with_terminals_hold_a_mixer_of_a_sip_node(kh_world):
     assert late.value.code == "mcu_mixers_full" and late.value.field == "upstream_uri"
     lifecycle.end_meeting(first, actor=setup.operator)
     interconnection.set_upstream_link(browsers_only, "sip:tw@10.0.0.1", actor=setup.operator)
-    assert Booking.objects.get(meeting=browsers_only, endpoint__isnull=True).needs_mixer
+    assert Booking.objects.get(meeting=browsers_only, endpoint__isnull=True,
+                               kind=HoldKind.SESSION).needs_mixer
 
 
 def test_a_node_without_sip_counts_no_mixers_and_comes_after_one_with(kh_world):
     setup = kh_world
     start = working_day_at(5, 9)
     first = _accepted(setup, 1, start)  # the only node takes no SIP terminals
-    assert not Booking.objects.get(meeting=first, endpoint__isnull=True).needs_mixer
+    assert not Booking.objects.get(meeting=first, endpoint__isnull=True,
+                              kind=HoldKind.SESSION).needs_mixer
     from diemcau.testing.factories import McuNodeFactory
 
     sip_node = McuNodeFactory(name="mcu-sip", max_meetings=5, max_endpoints=100,

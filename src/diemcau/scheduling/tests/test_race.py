@@ -20,7 +20,7 @@ from django.db import connection
 from diemcau.core.audit import verify_chain
 from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind
-from diemcau.scheduling.choices import MeetingStatus
+from diemcau.scheduling.choices import HoldKind, MeetingStatus
 from diemcau.scheduling.models import Booking, Meeting
 from diemcau.scheduling.services import registration
 from diemcau.scheduling.tests.test_services import meeting_input, working_day_at
@@ -118,7 +118,8 @@ def test_racing_approvals_never_exceed_the_capacity_cap(province):
     results = _race(meetings, province.operator.pk)
     assert results.count("accepted") == node.meeting_cap(80) == 4
     assert results.count("mcu_capacity_full") == 4
-    held = Booking.objects.filter(node=node, endpoint__isnull=True, holds=True)
+    held = Booking.objects.filter(node=node, endpoint__isnull=True, holds=True,
+                                  kind=HoldKind.SESSION)
     assert held.count() == 4
     assert Meeting.objects.filter(status=MeetingStatus.ACCEPTED).count() == 4
     assert verify_chain().ok

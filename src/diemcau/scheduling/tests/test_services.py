@@ -14,7 +14,13 @@ from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind
 from diemcau.notifications.models import Notification
 from diemcau.rulebooks import active_rulebook
-from diemcau.scheduling.choices import CheckStatus, MeetingStatus, Urgency, WindowKind
+from diemcau.scheduling.choices import (
+    CheckStatus,
+    HoldKind,
+    MeetingStatus,
+    Urgency,
+    WindowKind,
+)
 from diemcau.scheduling.models import Booking, Meeting
 from diemcau.scheduling.services import approval, lifecycle, registration
 from diemcau.testing.factories import (
@@ -194,7 +200,18 @@ def test_accept_books_node_issues_code_and_schedules_checks(setup):
     }
     assert len(checks) == 4 and all(c.status == CheckStatus.SCHEDULED for c in checks)
     node_rows = Booking.objects.filter(meeting=meeting, endpoint__isnull=True)
-    assert node_rows.count() == 2 and {r.endpoints_count for r in node_rows} == {2}
+    # KH Đ12.4a: the node is held for each window and each check's own half hour, not from
+    # the check to the end.
+    half_hour = dt.timedelta(minutes=30)
+    rehearsal_check = data.rehearsal_starts_at - dt.timedelta(hours=2)
+    session_check = start - dt.timedelta(hours=2)
+    assert {(r.kind, r.starts_at, r.ends_at) for r in node_rows} == {
+        (HoldKind.REHEARSAL, data.rehearsal_starts_at, data.rehearsal_ends_at),
+        (HoldKind.SESSION, start, data.ends_at),
+        (HoldKind.CHECK, rehearsal_check - half_hour, rehearsal_check),
+        (HoldKind.CHECK, session_check - half_hour, session_check),
+    }
+    assert {r.endpoints_count for r in node_rows} == {2}
     assert verify_chain().ok
 
 
@@ -266,13 +283,14 @@ def test_kh_cap_is_80_percent_of_the_node(setup):
     with pytest.raises(RuleViolation) as refused:
         lifecycle.accept_meeting(extra, actor=setup.operator)
     assert refused.value.code == "mcu_capacity_full" and "Điều 12.4a" in refused.value.article
-    # capacity is held from the technical check (2 h before) to the end
+    # KH Đ12.4a counts what runs at once: a meeting at 12:00 fits; its check, due by 10:00
+    # while the four run, moves earlier to the first quarter hour where only three run
     later = registration.create_meeting(
         meeting_input(setup.other_district, setup.ep_other, [], start + dt.timedelta(hours=3)),
         actor=setup.operator,
     )
-    with pytest.raises(RuleViolation):
-        lifecycle.accept_meeting(later, actor=setup.operator)
+    lifecycle.accept_meeting(later, actor=setup.operator)
+    assert {c.due_at for c in later.checks.all()} == {start + dt.timedelta(minutes=15)}
     much_later = registration.create_meeting(
         meeting_input(setup.other_district, setup.ep_other, [], start + dt.timedelta(hours=5)),
         actor=setup.operator,
@@ -290,7 +308,9 @@ def test_a_second_node_takes_what_the_first_cannot(setup):
     assert lifecycle.accept_meeting(extra, actor=setup.operator).node == spare
 
 
-def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
+def test_kh_priority_revokes_latest_registered_lower_meetings_first(
+    setup, django_capture_on_commit_callbacks
+):
     start = working_day_at(5, 9)
     lower = _fill(setup, start, 4)
     province = registration.create_meeting(
@@ -304,7 +324,9 @@ def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
     assert (
         f"#{latest.pk}" in refused.value.message and f"#{lower[0].pk}" not in refused.value.message
     )
-    lifecycle.accept_meeting(province, actor=setup.operator, confirm_revocations=[latest.pk])
+    with django_capture_on_commit_callbacks(execute=False) as committed:
+        lifecycle.accept_meeting(province, actor=setup.operator,
+                                 confirm_revocations=[latest.pk])
     latest.refresh_from_db()
     assert latest.status == MeetingStatus.REVOKED and latest.code is None
     assert not latest.bookings.filter(holds=True).exists()
@@ -312,12 +334,21 @@ def test_kh_priority_revokes_latest_registered_lower_meetings_first(setup):
         m.status == MeetingStatus.ACCEPTED
         for m in Meeting.objects.filter(pk__in=[m.pk for m in lower[:-1]])
     )
-    # the revoked meeting's registrant is told at once, with the article and free slots
+    # the revoked meeting's registrant is told at once, with the article; the free slots are
+    # searched only after the decision committed, by the worker
     notice = Notification.objects.get(
         kind="meeting.revoked", user=latest.created_by, channel="in_app"
     )
     assert "Điều 12.4b" in notice.body and latest.title in notice.subject
-    slots = notice.body.rsplit(": ", 1)[1]
+    assert not Notification.objects.filter(kind="meeting.free_slots").exists()
+    for callback in committed:
+        callback()
+    offered = Notification.objects.get(
+        kind="meeting.free_slots", user=latest.created_by, channel="in_app"
+    )
+    assert latest.title in offered.subject
+    slots = offered.body.rsplit(": ", 1)[1]
+    assert slots.count("/") == 6  # three times, each "dd/mm/yyyy hh:mm"
     assert timezone.localtime(latest.starts_at).strftime("%d/%m/%Y %H:%M") not in slots
     assert verify_chain().ok
 
