@@ -149,7 +149,7 @@ class AgencyDetailOut(AgencyOut):
         return QuotaOut(
             allowed=allowed_endpoint_count(obj, rulebook),
             used=counted_endpoints(obj),
-            article=rulebook.cite(rulebook.quotas.article),
+            article=rulebook.cite(rulebook.quotas.article_for(obj.kind)),
         )
 
 

@@ -276,8 +276,8 @@ def registration_rules(request: HttpRequest, filters: Query[RulesFilters]) -> di
         "earliest_start": calendar.earliest_start(rulebook, filters.urgency, now),
         "article": rulebook.cite(lead.article),
         "requirement": _translated(lead.text_vi, lead.text_en),
-        "counted_from": calendar.registration_received_at(rulebook, now),
-        "reply_due_at": calendar.reply_deadline(rulebook, now),
+        "counted_from": calendar.registration_received_at(rulebook, now, filters.urgency),
+        "reply_due_at": calendar.reply_deadline(rulebook, now, filters.urgency),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "registrar": registrar,
     }

@@ -78,19 +78,28 @@ def incidents_visible_to(user: User) -> QuerySet[Incident]:
 # ---------------------------------------------------------------- control rights (R17)
 
 
-def controlling_agency(meeting: Meeting) -> Agency:
-    """The agency whose technicians control the meeting (ĐN Đ9, KH Đ14.3a)."""
+def controlling_agency(meeting: Meeting) -> Agency | None:
+    """The agency whose technicians control the meeting (ĐN Đ9, KH Đ14.3a), or None when
+    no agency from the host upwards is on a level with control rights: then only the MCU
+    operators control it. KH Đ10.1: "Điểm cầu cấp tỉnh, huyện quy định tại điểm b, c khoản 2
+    Điều 3 Quy chế này được cấp quyền điều khiển phiên họp đối với các cuộc họp do điểm cầu
+    mình hoặc điểm cầu đơn vị trực thuộc chủ trì" — an agency of point đ ("cơ quan, đơn vị
+    khác") with no such level above it is given no control right of its own."""
     rulebook = active_rulebook()
     control = rulebook.control
     host = meeting.host_agency
     chain = _host_and_ancestors(host)
-    for agency in chain:
+    for index, agency in enumerate(chain):
         level = rulebook.kind_levels.get(agency.kind)
         if level == "commune" and control.commune_hosted_controlled_by == "district":
             continue  # KH Đ14.3a: the district's technician controls commune meetings
-        if level in control.controller_levels:
+        if index == 0 and level in control.controller_levels:
             return agency
-    return chain[-1]  # no level with control rights: the top of the tree (the operators)
+        if index > 0 and level in control.levels_controlling_subordinates():
+            return agency
+        if index == 0 and not control.includes_subordinate_hosts:
+            break
+    return None  # no level with control rights: the operators control it
 
 
 def _host_and_ancestors(host: Agency) -> list[Agency]:
@@ -105,4 +114,5 @@ def can_control(user: User, meeting: Meeting) -> bool:
         return False
     if is_operator(user) or sees_whole_province(user):
         return True
-    return in_scope(user, controlling_agency(meeting))
+    controller = controlling_agency(meeting)
+    return controller is not None and in_scope(user, controller)

@@ -29,7 +29,7 @@ from .capacity import Window
 from .choices import HOLDING_STATUSES, CheckStatus, MeetingStatus, Urgency, WindowKind
 from .models import Meeting, TechnicalCheck
 from .permissions import meetings_visible_to
-from .rules import reply_deadline
+from .rules import ReplyState, reply_deadline
 
 REASON_ACTIONS = {"meeting.refuse", "meeting.cancel", "meeting.revoke"}
 # Actions whose label already names the status they lead to (no badge needed).
@@ -142,9 +142,19 @@ def reply_state(meeting: Meeting, rulebook: Rulebook) -> dict[str, Any] | None:
         "answered": deadline.answered,
         "due_iso": timezone.localtime(deadline.due).isoformat(timespec="seconds"),
         "warn_iso": timezone.localtime(deadline.warn_at).isoformat(timespec="seconds"),
-        "remaining": _remaining_text(deadline.due - deadline.now),
+        "remaining": (_since_text(deadline.now - deadline.due) if deadline.at_once
+                      and deadline.state == ReplyState.DUE_NOW
+                      else _remaining_text(deadline.due - deadline.now)),
+        "breach_iso": (timezone.localtime(deadline.breach_at).isoformat(timespec="seconds")
+                       if deadline.at_once and deadline.breach_at else ""),
         "article": deadline.article,
     }
+
+
+def _since_text(delta: dt.timedelta) -> str:
+    """"due now +H:MM:SS": a reply due at once counts up from the receipt (scheduling.js)."""
+    seconds = max(0, int(delta.total_seconds()))
+    return f"{_('due now')} +{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def _remaining_text(delta: dt.timedelta) -> str:
@@ -196,7 +206,7 @@ def rules_panel_context(
     if urgency not in Urgency.values:
         urgency = Urgency.NORMAL
     lead = rulebook.lead_times[urgency]
-    counted_from = calendar.registration_received_at(rulebook, now)
+    counted_from = calendar.registration_received_at(rulebook, now, urgency)
     starts = _parse_datetime(values.get("starts_at"))
     ends = _parse_datetime(values.get("ends_at"))
     rehearsal_starts = _parse_datetime(values.get("rehearsal_starts_at"))
@@ -256,7 +266,7 @@ def rules_panel_context(
         "earliest_input": timezone.localtime(earliest).strftime(DATETIME_INPUT),
         "counted_from": counted_from,
         "counted_later": counted_from - now > dt.timedelta(minutes=1),
-        "reply_due": calendar.reply_deadline(rulebook, now),
+        "reply_due": calendar.reply_deadline(rulebook, now, urgency),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "first_in_line": urgency in rulebook.emergency_priority.applies_to,
         "priority_article": rulebook.cite(rulebook.emergency_priority.article),

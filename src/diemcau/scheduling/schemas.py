@@ -30,7 +30,7 @@ from .choices import (
 )
 from .models import Incident, Meeting, TechnicalCheck
 from .permissions import can_see_code
-from .rules import ReplyState, reply_deadline
+from .rules import ReplyState, is_announced, reply_deadline
 
 # ---------------------------------------------------------------- references
 
@@ -124,7 +124,9 @@ class ReplyOut(Schema):
 
     due_at: dt.datetime
     warn_at: dt.datetime = Field(description="From then on the deadline is near")
-    state: ReplyState = Field(description="ok: due; warn: due soon; overdue: missed")
+    state: ReplyState = Field(
+        description="ok: due; warn: due soon; now: due at once (an emergency), counted up "
+                    "from the receipt; overdue: missed")
     answered: bool
     seconds_left: int = Field(description="Until the deadline; negative once it has passed")
     article: str
@@ -149,6 +151,9 @@ class MeetingDetailOut(MeetingOut):
     node: NodeRef | None = Field(description="The MCU node booked on acceptance")
     checks: ChecksSummaryOut
     reply: ReplyOut | None = Field(description="The operator's reply deadline, once submitted")
+    announced: bool = Field(
+        False, description="Announced by its office for the operator to prepare (ĐN Đ10.1, "
+                           "KH Đ12.1): not registered for approval, never refused")
     created_at: dt.datetime
     updated_at: dt.datetime
     code: str | None = Field(
@@ -166,6 +171,10 @@ class MeetingDetailOut(MeetingOut):
     @staticmethod
     def resolve_has_invitation(obj: Meeting) -> bool:
         return bool(obj.invitation)
+
+    @staticmethod
+    def resolve_announced(obj: Meeting) -> bool:
+        return is_announced(obj)
 
     @staticmethod
     def resolve_checks(obj: Meeting) -> ChecksSummaryOut:
@@ -306,7 +315,8 @@ class QueueItemOut(Schema):
     warning: bool = Field(description="The deadline is near (the rulebook's warning time)")
     breached: bool = Field(description="The deadline has passed unanswered")
     reply_state: ReplyState | None = Field(
-        description="ok: due; warn: due soon; overdue: missed (as on the pages)"
+        description="ok: due; warn: due soon; now: due at once (an emergency); overdue: "
+                    "missed (as on the pages)"
     )
 
     # R9 (ĐN Đ11.2b, KH Đ13.2b): every field below is `rules.reply_deadline`'s answer, the

@@ -34,7 +34,7 @@ from diemcau.core.text import text_search
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
-from diemcau.rulebooks import active_rulebook
+from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui.pagination import paginate
 from diemcau.ui.service_calls import call_service, no_store
 
@@ -66,9 +66,11 @@ from .presenters import history, ids_of, readiness, reply_state, rules_panel_con
 from .rules import (
     incident_refusal,
     incident_update_refusal,
+    is_announced,
     may_manage_incidents,
     may_report_incident,
     overdue_count,
+    refuse_refusal,
 )
 from .services import checks, lifecycle, registration
 
@@ -193,6 +195,9 @@ def _detail_actions(user: User, meeting: Meeting, endpoints: list[Endpoint]) -> 
         "submit": manage and status == MeetingStatus.DRAFT,
         "cancel": manage and status in CANCELLABLE,
         "decide": can(user, Action.DECIDE_MEETING) and status == MeetingStatus.SUBMITTED,
+        # ĐN Đ10.1, KH Đ12.1: an announced meeting is prepared for, never refused.
+        "refuse": (can(user, Action.DECIDE_MEETING) and status == MeetingStatus.SUBMITTED
+                   and refuse_refusal(meeting) is None),
         "report": may_report and incident_refusal(meeting) is None,
         "manage_incidents": may_manage_incidents(user),
     }
@@ -550,6 +555,11 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- operator
 
 
+def _announced_article(meeting: Meeting, rulebook: Rulebook) -> str:
+    refusal = refuse_refusal(meeting) if is_announced(meeting, rulebook) else None
+    return refusal.article if refusal is not None else ""
+
+
 @dataclass
 class QueueRow:
     meeting: Meeting
@@ -558,6 +568,7 @@ class QueueRow:
     reply: dict[str, Any] | None
     amended_at: dt.datetime | None = None  # edited after submission: the clock restarted
     series_waiting: int = 0  # waiting meetings of its series, to decide together
+    announced: str = ""  # announced by its office (ĐN Đ10.1, KH Đ12.1): the article; no refusal
 
 
 @login_required
@@ -573,7 +584,8 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     rows = [
         QueueRow(m, planning.plan(m, rulebook), planning.endpoint_count(m),
                  reply_state(m, rulebook), amended.get(m.pk),
-                 series_counts[m.series_id] if m.series_id else 0)
+                 series_counts[m.series_id] if m.series_id else 0,
+                 _announced_article(m, rulebook))
         for m in pending
     ]
     context: dict[str, Any] = {

@@ -47,6 +47,10 @@ def hold(meeting: Meeting, endpoints_count: int, rulebook: Rulebook, *,
     checks = []
     for kind, window in meeting_windows(meeting):
         due = check_due_at(rulebook, kind, window.starts_at)
+        if due is not None and meeting.registered_at is not None:
+            # A meeting registered less than N hours ahead (an emergency, KH Đ13.2a) has its
+            # check due when it arrived, never before.
+            due = max(due, meeting.registered_at)
         if due is not None:
             checks += [
                 TechnicalCheck(meeting=meeting, endpoint=e, kind=kind, due_at=due)

@@ -42,6 +42,7 @@ from ..choices import HOLDING_STATUSES, MeetingStatus
 from ..feeds import public_title
 from ..models import Meeting
 from ..permissions import can_control, can_manage_meeting
+from ..rules import refuse_refusal
 from . import holdings
 from .approval import lock_capacity, refusal, stamp_reply
 from .snapshots import meeting_snapshot
@@ -173,13 +174,15 @@ def stamp_submission(meeting: Meeting, rulebook: Rulebook, now: dt.datetime) -> 
     """Submit a draft (the caller holds it, or is creating it): check the lead time and stamp
     the receipt — the registration order (KH Đ12.4b) and the operator's reply deadline
     (ĐN Đ11.2b, KH Đ13.2b). Returns the previous status."""
-    first_start = meeting.rehearsal_starts_at or meeting.starts_at
-    counted_from = calendar.registration_received_at(rulebook, now)
-    calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
+    # The lead time runs to the session, not to its rehearsal: KH Đ13.2a "trước thời điểm tổ
+    # chức phiên họp ít nhất 02 ngày làm việc", ĐN Đ11.2a "chậm nhất trước 24 giờ" (the
+    # meeting's own time). The rehearsal has its technical check instead (KH Đ13.2b).
+    counted_from = calendar.registration_received_at(rulebook, now, meeting.urgency)
+    calendar.check_lead_time(rulebook, meeting.urgency, meeting.starts_at, counted_from)
     previous = _move(meeting, Transition.SUBMIT)
     meeting.registered_at = now
     meeting.counted_from = counted_from
-    meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
+    meeting.reply_due_at = calendar.reply_deadline(rulebook, now, meeting.urgency)
     return previous
 
 
@@ -189,13 +192,12 @@ def restart_reply_clock(meeting: Meeting, rulebook: Rulebook, now: dt.datetime, 
     operator's reply deadline starts again, and when its times or urgency changed the lead
     time is checked from now. Its status does not change; a reply deadline already missed
     stays recorded."""
-    first_start = meeting.rehearsal_starts_at or meeting.starts_at
-    counted_from = calendar.registration_received_at(rulebook, now)
+    counted_from = calendar.registration_received_at(rulebook, now, meeting.urgency)
     if check_lead_time:
-        calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
+        calendar.check_lead_time(rulebook, meeting.urgency, meeting.starts_at, counted_from)
     meeting.registered_at = now
     meeting.counted_from = counted_from
-    meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
+    meeting.reply_due_at = calendar.reply_deadline(rulebook, now, meeting.urgency)
     meeting.reply_warned_at = None
 
 
@@ -303,6 +305,9 @@ def refuse_meeting(meeting: Meeting, *, reason: str, actor: User,
     meeting = _lock(meeting)
     if not allowed(meeting, Transition.REFUSE):
         raise InvalidTransition(str(TRANSITIONS[Transition.REFUSE].refusal))
+    announced = refuse_refusal(meeting)
+    if announced is not None:
+        raise announced
     if not reason.strip():
         raise InvalidInput({"reason": [_("Give the reason.")]})
     if proposed is not None:

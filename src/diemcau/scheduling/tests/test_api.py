@@ -534,7 +534,11 @@ def test_queue_puts_emergencies_first_with_time_left(world: SimpleNamespace) -> 
     assert items[late["id"]]["warning"] is False
     assert 0 < items[normal["id"]]["seconds_left"] <= 300
     assert items[normal["id"]]["warning"] is True and items[normal["id"]]["breached"] is False
-    assert items[emergency["id"]]["seconds_left"] > 0
+    # KH Đ12.3, Đ13.2a: an emergency's reply is due at once; the queue counts up from its
+    # receipt, and it is not missed before the 03 giờ of Đ13.2b.
+    assert items[emergency["id"]]["seconds_left"] <= 0
+    assert items[emergency["id"]]["reply_state"] == "now"
+    assert items[emergency["id"]]["breached"] is False
     assert items[emergency["id"]]["reply_due_at"]
 
 
