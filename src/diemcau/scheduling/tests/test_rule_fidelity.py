@@ -20,7 +20,7 @@ from diemcau.scheduling import planning
 from diemcau.scheduling.choices import MeetingStatus, Urgency
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import can_control, controlling_agency
-from diemcau.scheduling.rules import ReplyState, reply_deadline
+from diemcau.scheduling.rules import ReplyState, is_announced, reply_deadline
 from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import AgencyFactory, ApprovedEndpointFactory, UserFactory
 
@@ -177,3 +177,65 @@ def test_kh_other_agencies_are_neither_below_communes_nor_above_districts(kh_wor
     upstream = _meeting_of(kh_world.province, kh_world.operator)
     upstream.upstream_uri = "sip:mcu@chinhphu.vn"
     assert planning.outranks(upstream, theirs, KH)
+
+
+# ---------------------------------------------------------------- announced meetings (item 5)
+
+
+def test_kh_the_office_announces_and_the_operator_cannot_refuse(kh_world) -> None:
+    meeting = registration.create_meeting(
+        meeting_input(kh_world.province, kh_world.ep_province, [kh_world.ep_district],
+                      working_day_at(4, 9)),
+        actor=kh_world.province_office,
+    )
+    assert is_announced(meeting)
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.refuse_meeting(meeting, reason="Bận", actor=kh_world.operator)
+    assert refused.value.code == "announced_meeting_not_refused"
+    assert refused.value.article == "Điều 12.1 Quy chế KH"
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.SUBMITTED
+    # It is prepared for: accepted, with the priority rule making room when needed.
+    assert lifecycle.accept_meeting(meeting, actor=kh_world.operator).status == (
+        MeetingStatus.ACCEPTED)
+    # A district's registration is still the operator's to refuse.
+    district = registration.create_meeting(
+        meeting_input(kh_world.district, kh_world.ep_district, [], working_day_at(4, 14)),
+        actor=kh_world.district_office,
+    )
+    assert not is_announced(district)
+    assert lifecycle.refuse_meeting(district, reason="Bận", actor=kh_world.operator).status == (
+        MeetingStatus.REFUSED)
+
+
+def test_kh_a_higher_body_announced_meeting_makes_room_by_the_priority_rule(kh_world) -> None:
+    kh_world.node.max_meetings = 2  # 80 % of 2: one meeting at a time (KH Đ12.4a)
+    kh_world.node.save()
+    start = working_day_at(4, 9)
+    lower = registration.create_meeting(
+        meeting_input(kh_world.district, kh_world.ep_district, [], start),
+        actor=kh_world.district_office,
+    )
+    lifecycle.accept_meeting(lower, actor=kh_world.operator)
+    announced = registration.create_meeting(
+        meeting_input(kh_world.province, kh_world.ep_province, [], start),
+        actor=kh_world.province_office,
+    )
+    lifecycle.accept_meeting(announced, actor=kh_world.operator, confirm_revocations=[lower.pk])
+    lower.refresh_from_db()
+    assert lower.status == MeetingStatus.REVOKED
+
+
+def test_dn_the_national_assembly_delegation_announces_its_meetings(kh_world,
+                                                                    use_rulebook) -> None:
+    use_rulebook("dong-nai-2025")
+    delegation = AgencyFactory(name="Đoàn ĐBQH tỉnh Đồng Nai",
+                               kind=AgencyKind.NATIONAL_ASSEMBLY_DELEGATION)
+    assert DN.level_for_kind(AgencyKind.NATIONAL_ASSEMBLY_DELEGATION) == "province"
+    meeting = _meeting_of(delegation, kh_world.operator)
+    meeting.status = MeetingStatus.SUBMITTED
+    meeting.save()
+    assert is_announced(meeting)
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.refuse_meeting(meeting, reason="Bận", actor=kh_world.operator)
+    assert refused.value.article == "Điều 10.1 Quy chế ĐN"
