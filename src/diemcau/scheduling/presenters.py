@@ -24,7 +24,7 @@ from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui import status
 from diemcau.ui.forms import DATETIME_INPUT, in_window
 
-from . import selectors
+from . import reasons, selectors
 from .capacity import Window
 from .choices import HOLDING_STATUSES, CheckStatus, MeetingStatus, Urgency, WindowKind
 from .models import Meeting, TechnicalCheck
@@ -121,9 +121,7 @@ def history(meeting: Meeting) -> list[dict[str, Any]]:
                 "status_label": MeetingStatus(status).label
                 if status in MeetingStatus.values
                 else "",
-                "reason": after.get("decision_reason", "")
-                if event.action in REASON_ACTIONS
-                else "",
+                "reason": _history_reason(after) if event.action in REASON_ACTIONS else "",
             }
         )
     return rows
@@ -155,6 +153,17 @@ def _since_text(delta: dt.timedelta) -> str:
     """"due now +H:MM:SS": a reply due at once counts up from the receipt (scheduling.js)."""
     seconds = max(0, int(delta.total_seconds()))
     return f"{_('due now')} +{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _history_reason(after: dict[str, Any]) -> str:
+    """A decision's reason as the audit event recorded it, a system reason read in the
+    reader's language from its kind and parameters."""
+    kind, params = after.get("decision_reason_kind"), after.get("decision_reason_params")
+    if kind and isinstance(params, dict):
+        text = reasons.render(str(kind), params)
+        if text:
+            return text
+    return str(after.get("decision_reason", ""))
 
 
 def _remaining_text(delta: dt.timedelta) -> str:

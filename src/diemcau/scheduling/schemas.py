@@ -30,6 +30,7 @@ from .choices import (
 )
 from .models import Incident, Meeting, TechnicalCheck
 from .permissions import can_see_code
+from .reasons import reason_text
 from .rules import ReplyState, is_announced, reply_deadline
 
 # ---------------------------------------------------------------- references
@@ -171,6 +172,11 @@ class MeetingDetailOut(MeetingOut):
     @staticmethod
     def resolve_has_invitation(obj: Meeting) -> bool:
         return bool(obj.invitation)
+
+    @staticmethod
+    def resolve_decision_reason(obj: Meeting) -> str:
+        # A system reason (a revocation, KH Đ12.4b) in the reader's language.
+        return reason_text(obj)
 
     @staticmethod
     def resolve_announced(obj: Meeting) -> bool:

@@ -63,6 +63,7 @@ from .permissions import (
     meetings_visible_to,
 )
 from .presenters import history, ids_of, readiness, reply_state, rules_panel_context
+from .reasons import reason_text
 from .rules import (
     incident_refusal,
     incident_update_refusal,
@@ -243,6 +244,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "any_action": any(v for k, v in actions.items() if k != "manage_incidents"),
             "reply": reply_state(meeting, rulebook),
             "is_revocation_victim": meeting.status == MeetingStatus.REVOKED,
+            "decision_reason": reason_text(meeting),
             "priority_article": rulebook.cite(rulebook.priority.article),
             **meeting_page.page_context(user, meeting),
         },

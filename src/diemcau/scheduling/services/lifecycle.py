@@ -37,7 +37,7 @@ from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
 from diemcau.rulebooks import Rulebook, active_rulebook
 
-from .. import notices, planning
+from .. import notices, planning, reasons
 from ..choices import HOLDING_STATUSES, MeetingStatus
 from ..feeds import public_title
 from ..models import Meeting
@@ -287,9 +287,12 @@ def _revoke(victim: Meeting, winner: Meeting, actor: User, rulebook: Rulebook) -
     before = meeting_snapshot(victim)
     previous = _move(victim, Transition.REVOKE)
     victim.code = None
-    victim.decision_reason = _(
-        "Code revoked to serve a meeting of a higher-level body: %(title)s (%(article)s)."
-    ) % {"title": public_title(winner), "article": rulebook.cite(rulebook.priority.article)}
+    victim.decision_reason_kind = reasons.REVOKED_FOR_HIGHER_LEVEL
+    victim.decision_reason_params = {"title": public_title(winner),
+                                     "article": rulebook.cite(rulebook.priority.article),
+                                     "winner_id": winner.pk}
+    # The text as it read when decided, for search and reports; pages read the kind.
+    victim.decision_reason = reasons.reason_text(victim)
     victim.decided_at, victim.decided_by = timezone.now(), actor
     victim.save()
     _record(victim, Transition.REVOKE, previous, actor=actor, before=before)

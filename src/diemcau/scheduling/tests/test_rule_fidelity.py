@@ -9,7 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from diemcau.core import calendar
 from diemcau.core.errors import RuleViolation
@@ -20,6 +20,7 @@ from diemcau.scheduling import planning
 from diemcau.scheduling.choices import MeetingStatus, Urgency
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import can_control, controlling_agency
+from diemcau.scheduling.reasons import reason_text
 from diemcau.scheduling.rules import ReplyState, is_announced, reply_deadline
 from diemcau.scheduling.services import lifecycle, registration
 from diemcau.testing.factories import AgencyFactory, ApprovedEndpointFactory, UserFactory
@@ -224,6 +225,16 @@ def test_kh_a_higher_body_announced_meeting_makes_room_by_the_priority_rule(kh_w
     lifecycle.accept_meeting(announced, actor=kh_world.operator, confirm_revocations=[lower.pk])
     lower.refresh_from_db()
     assert lower.status == MeetingStatus.REVOKED
+    # Item 12: the reason is kept as a kind with parameters, read in the reader's language.
+    assert lower.decision_reason_kind == "revoked_for_higher_level"
+    assert lower.decision_reason_params["article"] == "Điều 12.4b Quy chế KH"
+    assert lower.decision_reason_params["winner_id"] == announced.pk
+    with translation.override("en"):
+        english = reason_text(lower)
+    with translation.override("vi"):
+        vietnamese = reason_text(lower)
+    assert english.startswith("Code revoked") and "Điều 12.4b Quy chế KH" in english
+    assert vietnamese.startswith("Thu hồi mã phiên họp") and announced.title in vietnamese
 
 
 def test_dn_the_national_assembly_delegation_announces_its_meetings(kh_world,
