@@ -50,7 +50,7 @@ from .permissions import (
     contacts_visible_to,
     endpoints_visible_to,
 )
-from .rules import Stage, checklist
+from .rules import Stage, checklist, network_advice
 from .selectors import suggested_endpoint_name
 from .services.endpoints import allowed_endpoint_count, counted_endpoints
 
@@ -356,6 +356,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current_contacts": current,
         "past_contacts": [c for c in contacts if not c.is_current],
         "missing_roles": [c.role for c in admission if c.role is not None and not c.met],
+        "network_advice": network_advice(endpoint.network, rulebook),
         "contact_roles": list(ContactRole),
         # The checklist's security line (ĐN Đ8.3c, Đ16.5), unless the endpoint was rejected.
         "security_check_unmet": endpoint.status != EndpointStatus.REJECTED and any(

@@ -45,6 +45,7 @@ from .permissions import (
     incidents_visible_to,
     meetings_visible_to,
 )
+from .presenters import registration_channels
 from .schemas import (
     AcceptIn,
     AcceptValidationErrorOut,
@@ -280,6 +281,9 @@ def registration_rules(request: HttpRequest, filters: Query[RulesFilters]) -> di
         "reply_due_at": calendar.reply_deadline(rulebook, now, filters.urgency),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "registrar": registrar,
+        "channels": registration_channels(rulebook),
+        "channels_article": rulebook.cite(rulebook.registration.channels_article
+                                          or rulebook.registration.article),
     }
 
 

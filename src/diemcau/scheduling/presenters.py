@@ -149,6 +149,28 @@ def reply_state(meeting: Meeting, rulebook: Rulebook) -> dict[str, Any] | None:
     }
 
 
+def registration_channels(rulebook: Rulebook) -> list[dict[str, str]]:
+    """Where the regulation has a registration sent, shown where one is made: KH Đ13.2a "sử
+    dụng tài khoản thư điện tử công vụ (...) gửi (...) đến địa chỉ thư điện tử
+    hoptructuyen@khanhhoa.gov.vn"; ĐN Đ11.2a "thông qua địa chỉ https://byvn.net/nd57 hoặc gửi
+    giấy mời họp". Each with its address, and a link where it is one."""
+    rule = rulebook.registration
+    shown = []
+    for channel in rule.channels:
+        if channel == "official_email":
+            shown.append({"kind": channel, "label": _("Official e-mail"),
+                          "address": rule.official_email or "",
+                          "href": f"mailto:{rule.official_email}" if rule.official_email else ""})
+        elif channel == "web_form":
+            shown.append({"kind": channel, "label": _("Online form"),
+                          "address": rule.form_url or "", "href": rule.form_url or ""})
+        else:
+            shown.append({"kind": channel, "address": "", "href": "",
+                          "label": _("Invitation letter (on paper, or a PDF stamped by the "
+                                     "agency)")})
+    return shown
+
+
 def _since_text(delta: dt.timedelta) -> str:
     """"due now +H:MM:SS": a reply due at once counts up from the receipt (scheduling.js)."""
     seconds = max(0, int(delta.total_seconds()))

@@ -357,6 +357,14 @@ class RegistrarOut(Schema):
     article: str | None
 
 
+class ChannelOut(Schema):
+    """How a registration is sent under the regulation (KH Đ13.2a, ĐN Đ11.2a)."""
+
+    kind: str = Field(description="official_email, web_form or invitation_letter")
+    label: str
+    address: str = Field(description="The e-mail address or the form's URL; empty for a letter")
+
+
 class RulesOut(Schema):
     urgency: Urgency
     exempt: bool = Field(description="No lead time for this urgency")
@@ -369,6 +377,10 @@ class RulesOut(Schema):
     registrar: RegistrarOut | None = Field(
         description="Whether the caller may register for host_agency (when given)"
     )
+    channels: list[ChannelOut] = Field(
+        default_factory=list,
+        description="Where the regulation has registrations sent; this site records them")
+    channels_article: str = ""
 
 
 class RulesFilters(Schema):

@@ -62,7 +62,14 @@ from .permissions import (
     incidents_visible_to,
     meetings_visible_to,
 )
-from .presenters import history, ids_of, readiness, reply_state, rules_panel_context
+from .presenters import (
+    history,
+    ids_of,
+    readiness,
+    registration_channels,
+    reply_state,
+    rules_panel_context,
+)
 from .reasons import reason_text
 from .rules import (
     incident_refusal,
@@ -439,6 +446,9 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None,
             "panel_in_form": True,
             **rules_panel_context(user, values, meeting.pk if meeting else None),
             "registration_article": rulebook.cite(rulebook.registration.article),
+            "registration_channels": registration_channels(rulebook),
+            "channels_article": rulebook.cite(rulebook.registration.channels_article
+                                              or rulebook.registration.article),
             "lead_times_article": rulebook.cite(rulebook.lead_times.article),
             "reply_article": rulebook.cite(rulebook.reply_sla.article),
             "secrecy_article": rulebook.cite(rulebook.secrecy.article),

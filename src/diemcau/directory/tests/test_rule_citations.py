@@ -84,3 +84,24 @@ def test_kh_an_internet_line_below_20_mbps_cites_clause_6_3b(kh_tree, operator):
     with pytest.raises(RuleViolation) as refused:
         services.register_endpoint(data, actor=operator)
     assert refused.value.article == "Điều 6.3b Quy chế KH"
+
+
+def test_dn_a_room_off_the_dedicated_network_is_warned_not_refused(kh_tree, use_rulebook,
+                                                                  client):
+    from django.urls import reverse
+
+    from diemcau.directory.rules import network_advice
+
+    use_rulebook("dong-nai-2025")
+    agency = AgencyFactory(name="Sở Nội vụ", kind=AgencyKind.DEPARTMENT, parent=kh_tree.province)
+    operator = UserFactory(role=Role.OPERATOR, agency=kh_tree.department)
+    endpoint = services.register_endpoint(_internet(agency, "SNV"), actor=operator)
+    advice = network_advice(endpoint.network)
+    assert advice is not None and advice.article == "Điều 6.2 Quy chế ĐN"
+    assert network_advice(Network.TSLCD) is None
+    client.force_login(operator)
+    page = client.get(reverse("directory:endpoint_detail", args=[endpoint.pk])).content.decode()
+    assert "data-network-advice" in page and "Điều 6.2 Quy chế ĐN" in page
+    # KH prefers no network over another (its Đ6.3 rules refuse instead): no warning.
+    use_rulebook("khanh-hoa-2023")
+    assert network_advice(Network.WAN) is None

@@ -9,12 +9,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from diemcau.core import calendar
 from diemcau.core.errors import RuleViolation
 from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind
+from diemcau.notifications.models import Channel, Notification
 from diemcau.rulebooks import get_rulebook
 from diemcau.scheduling import planning
 from diemcau.scheduling.choices import MeetingStatus, Urgency
@@ -250,3 +252,57 @@ def test_dn_the_national_assembly_delegation_announces_its_meetings(kh_world,
     with pytest.raises(RuleViolation) as refused:
         lifecycle.refuse_meeting(meeting, reason="Bận", actor=kh_world.operator)
     assert refused.value.article == "Điều 10.1 Quy chế ĐN"
+
+
+# ---------------------------------------------------------------- rulebook sections read (item 9)
+
+
+def test_kh_an_answer_also_goes_to_the_support_group_webhook(kh_world, settings) -> None:
+    # KH Đ13.2b: the reply is given publicly, in the support group as well.
+    settings.WEBHOOK_URL = "http://127.0.0.1:9/support-group"
+    meeting = registration.create_meeting(
+        meeting_input(kh_world.district, kh_world.ep_district, [], working_day_at(4, 9)),
+        actor=kh_world.district_office,
+    )
+    lifecycle.accept_meeting(meeting, actor=kh_world.operator)
+    posted = Notification.objects.filter(kind="meeting.accepted", channel=Channel.WEBHOOK)
+    assert posted.count() == 1
+
+
+def test_dn_an_answer_is_not_posted_to_the_webhook_unasked(kh_world, use_rulebook,
+                                                           settings) -> None:
+    use_rulebook("dong-nai-2025")
+    settings.WEBHOOK_URL = "http://127.0.0.1:9/support-group"
+    meeting = registration.create_meeting(
+        meeting_input(kh_world.district, kh_world.ep_district, [], working_day_at(4, 9)),
+        actor=kh_world.district_office,
+    )
+    lifecycle.refuse_meeting(meeting, reason="Bận", actor=kh_world.operator)
+    assert not Notification.objects.filter(kind="meeting.refused",
+                                           channel=Channel.WEBHOOK).exists()
+
+
+def test_the_registration_form_shows_where_registrations_are_sent(client, kh_world,
+                                                                  use_rulebook) -> None:
+    client.force_login(kh_world.district_office)
+    page = client.get(reverse("scheduling:meeting_create")).content.decode()
+    assert 'href="mailto:hoptructuyen@khanhhoa.gov.vn"' in page
+    assert "Điều 13.2a Quy chế KH" in page and 'data-channel="official_email"' in page
+    use_rulebook("dong-nai-2025")
+    page = client.get(reverse("scheduling:meeting_create")).content.decode()
+    assert 'href="https://byvn.net/nd57"' in page and 'data-channel="invitation_letter"' in page
+    assert "Điều 11.2a Quy chế ĐN" in page
+
+
+def test_the_queue_offers_no_refusal_of_an_announced_meeting(client, kh_world) -> None:
+    announced = registration.create_meeting(
+        meeting_input(kh_world.province, kh_world.ep_province, [], working_day_at(4, 9)),
+        actor=kh_world.province_office,
+    )
+    client.force_login(kh_world.operator)
+    page = client.get(reverse("scheduling:operator_queue")).content.decode()
+    card = page.split(f'data-meeting="{announced.pk}"')[1]
+    assert "data-announced" in card and "Điều 12.1 Quy chế KH" in card
+    assert "refuse-box" not in card
+    detail = client.get(reverse("scheduling:meeting_detail", args=[announced.pk])).content
+    assert reverse("scheduling:meeting_refuse", args=[announced.pk]) not in detail.decode()
