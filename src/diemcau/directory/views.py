@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from diemcau.core.models import User
-from diemcau.core.permissions import Action, can, role_allows
+from diemcau.core.permissions import Action, can, denial_message, denied, role_allows
 from diemcau.core.text import text_search
 from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui.pagination import paginate
@@ -70,7 +70,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require(user: User, action: Action, agency: Agency | None = None) -> None:
     if not can(user, action, agency):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(str(denied(action)) if agency is not None else denial_message(action))
 
 
 def _visible_endpoint(user: User, pk: int) -> Endpoint:
@@ -398,7 +398,7 @@ def _endpoint_form_page(
     rulebook = active_rulebook()
     agencies = agencies_user_can(user, action)
     if not agencies.exists():
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(action))
     initial: dict[str, Any] = {}
     if endpoint is not None:
         initial = {

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 
 from diemcau.core import calendar
 from diemcau.core.models import User
-from diemcau.core.permissions import Action, can
+from diemcau.core.permissions import Action, can, denial_message, denied
 from diemcau.core.text import text_search
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
@@ -98,7 +98,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require(user: User, action: Action, agency: Agency | None = None) -> None:
     if not can(user, action, agency):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(str(denied(action)) if agency is not None else denial_message(action))
 
 
 def _meeting(user: User, pk: int) -> Meeting:
@@ -393,7 +393,7 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None,
     rulebook = active_rulebook()
     agencies = agencies_user_can(user, Action.REGISTER_MEETING)
     if not agencies.exists():
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     approved = Endpoint.objects.filter(status=EndpointStatus.APPROVED)
     post = request.method == "POST"
     form = MeetingForm(
@@ -465,7 +465,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     if source.isdigit():
         copy_of = _meeting(_user(request), int(source))
         if not can_manage_meeting(_user(request), copy_of):
-            raise Forbidden(_("Your role or agency does not allow this."))
+            raise Forbidden(denial_message(Action.REGISTER_MEETING))
     return _meeting_form_page(request, None, copy_of)
 
 
@@ -474,7 +474,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     meeting = _meeting(user, pk)
     if not can_manage_meeting(user, meeting):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     refusal = registration.edit_refusal(meeting)
     if refusal is not None:
         messages.info(request, str(refusal))
@@ -521,7 +521,7 @@ def meeting_submit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     meeting = _meeting(user, pk)
     if not can_manage_meeting(user, meeting):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     values = {
         "urgency": meeting.urgency,
         "starts_at": meeting.starts_at,
@@ -548,7 +548,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     meeting = _meeting(user, pk)
     if not can_manage_meeting(user, meeting):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     form = ReasonForm(request.POST if request.method == "POST" else None)
     return _step_page(
         request,
@@ -752,7 +752,7 @@ def incident_report(request: HttpRequest, pk: int) -> HttpResponse:
     endpoints = _reportable_endpoints(user, meeting, [meeting.host_endpoint, *participants])
     whole = may_report_incident(user, meeting)
     if not endpoints and not whole:
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REPORT_INCIDENT))
     refusal = incident_refusal(meeting)
     if refusal is not None:
         messages.error(request, str(refusal))
@@ -793,7 +793,7 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     """The operator tracks an incident: being fixed, then closed with what was done."""
     user = _user(request)
     if not may_manage_incidents(user):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.MANAGE_INCIDENT))
     incident: Incident = get_object_or_404(
         incidents_visible_to(user).select_related("meeting", "endpoint"), pk=pk
     )

@@ -306,3 +306,16 @@ def test_the_queue_offers_no_refusal_of_an_announced_meeting(client, kh_world) -
     assert "refuse-box" not in card
     detail = client.get(reverse("scheduling:meeting_detail", args=[announced.pk])).content
     assert reverse("scheduling:meeting_refuse", args=[announced.pk]) not in detail.decode()
+
+
+# ---------------------------------------------------------------- refusals in words (item 12)
+
+
+def test_a_refused_page_names_the_action_in_words(client, kh_world) -> None:
+    auditor = UserFactory(role=Role.AUDITOR, agency=kh_world.province)
+    client.force_login(auditor)
+    with translation.override("en"):
+        response = client.get(reverse("scheduling:meeting_create"), HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "register or change a meeting" in page and "register_meeting" not in page
