@@ -242,13 +242,14 @@ def rules_panel_context(
     ends = _parse_datetime(values.get("ends_at"))
     rehearsal_starts = _parse_datetime(values.get("rehearsal_starts_at"))
     rehearsal_ends = _parse_datetime(values.get("rehearsal_ends_at"))
-    first = rehearsal_starts or starts
+    # The lead time runs to the session, not to its rehearsal (KH Đ13.2a "trước thời điểm tổ
+    # chức phiên họp"), as the service checks it (`lifecycle.stamp_submission`).
+    first = starts
     timing = None
     if first is not None:
         latest = calendar.latest_registration_time(rulebook, urgency, first)
         timing = {
             "first": first,
-            "is_rehearsal": rehearsal_starts is not None,
             "in_time": latest is None or counted_from <= latest,
             "latest": latest,
         }

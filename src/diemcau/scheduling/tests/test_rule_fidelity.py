@@ -22,6 +22,7 @@ from diemcau.scheduling import planning
 from diemcau.scheduling.choices import MeetingStatus, Urgency
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import can_control, controlling_agency
+from diemcau.scheduling.presenters import rules_panel_context
 from diemcau.scheduling.reasons import reason_text
 from diemcau.scheduling.rules import ReplyState, is_announced, reply_deadline
 from diemcau.scheduling.services import lifecycle, registration
@@ -131,6 +132,12 @@ def test_kh_lead_time_runs_to_the_session_not_to_its_rehearsal(kh_world) -> None
         actor=kh_world.district_office,
     )
     assert meeting.status == MeetingStatus.SUBMITTED
+    # The form's panel says the same as the service.
+    panel = rules_panel_context(kh_world.district_office, {
+        "urgency": Urgency.NORMAL, "starts_at": start,
+        "ends_at": start + dt.timedelta(hours=2), "rehearsal_starts_at": rehearsal,
+        "rehearsal_ends_at": rehearsal + dt.timedelta(hours=1)})
+    assert panel["timing"]["in_time"] is True
 
 
 # ---------------------------------------------------------------- control (item 6, KH Đ10.1)
