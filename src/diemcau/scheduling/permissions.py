@@ -6,7 +6,9 @@ invited endpoint; province-wide roles see all. Lists and detail pages use the sa
 Control of a live meeting follows the rulebook's delegation (R17): the controlling agency is
 the nearest agency, from the host upwards, whose level the rulebook gives control rights to.
 In KH a commune-hosted meeting is therefore controlled by its district (Đ14.3a); in ĐN, where
-control is delegated down to communes, by the commune itself. MCU operators act on any meeting.
+control is delegated down to communes, by the commune itself. A host with no such agency
+above it (a KH Đ3.2đ agency under no province or district agency, KH Đ10.1) is controlled by
+the MCU operators alone. MCU operators act on any meeting.
 """
 
 from __future__ import annotations
