@@ -483,6 +483,9 @@ class Registration(Section):
     district_registers_article: Article = ""
     # The clause under which the offices announce their meetings (ĐN Đ10.1, KH Đ12.1).
     announced_article: Article = ""
+    # KH Đ12.1 also has the Office announce "phiên họp từ địa phương với Chính phủ": a meeting
+    # with an upstream link (R23) is announced whoever hosts it.
+    announced_when_upstream: bool = False
     required_fields: list[RegistrationField] = Field(min_length=1)
     optional_fields: list[RegistrationField] = []
 

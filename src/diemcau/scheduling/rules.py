@@ -85,7 +85,10 @@ def is_announced(meeting: Meeting, rulebook: Rulebook | None = None) -> bool:
     KH Đ12.1: "Văn phòng Ủy ban nhân dân tỉnh có trách nhiệm thông báo lịch tổ chức họp trực
     tuyến (...) để Đơn vị vận hành kỹ thuật (...) chuẩn bị các điều kiện kỹ thuật")."""
     rulebook = rulebook or active_rulebook()
-    return meeting.host_agency.kind in rulebook.registration.announced_by_offices_for_kinds
+    rule = rulebook.registration
+    if rule.announced_when_upstream and meeting.upstream_uri:
+        return True
+    return meeting.host_agency.kind in rule.announced_by_offices_for_kinds
 
 
 def refuse_refusal(meeting: Meeting) -> RuleViolation | None:

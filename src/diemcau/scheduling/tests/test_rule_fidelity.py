@@ -214,6 +214,10 @@ def test_kh_the_office_announces_and_the_operator_cannot_refuse(kh_world) -> Non
         actor=kh_world.district_office,
     )
     assert not is_announced(district)
+    # KH Đ12.1: a meeting with the Government is announced too, whoever hosts it.
+    district.upstream_uri = "sip:mcu@chinhphu.vn"
+    assert is_announced(district)
+    district.upstream_uri = ""
     assert lifecycle.refuse_meeting(district, reason="Bận", actor=kh_world.operator).status == (
         MeetingStatus.REFUSED)
 
