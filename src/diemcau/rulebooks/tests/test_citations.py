@@ -107,3 +107,21 @@ def test_bulleted_kinds_are_read_as_lettered_points() -> None:
     assert articles[3].points(2) == {"a", "b", "c"}
     assert missing("Điều 3.2c", articles) == []
     assert missing("Điều 3.2d", articles) != []
+
+
+def test_issue_10_citations_are_the_ones_the_text_supports() -> None:
+    kh, dn = get_rulebook("khanh-hoa-2023"), get_rulebook("dong-nai-2025")
+    # ĐN admission rests on Đ7 and Đ9.2, which reach the room standard through Đ6.
+    assert dn.admission.article == "Điều 7, Điều 9.2"
+    assert dn.admission.room_standard_article == "Điều 6.1–4"
+    # A personal device over the Internet in a state-secret meeting.
+    assert dn.secrecy.personal_internet_article == "Điều 5.2, Điều 6.8"
+    assert kh.secrecy.personal_internet_article == "Điều 5.2, Điều 6.5"
+    # A recording the host did not ask for.
+    assert kh.secrecy.recording_article == "Điều 13.2a, Điều 15.2"
+    # The district registers for its communes.
+    assert kh.registration.district_registers_article == "Điều 12.2b"
+    # Internet refused to the bodies of Đ6.3a only.
+    assert kh.bandwidth.tslcd_or_wan_article == "Điều 6.3a"
+    # The state-secret recording refusal is the deployment's policy, and says so.
+    assert "không phải điều khoản" in kh.cite_setting("secrecy.state_secret_allows_recording")
