@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .loader import DATA_DIR
+from .rulebook import Rulebook
 
 REGULATIONS_DIR = DATA_DIR / "regulations"
 
@@ -158,3 +159,15 @@ def rulebook_citations(data: Any, where: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(data, list):
         for index, item in enumerate(data):
             yield from rulebook_citations(item, f"{where}[{index}]")
+
+
+def citation_problems(rulebook: Rulebook, text_path: Path | None = None) -> list[str] | None:
+    """Every citation of `rulebook` that its regulation's text lacks ("key: problem"); None
+    when there is no text to check against (a rulebook outside `data/` without one)."""
+    path = text_path or regulation_path(rulebook.name)
+    if not path.is_file():
+        return None
+    articles = parse_regulation(path.read_text(encoding="utf-8"))
+    return [f"{where}: {problem}"
+            for where, cited in rulebook_citations(rulebook.model_dump())
+            for problem in missing(cited, articles)]

@@ -125,3 +125,18 @@ def test_issue_10_citations_are_the_ones_the_text_supports() -> None:
     assert kh.bandwidth.tslcd_or_wan_article == "Điều 6.3a"
     # The state-secret recording refusal is the deployment's policy, and says so.
     assert "không phải điều khoản" in kh.cite_setting("secrecy.state_secret_allows_recording")
+
+
+def test_rulebook_check_refuses_a_citation_the_text_lacks(tmp_path) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    source = (DATA_DIR / "khanh-hoa-2023.toml").read_text(encoding="utf-8")
+    broken = source.replace('department = "Điều 8.2"', 'department = "Điều 8.7"', 1)
+    assert broken != source
+    path = tmp_path / "khanh-hoa-2023.toml"  # the same name: checked against the KH text
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(CommandError, match=r"quotas\.per_kind_article\.department: .*khoản 7"):
+        call_command("rulebook", "check", str(path))
+    path.write_text(source, encoding="utf-8")
+    call_command("rulebook", "check", str(path))
