@@ -317,6 +317,8 @@ class QueueItemOut(Schema):
     starts_at: dt.datetime
     registered_at: dt.datetime | None
     reply_due_at: dt.datetime | None
+    announced: bool = Field(
+        False, description="Announced by its office (ĐN Đ10.1, KH Đ12.1): never refused")
     seconds_left: int | None = Field(description="Until the reply deadline; negative when late")
     warning: bool = Field(description="The deadline is near (the rulebook's warning time)")
     breached: bool = Field(description="The deadline has passed unanswered")
@@ -331,6 +333,10 @@ class QueueItemOut(Schema):
     def resolve_seconds_left(obj: Meeting) -> int | None:
         deadline = reply_deadline(obj)
         return deadline.seconds_left if deadline is not None else None
+
+    @staticmethod
+    def resolve_announced(obj: Meeting) -> bool:
+        return is_announced(obj)
 
     @staticmethod
     def resolve_breached(obj: Meeting) -> bool:
