@@ -41,6 +41,8 @@ register_exception_handlers(api)
 
 api.add_router("/v1/", directory_router)
 api.add_router("/v1/", "diemcau.scheduling.api.router")
+api.add_router("/v1/", "diemcau.scheduling.mail_api.router")
 api.add_router("/v1/", "diemcau.media.api.router")
+api.add_router("/v1/", "diemcau.proceedings.api.router")
 api.add_router("/v1/", "diemcau.archive.api.router")
 api.add_router("/v1/", "diemcau.reports.api.router")

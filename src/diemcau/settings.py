@@ -39,6 +39,7 @@
 | DIEMCAU_SMTP_SSL      | 0                                        | implicit TLS (port 465); not together with DIEMCAU_SMTP_TLS |
 | DIEMCAU_SMTP_TIMEOUT  | 30                                       | seconds before an SMTP connection is given up (then retried) |
 | DIEMCAU_WEBHOOK_URL   | (empty: no webhook channel)              | http(s) address that receives notifications as JSON POSTs (Zalo/Telegram bridge) |
+| DIEMCAU_IMAP_URL      | (empty: no mailbox is read)              | the official mailbox registrations are sent to (KH Đ13.2a): imaps://user:password@host/INBOX |
 | DIEMCAU_WEBHOOK_SECRET | (empty; required when DEBUG=0 and a URL is set) | key of the `X-Diemcau-Signature: sha256=<HMAC>` header |
 | DIEMCAU_JANUS         | 1                                        | scripts/run.sh (`make run`) starts this machine's Janus; 0 serves without media |
 | DIEMCAU_JANUS_DIR     | <DIEMCAU_VAR_DIR>/janus                  | generated Janus config folder and its secrets.json (0600) |
@@ -167,6 +168,7 @@ INSTALLED_APPS = [
     "diemcau.mcu",
     "diemcau.scheduling",
     "diemcau.media",
+    "diemcau.proceedings",
     "diemcau.archive",
     "diemcau.reports",
     "diemcau.notifications",
@@ -504,6 +506,8 @@ if EMAIL_USE_SSL and EMAIL_USE_TLS:
 EMAIL_TIMEOUT = int(os.environ.get("DIEMCAU_SMTP_TIMEOUT", "30"))
 
 WEBHOOK_URL = os.environ.get("DIEMCAU_WEBHOOK_URL", "")
+# KH Đ13.2a: the official mailbox the worker reads registrations from (scheduling.mailbox).
+IMAP_URL = os.environ.get("DIEMCAU_IMAP_URL", "")
 WEBHOOK_SECRET = os.environ.get("DIEMCAU_WEBHOOK_SECRET", "")
 if WEBHOOK_URL and not WEBHOOK_SECRET and not DEBUG:
     raise ImproperlyConfigured("DIEMCAU_WEBHOOK_SECRET must be set with DIEMCAU_WEBHOOK_URL")

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("diemcau.media.urls")),
+    path("", include("diemcau.proceedings.urls")),
     path("", include("diemcau.archive.urls")),
     path("", include("diemcau.reports.urls")),
     path("", include("diemcau.web.urls")),

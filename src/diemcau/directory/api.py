@@ -24,17 +24,24 @@ from diemcau.core.text import text_search
 from diemcau.rulebooks import active_rulebook
 
 from . import naming
-from .models import Agency, Contact, Endpoint
+from .choices import ChangeRequestStatus
+from .models import Agency, Contact, Device, Endpoint, EndpointChangeRequest
 from .permissions import agencies_visible_to, contacts_visible_to, endpoints_visible_to
 from .schemas import (
     AgencyDetailOut,
     AgencyFilters,
     AgencyOut,
     ApprovalOut,
+    ChangeRequestFilters,
+    ChangeRequestIn,
+    ChangeRequestOut,
     ContactEndIn,
     ContactIn,
     ContactListOut,
     ContactOut,
+    DecisionIn,
+    DeviceIn,
+    DeviceOut,
     EndpointDetailOut,
     EndpointFilters,
     EndpointIn,
@@ -50,24 +57,30 @@ from .schemas import (
     SecurityCheckIn,
     SecurityCheckResultOut,
 )
-from .selectors import suggested_endpoint_name
 from .services import (
     ContactInput,
+    DeviceInput,
     EndpointInput,
     EvaluationInput,
     SecurityCheckInput,
+    add_device,
+    approve_change,
     approve_endpoint,
+    edit_endpoint,
     end_contact,
     evaluate_endpoint,
     record_quota_exception,
     record_security_check,
+    refuse_change,
     register_endpoint,
     reinstate_endpoint,
+    remove_device,
     report_repair,
+    request_change,
     set_contact,
     suspend_endpoint,
-    update_endpoint,
 )
+from .suggestions import name_suggestion
 
 router = Router()
 
@@ -75,6 +88,7 @@ MAX_PAGE = 500
 AGENCIES = ["agencies"]
 ENDPOINTS = ["endpoints"]
 ADMISSION = ["admission"]
+CHANGES = ["change requests"]
 CONTACTS = ["contacts"]
 
 
@@ -153,14 +167,22 @@ def get_agency(request: HttpRequest, agency_id: Id) -> Agency:
     tags=AGENCIES,
 )
 def suggest_endpoint_name(request: HttpRequest, agency_id: Id) -> dict[str, Any]:
-    """A free endpoint name that follows the naming rule (KH Đ6.4, R3)."""
+    """A free endpoint name that follows the naming rule (KH Đ6.4, R3). When the agency's
+    quota is full there is none: `refusal` cites the quota's clause (KH Đ8 khoản 2, 3…) and
+    `device_name` names the next device of its room instead."""
     agency = _visible_agency(request, agency_id)
     rulebook = active_rulebook()
     has_rule = rulebook.naming is not None and naming.expected_base_name(agency, rulebook)
+    suggestion = name_suggestion(agency, rulebook)
+    refusal = suggestion.refusal
     return {
         "agency": agency.pk,
-        "name": suggested_endpoint_name(agency, rulebook),
+        "name": suggestion.name,
         "article": rulebook.cite(rulebook.naming.article) if has_rule and rulebook.naming else None,
+        "refusal": None if refusal is None else {
+            "code": refusal.code, "article": refusal.article, "message": refusal.message
+        },
+        "device_name": suggestion.device_name,
     }
 
 
@@ -236,10 +258,15 @@ def create_endpoint(request: HttpRequest, payload: EndpointIn) -> Status[Endpoin
 
 
 @router.patch(
-    "/endpoints/{int:endpoint_id}", response=responses({200: EndpointOut}), tags=ENDPOINTS
+    "/endpoints/{int:endpoint_id}",
+    response=responses({200: EndpointOut, 202: ChangeRequestOut}),
+    tags=ENDPOINTS,
 )
-def patch_endpoint(request: HttpRequest, endpoint_id: Id, payload: EndpointPatch) -> Endpoint:
-    """Change the fields sent; the others keep their values."""
+def patch_endpoint(request: HttpRequest, endpoint_id: Id, payload: EndpointPatch) -> Any:
+    """Change the fields sent; the others keep their values. On an admitted endpoint an
+    agency's change to the terminal's parameters is not applied but asked of the operator
+    (ĐN Đ6.6, KH Đ11.5): the answer is then 202 with the change request; the other fields
+    sent are saved."""
     endpoint = _visible_endpoint(request, endpoint_id)
     sent = payload.model_fields_set
     agency = (
@@ -268,7 +295,10 @@ def patch_endpoint(request: HttpRequest, endpoint_id: Id, payload: EndpointPatch
         room_meets_standard=value("room_meets_standard"),
         room_notes=value("room_notes"),
     )
-    return update_endpoint(endpoint, data, actor=_user(request))
+    edit = edit_endpoint(endpoint, data, actor=_user(request))
+    if edit.change_request is not None:
+        return Status(202, edit.change_request)
+    return edit.endpoint
 
 
 # ---------------------------------------------------------------- admission (R5)
@@ -280,17 +310,12 @@ def patch_endpoint(request: HttpRequest, endpoint_id: Id, payload: EndpointPatch
     tags=ADMISSION,
 )
 def evaluate(request: HttpRequest, endpoint_id: Id, payload: EvaluationIn) -> Status[Any]:
-    """The operator's evaluation of the technical conditions (KH Đ9.3)."""
+    """The operator's evaluation of the technical conditions (KH Đ9.3): one answer per item
+    of the rulebook's room standard (`GET /rulebook` lists them under room_standard.items)."""
     endpoint = _visible_endpoint(request, endpoint_id)
     evaluation = evaluate_endpoint(
         endpoint,
-        EvaluationInput(
-            room_ok=payload.room_ok,
-            power_ok=payload.power_ok,
-            connection_ok=payload.connection_ok,
-            av_ok=payload.av_ok,
-            remarks=payload.remarks,
-        ),
+        EvaluationInput(answers=dict(payload.answers), remarks=payload.remarks),
         actor=_user(request),
     )
     return Status(201, {"evaluation": evaluation, "endpoint": evaluation.endpoint})
@@ -406,3 +431,116 @@ def end(request: HttpRequest, contact_id: Id, payload: ContactEndIn) -> Contact:
     """The person left the post and nobody replaces them yet."""
     contact = get_object_or_404(contacts_visible_to(_user(request)), pk=contact_id)
     return end_contact(contact, reason=payload.reason, actor=_user(request))
+
+
+# ---------------------------------------------------------------- devices of a room (KH Đ6.4)
+
+
+@router.get(
+    "/endpoints/{int:endpoint_id}/devices", response=responses({200: list[DeviceOut]}),
+    tags=ENDPOINTS,
+)
+def list_devices(request: HttpRequest, endpoint_id: Id) -> list[Device]:
+    """The room's further devices; the room's own terminal is the endpoint itself."""
+    return list(_visible_endpoint(request, endpoint_id).devices.all())
+
+
+@router.post(
+    "/endpoints/{int:endpoint_id}/devices", response=responses({201: DeviceOut}), tags=ENDPOINTS
+)
+def create_device(request: HttpRequest, endpoint_id: Id, payload: DeviceIn) -> Status[Any]:
+    """Add a device to the room, named after it with a number (KH Đ6.4). The quota counts
+    rooms (KH Đ8), so this is possible when the agency's quota is full."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    device = add_device(endpoint, DeviceInput(
+        name=payload.name, terminal_kind=payload.terminal_kind,
+        vcs_ip=str(payload.vcs_ip) if payload.vcs_ip is not None else None, note=payload.note,
+    ), actor=_user(request))
+    return Status(201, device)
+
+
+@router.delete("/devices/{int:device_id}", response=responses({204: None}), tags=ENDPOINTS)
+def delete_device(request: HttpRequest, device_id: Id) -> Status[None]:
+    visible = endpoints_visible_to(_user(request))
+    device = get_object_or_404(Device.objects.filter(endpoint__in=visible), pk=device_id)
+    remove_device(device, actor=_user(request))
+    return Status(204, None)
+
+
+# ---------------------------------------------------------------- change requests (ĐN Đ6.6)
+
+
+def _change_requests(request: HttpRequest) -> QuerySet[EndpointChangeRequest]:
+    """Change requests of the endpoints the caller may see (the operator: all)."""
+    visible = endpoints_visible_to(_user(request))
+    return EndpointChangeRequest.objects.filter(endpoint__in=visible).select_related(
+        "endpoint", "requested_by", "decided_by"
+    )
+
+
+@router.get("/change-requests", response=responses({200: list[ChangeRequestOut]}), tags=CHANGES)
+@paginate(Pagination, max_limit=MAX_PAGE)
+def list_change_requests(
+    request: HttpRequest, filters: Query[ChangeRequestFilters]
+) -> QuerySet[EndpointChangeRequest]:
+    """The operator's queue (status=pending) and each agency's own requests."""
+    queryset = _change_requests(request)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.endpoint is not None:
+        queryset = queryset.filter(endpoint_id=filters.endpoint)
+    return queryset.order_by("requested_at", "pk") if filters.status == (
+        ChangeRequestStatus.PENDING) else queryset
+
+
+@router.get(
+    "/change-requests/{int:request_id}", response=responses({200: ChangeRequestOut}),
+    tags=CHANGES,
+)
+def get_change_request(request: HttpRequest, request_id: Id) -> EndpointChangeRequest:
+    return get_object_or_404(_change_requests(request), pk=request_id)
+
+
+@router.post(
+    "/endpoints/{int:endpoint_id}/change-requests",
+    response=responses({201: ChangeRequestOut}),
+    tags=CHANGES,
+)
+def create_change_request(
+    request: HttpRequest, endpoint_id: Id, payload: ChangeRequestIn
+) -> Status[Any]:
+    """Ask the operator to change an admitted endpoint's parameters (ĐN Đ6.6, KH Đ11.5)."""
+    endpoint = _visible_endpoint(request, endpoint_id)
+    sent = payload.model_fields_set - {"reason"}
+    changes: dict[str, Any] = {}
+    for name in sent:
+        value = getattr(payload, name)
+        changes[name] = str(value) if name in ("vcs_ip", "bandwidth_mbps") and value is not None \
+            else value
+    change = request_change(endpoint, changes, actor=_user(request), reason=payload.reason)
+    return Status(201, change)
+
+
+@router.post(
+    "/change-requests/{int:request_id}/approve",
+    response=responses({200: ChangeRequestOut}),
+    tags=CHANGES,
+)
+def approve_change_request(
+    request: HttpRequest, request_id: Id, payload: DecisionIn
+) -> EndpointChangeRequest:
+    """The operator consents; the parameters are applied (a new terminal: police check)."""
+    change = get_object_or_404(_change_requests(request), pk=request_id)
+    return approve_change(change, actor=_user(request), note=payload.note)
+
+
+@router.post(
+    "/change-requests/{int:request_id}/refuse",
+    response=responses({200: ChangeRequestOut}),
+    tags=CHANGES,
+)
+def refuse_change_request(
+    request: HttpRequest, request_id: Id, payload: ReasonIn
+) -> EndpointChangeRequest:
+    change = get_object_or_404(_change_requests(request), pk=request_id)
+    return refuse_change(change, actor=_user(request), reason=payload.reason)

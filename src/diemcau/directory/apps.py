@@ -24,11 +24,22 @@ class DirectoryConfig(AppConfig):
             "endpoint.reinstate": _words("Endpoint reinstated"),
             "endpoint.report_repair": _words("Endpoint repair reported"),
             "endpoint.security_check": _words("Security check recorded"),
+            "endpoint.change_request": _words("Endpoint change requested"),
+            "endpoint.change_approved": _words("Endpoint change approved"),
+            "endpoint.change_refused": _words("Endpoint change refused"),
+            "endpoint.device_add": _words("Device added to a room"),
+            "endpoint.device_remove": _words("Device removed from a room"),
             "contact.set": _words("Contact person assigned"),
             "contact.end": _words("Contact person's duty ended"),
         })
         from diemcau.ui import status
 
-        from .choices import ENDPOINT_STATUS_COLOURS, EndpointStatus
+        from .choices import (
+            CHANGE_REQUEST_STATUS_COLOURS,
+            ENDPOINT_STATUS_COLOURS,
+            ChangeRequestStatus,
+            EndpointStatus,
+        )
 
         status.register("endpoint", EndpointStatus, ENDPOINT_STATUS_COLOURS)
+        status.register("change_request", ChangeRequestStatus, CHANGE_REQUEST_STATUS_COLOURS)

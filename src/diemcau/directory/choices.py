@@ -63,3 +63,16 @@ class SecurityCheckReason(models.TextChoices):
 class ContactRole(models.TextChoices):
     LEADER = "leader", _("Office leader")
     TECHNICIAN = "technician", _("Technician")
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the operator")
+    APPROVED = "approved", _("Approved and applied")
+    REFUSED = "refused", _("Refused")
+
+
+CHANGE_REQUEST_STATUS_COLOURS = {
+    ChangeRequestStatus.PENDING: "warning",
+    ChangeRequestStatus.APPROVED: "success",
+    ChangeRequestStatus.REFUSED: "danger",
+}

@@ -28,16 +28,19 @@ from .choices import (
 )
 from .importer import import_agencies
 from .models import Agency, Endpoint
-from .selectors import suggested_endpoint_name
+from .selectors import suggested_device_name, suggested_endpoint_name
 from .services import (
     ContactInput,
+    DeviceInput,
     EndpointInput,
     EvaluationInput,
     SecurityCheckInput,
+    add_device,
     approve_endpoint,
     evaluate_endpoint,
     record_security_check,
     register_endpoint,
+    request_change,
     set_contact,
 )
 
@@ -133,7 +136,7 @@ def _endpoint(
 
 def _admit(endpoint: Endpoint, operator: User, technician_name: str) -> None:
     evaluate_endpoint(
-        endpoint, EvaluationInput(True, True, True, True, "Đạt yêu cầu"), actor=operator
+        endpoint, EvaluationInput.all_met("Đạt yêu cầu"), actor=operator
     )
     set_contact(
         endpoint,
@@ -183,7 +186,18 @@ def load_demo() -> list[DemoAccount]:
 
     if not Endpoint.objects.exists():
         for agency in (province, operator_agency, office_agency):
-            _admit(_endpoint(agency, rulebook, admin), operator, "Lê Văn Kỹ")
+            endpoint = _endpoint(agency, rulebook, admin)
+            if agency == office_agency:
+                # A second device in the office's one room (KH Đ6.4); the quota counts rooms.
+                add_device(endpoint, DeviceInput(
+                    suggested_device_name(endpoint, rulebook), TerminalKind.VCS,
+                    note="Máy tính xách tay điều khiển phiên họp",
+                ), actor=admin)
+            _admit(endpoint, operator, "Lê Văn Kỹ")
+            if agency == office_agency:
+                # Waiting in the operator's queue (ĐN Đ6.6, KH Đ11.5).
+                request_change(endpoint, {"bandwidth_mbps": "20"}, actor=office,
+                               reason="Nâng cấp đường truyền")
         _endpoint(commune, rulebook, admin)  # left pending: the operator's next job
     from diemcau.scheduling.demo import load_meetings
 

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from diemcau.rulebooks.schema import RoomItem
 from diemcau.ui.forms import DateInput
 
 from .choices import (
@@ -20,7 +21,13 @@ from .choices import (
     TerminalKind,
 )
 from .models import Agency
-from .services import ContactInput, EndpointInput, EvaluationInput, SecurityCheckInput
+from .services import (
+    ContactInput,
+    DeviceInput,
+    EndpointInput,
+    EvaluationInput,
+    SecurityCheckInput,
+)
 
 
 class AgencyChoiceField(forms.ModelChoiceField):
@@ -91,25 +98,62 @@ class EndpointForm(forms.Form):
 
 
 class EvaluationForm(forms.Form):
-    """The operator's checklist of an endpoint's technical conditions (KH Đ9.3)."""
+    """The operator's checklist of an endpoint's technical conditions (KH Đ9.3): one box per
+    item of the rulebook's room standard (`room_standard.items`), with its article."""
 
-    room_ok = forms.BooleanField(label=_("The room meets the standard"), required=False)
-    power_ok = forms.BooleanField(label=_("Stable power and backup power"), required=False)
-    connection_ok = forms.BooleanField(
-        label=_("Connection and bandwidth as required"), required=False
-    )
-    av_ok = forms.BooleanField(label=_("Sound, light and picture"), required=False)
     remarks = forms.CharField(
         label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Say what is missing when an item is not met."),
     )
 
+    PREFIX = "item_"
+
+    def __init__(self, *args: Any, items: list[RoomItem], english: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        remarks = self.fields.pop("remarks")
+        for item in items:
+            text = item.text_en if english else item.text_vi
+            self.fields[self.PREFIX + item.key] = forms.BooleanField(
+                label=f"{item.article} — {text}", required=False,
+                help_text=_("Asked only of a room given control rights.")
+                if item.control_only else "",
+            )
+        self.fields["remarks"] = remarks
+
+    def item_fields(self) -> list[forms.BoundField]:
+        return [self[self.PREFIX + item.key] for item in self.items]
+
     def to_input(self) -> EvaluationInput:
         data = self.cleaned_data
         return EvaluationInput(
-            room_ok=data["room_ok"], power_ok=data["power_ok"],
-            connection_ok=data["connection_ok"], av_ok=data["av_ok"], remarks=data["remarks"],
+            answers={item.key: bool(data.get(self.PREFIX + item.key)) for item in self.items},
+            remarks=data["remarks"],
         )
+
+
+class DeviceForm(forms.Form):
+    """One more device of a room (KH Đ6.4)."""
+
+    name = forms.CharField(
+        label=_("Device name"), max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    terminal_kind = forms.ChoiceField(label=_("Terminal kind"), choices=TerminalKind.choices)
+    vcs_ip = forms.GenericIPAddressField(label=_("VCS IP address"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def to_input(self) -> DeviceInput:
+        data = self.cleaned_data
+        return DeviceInput(name=data["name"], terminal_kind=data["terminal_kind"],
+                           vcs_ip=data["vcs_ip"] or None, note=data["note"])
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ConfirmForm(forms.Form):

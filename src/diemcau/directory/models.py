@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import (
     AgencyKind,
+    ChangeRequestStatus,
     ContactRole,
     EndpointStatus,
     Network,
@@ -92,7 +93,13 @@ class QuotaException(models.Model):
 
 
 class Endpoint(models.Model):
-    """A conference room (điểm cầu) or an admitted personal device of an agency (R2)."""
+    """A conference room (điểm cầu) or an admitted personal device of an agency (R2).
+
+    The endpoint is what a meeting books and invites, what the quota counts (KH Đ8) and what
+    attendance is taken of. Its own terminal is the room's first device; further devices of
+    the same room are `Device` rows (KH Đ6.4: "Trường hợp tại một điểm cầu có nhiều thiết bị
+    cùng kết nối … UBND.Nha Trang.01; UBND.Nha Trang.02").
+    """
 
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="endpoints", verbose_name=_("agency")
@@ -118,6 +125,12 @@ class Endpoint(models.Model):
     location = models.CharField(_("room location"), max_length=200, blank=True)
     room_meets_standard = models.BooleanField(_("room meets the standard"), default=False)
     room_notes = models.TextField(_("room notes"), blank=True)
+    # Set by the operator's latest evaluation: every item met, the control-only ones too
+    # (KH Đ10.2: the standard and one working laptop; ĐN Đ9.2: Đ6 khoản 1–5). Only such a
+    # room is given control rights.
+    meets_control_requirements = models.BooleanField(
+        _("meets the requirements for control rights"), default=False
+    )
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -160,15 +173,89 @@ class Endpoint(models.Model):
         return self.name
 
 
+class Device(models.Model):
+    """A further device of a room that connects to meetings beside the room's own terminal.
+
+    KH Đ6.4: "Trường hợp tại một điểm cầu có nhiều thiết bị cùng kết nối …, tên của các thiết
+    bị được phân biệt bằng các chữ số thêm vào sau tên điểm cầu, ví dụ: UBND.Nha Trang.01;
+    UBND.Nha Trang.02". KH Đ8 counts điểm cầu (rooms), so a device is not counted by the quota;
+    the room is still what meetings book.
+    """
+
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="devices", verbose_name=_("room")
+    )
+    name = models.CharField(_("device name"), max_length=120, unique=True)
+    terminal_kind = models.CharField(
+        _("terminal kind"), max_length=20, choices=TerminalKind.choices
+    )
+    vcs_ip = models.GenericIPAddressField(_("VCS IP address"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EndpointChangeRequest(models.Model):
+    """An agency's change to an admitted endpoint's parameters, waiting for the operator.
+
+    ĐN Đ6.6, KH Đ11.5: "Không thay đổi, cài đặt lại các thông số liên quan đến thiết bị đầu
+    cuối khi chưa có sự đồng ý của …" the operating unit. `changes` holds the new values of
+    the fields that change, `previous` what they were when the request was made.
+    """
+
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="change_requests",
+        verbose_name=_("endpoint"),
+    )
+    changes = models.JSONField(_("requested changes"))
+    previous = models.JSONField(_("values before"))
+    reason = models.TextField(_("reason"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ChangeRequestStatus.choices,
+        default=ChangeRequestStatus.PENDING, db_index=True,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("endpoint change request")
+        verbose_name_plural = _("endpoint change requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint"],
+                condition=Q(status=ChangeRequestStatus.PENDING),
+                name="change_request_one_pending_per_endpoint",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} {self.requested_at:%Y-%m-%d} {self.status}"
+
+
 class Evaluation(models.Model):
-    """The operator's evaluation of an endpoint's technical conditions (KH Đ9.3, R5)."""
+    """The operator's evaluation of an endpoint's technical conditions (KH Đ9.3, R5): one
+    answer per item of the rulebook's room standard (`room_standard.items`)."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="evaluations")
+    # Every item a room must meet passed (control-only items aside, KH Đ10.2b).
     passed = models.BooleanField(_("passed"))
-    room_ok = models.BooleanField(_("room meets the standard"))
-    power_ok = models.BooleanField(_("stable and backup power"))
-    connection_ok = models.BooleanField(_("connection and bandwidth"))
-    av_ok = models.BooleanField(_("sound, light and picture"))
     remarks = models.TextField(_("remarks"), blank=True)
     evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     evaluated_at = models.DateTimeField(auto_now_add=True)
@@ -180,6 +267,32 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint_id} {self.evaluated_at:%Y-%m-%d} {'+' if self.passed else '-'}"
+
+
+class EvaluationAnswer(models.Model):
+    """One item of the room standard as the operator found it. The item's article and text
+    are kept as they read then, so an old evaluation stays readable when the rulebook moves."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="answers")
+    item_key = models.CharField(_("item"), max_length=60)
+    article = models.CharField(_("article"), max_length=60, blank=True)
+    text_vi = models.TextField(_("item (Vietnamese)"))
+    text_en = models.TextField(_("item (English)"), blank=True)
+    control_only = models.BooleanField(_("only for control rights"), default=False)
+    met = models.BooleanField(_("met"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("evaluation answer")
+        verbose_name_plural = _("evaluation answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "item_key"], name="evaluation_answer_one_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_key}: {'+' if self.met else '-'}"
 
 
 class SecurityCheck(models.Model):

@@ -172,3 +172,43 @@ def lacking(endpoints: Iterable[Endpoint], code: str, stage: Stage,
     rulebook = rulebook or active_rulebook()
     return [e for e in endpoints
             if any(c.code == code for c in unmet(e, stage, rulebook))]
+
+
+def control_refusal(endpoints: Iterable[Endpoint], rulebook: Rulebook | None = None
+                    ) -> RuleViolation | None:
+    """The refusal of control rights when none of `endpoints` (the controlling rooms) meets
+    the requirements for them; None when one does, or when the rulebook asks nothing.
+
+    KH Đ10.2: "a) Phòng họp trực tuyến đáp ứng điều kiện, tiêu chuẩn quy định tại khoản 1, 2,
+    3, 4 Điều 6 …; b) … 01 bộ máy tính xách tay hoạt động tốt." ĐN Đ9.2: "Đáp ứng điều kiện
+    tiêu chuẩn quy định tại Khoản 1, 2, 3, 4, 5 Điều 6". The operator's latest evaluation says
+    it (`Endpoint.meets_control_requirements`: every item met, the control-only ones too)."""
+    rulebook = rulebook or active_rulebook()
+    control = rulebook.control
+    if not control.requires_room_standard:
+        return None
+    rooms = list(endpoints)
+    if any(e.meets_control_requirements and e.status == EndpointStatus.APPROVED for e in rooms):
+        return None
+    equipment = control.equipment_vi if _vietnamese() else control.equipment_en
+    rooms_named = ", ".join(e.name for e in rooms) or "—"
+    if equipment:
+        message = _("The controlling room (%(rooms)s) has no passing evaluation of the room "
+                    "standard and of the equipment for control: %(equipment)s. Until the "
+                    "operator records one, the operators control this meeting.") % {
+            "rooms": rooms_named, "equipment": equipment}
+    else:
+        message = _("The controlling room (%(rooms)s) has no passing evaluation of the room "
+                    "standard. Until the operator records one, the operators control this "
+                    "meeting.") % {"rooms": rooms_named}
+    return RuleViolation(
+        code="control_room_not_evaluated",
+        article=rulebook.cite(control.room_requirements_article or control.article),
+        message=message,
+    )
+
+
+def _vietnamese() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "vi").startswith("vi")

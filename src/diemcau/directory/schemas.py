@@ -21,6 +21,7 @@ from diemcau.rulebooks import active_rulebook
 
 from .choices import (
     AgencyKind,
+    ChangeRequestStatus,
     ContactRole,
     EndpointStatus,
     Network,
@@ -96,10 +97,24 @@ class AgencyFilters(Schema):
     q: str | None = Field(None, max_length=100, description="Part of the name or abbreviation")
 
 
+class RefusalOut(Schema):
+    code: str
+    article: str
+    message: str
+
+
 class NameSuggestionOut(Schema):
     agency: int
-    name: str
+    name: str | None = Field(
+        description="A free name for a new endpoint; null when the quota is full (see refusal)"
+    )
     article: str | None = Field(description="The naming rule cited, null when there is none")
+    refusal: RefusalOut | None = Field(
+        None, description="Why no new endpoint may be registered: the quota's clause (KH Đ8)"
+    )
+    device_name: str | None = Field(
+        None, description="When the quota is full: the next device name of the agency's room"
+    )
 
 
 class QuotaExceptionIn(Schema):
@@ -165,6 +180,9 @@ class EndpointOut(Schema):
     sip_uri: str | None
     location: str
     room_meets_standard: bool
+    meets_control_requirements: bool = Field(
+        description="The latest evaluation met every item, control ones too (KH Đ10.2)"
+    )
     room_notes: str
     status: EndpointStatus
     status_label: str
@@ -188,13 +206,23 @@ class EndpointOut(Schema):
         return f"{advice.article}: {advice.message}" if advice is not None else None
 
 
+class AnswerOut(Schema):
+    item_key: str
+    article: str
+    text: str
+    control_only: bool
+    met: bool
+
+    @staticmethod
+    def resolve_text(obj: Any) -> str:
+        english = (get_language() or "").startswith("en")
+        return str(obj.text_en if english and obj.text_en else obj.text_vi)
+
+
 class EvaluationOut(Schema):
     id: int
     passed: bool
-    room_ok: bool
-    power_ok: bool
-    connection_ok: bool
-    av_ok: bool
+    answers: list[AnswerOut] = Field(description="One per item of the room standard")
     remarks: str
     evaluated_by: str
     evaluated_at: dt.datetime
@@ -202,6 +230,85 @@ class EvaluationOut(Schema):
     @staticmethod
     def resolve_evaluated_by(obj: Any) -> str:
         return str(obj.evaluated_by.get_username())
+
+    @staticmethod
+    def resolve_answers(obj: Any) -> list[Any]:
+        return list(obj.answers.all())
+
+
+class DeviceOut(Schema):
+    id: int
+    endpoint: int
+    name: str
+    terminal_kind: TerminalKind
+    vcs_ip: IPvAnyAddress | None
+    note: str
+    added_at: dt.datetime
+
+    @staticmethod
+    def resolve_endpoint(obj: Any) -> int:
+        return int(obj.endpoint_id)
+
+
+class DeviceIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    terminal_kind: TerminalKind
+    vcs_ip: IPvAnyAddress | None = None
+    note: ShortText = ""
+
+
+class EndpointRef(Schema):
+    id: int
+    name: str
+
+
+class ChangeRequestOut(Schema):
+    id: int
+    endpoint: EndpointRef
+    changes: dict[str, Any] = Field(description="The new values of the parameters")
+    previous: dict[str, Any] = Field(description="Their values when the request was made")
+    reason: str
+    status: ChangeRequestStatus
+    status_label: str
+    requested_by: str
+    requested_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str
+
+    @staticmethod
+    def resolve_status_label(obj: Any) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_requested_by(obj: Any) -> str:
+        return str(obj.requested_by.get_username())
+
+    @staticmethod
+    def resolve_decided_by(obj: Any) -> str | None:
+        return str(obj.decided_by.get_username()) if obj.decided_by_id else None
+
+
+class ChangeRequestIn(Schema):
+    """The parameters to change (those left out keep their values) and why."""
+
+    terminal_kind: TerminalKind | SkipJsonSchema[None] = None
+    network: Network | SkipJsonSchema[None] = None
+    bandwidth_mbps: Bandwidth | SkipJsonSchema[None] = None
+    dedicated_line: bool | SkipJsonSchema[None] = None
+    vcs_ip: IPvAnyAddress | None = None
+    sip_uri: str | None = Field(None, max_length=200)
+    room_meets_standard: bool | SkipJsonSchema[None] = None
+    reason: str = Field("", max_length=2000)
+
+
+class ChangeRequestFilters(Schema):
+    status: ChangeRequestStatus | None = None
+    endpoint: Id | None = None
+
+
+class DecisionIn(Schema):
+    note: str = Field("", max_length=2000)
 
 
 class SecurityCheckOut(Schema):
@@ -249,6 +356,11 @@ class EndpointDetailOut(EndpointOut):
     evaluations: list[EvaluationOut]
     security_checks: list[SecurityCheckOut]
     readiness: ReadinessOut
+    devices: list[DeviceOut] = Field(description="The room's further devices (KH Đ6.4)")
+
+    @staticmethod
+    def resolve_devices(obj: Endpoint) -> list[Any]:
+        return list(obj.devices.all())
 
     @staticmethod
     def resolve_readiness(obj: Endpoint) -> ReadinessOut:
@@ -257,7 +369,7 @@ class EndpointDetailOut(EndpointOut):
 
     @staticmethod
     def resolve_evaluations(obj: Endpoint) -> list[Any]:
-        return list(obj.evaluations.select_related("evaluated_by"))
+        return list(obj.evaluations.select_related("evaluated_by").prefetch_related("answers"))
 
     @staticmethod
     def resolve_security_checks(obj: Endpoint) -> list[Any]:
@@ -327,11 +439,11 @@ class EndpointPatch(Schema):
 
 
 class EvaluationIn(Schema):
-    room_ok: bool
-    power_ok: bool
-    connection_ok: bool
-    av_ok: bool
-    remarks: str = ""
+    answers: dict[Annotated[str, Field(max_length=60)], bool] = Field(
+        description="One answer per item key of the rulebook's room standard "
+        "(room_standard.items), e.g. {\"power\": true}"
+    )
+    remarks: str = Field("", max_length=4000)
 
 
 class EvaluationResultOut(Schema):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import room_views, views
 
 app_name = "directory"
 
@@ -29,4 +29,12 @@ urlpatterns = [
     ),
     path("endpoints/<int:pk>/contacts/new/", views.contact_set, name="contact_set"),
     path("contacts/<int:pk>/end/", views.contact_end, name="contact_end"),
+    path("endpoints/<int:pk>/devices/new/", room_views.device_add, name="device_add"),
+    path("devices/<int:pk>/remove/", room_views.device_remove, name="device_remove"),
+    path("change-requests/", room_views.change_request_list, name="change_request_list"),
+    path(
+        "change-requests/<int:pk>/",
+        room_views.change_request_detail,
+        name="change_request_detail",
+    ),
 ]

@@ -51,14 +51,16 @@ from .permissions import (
     endpoints_visible_to,
 )
 from .rules import Stage, checklist, network_advice
-from .selectors import suggested_endpoint_name
-from .services.endpoints import allowed_endpoint_count, counted_endpoints
+from .services.changes import consent_article
+from .services.endpoints import allowed_endpoint_count, counted_endpoints, needs_consent
+from .suggestions import name_suggestion as suggest_name
 
 ENDPOINTS_PER_PAGE = 25
 
 # Statuses from which each admission step may start; the services enforce the same, these
 # only decide which buttons a page offers.
-EVALUABLE = {EndpointStatus.PENDING, EndpointStatus.EVALUATED, EndpointStatus.REJECTED}
+EVALUABLE = {EndpointStatus.PENDING, EndpointStatus.EVALUATED, EndpointStatus.REJECTED,
+             EndpointStatus.APPROVED, EndpointStatus.SUSPENDED}
 SUSPENDABLE = {EndpointStatus.APPROVED, EndpointStatus.EVALUATED}
 
 
@@ -333,6 +335,8 @@ def _endpoint_actions(user: User, endpoint: Endpoint) -> dict[str, bool]:
         "repair": can(user, Action.EDIT_ENDPOINT, agency),
         "security_check": can(user, Action.RECORD_SECURITY_CHECK, agency),
         "contacts": can(user, Action.MANAGE_CONTACTS, agency),
+        "add_device": status != EndpointStatus.REJECTED
+        and can(user, Action.EDIT_ENDPOINT, agency),
     }
 
 
@@ -351,7 +355,13 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "endpoint": endpoint,
         "actions": actions,
         "any_action": any(actions.values()),
-        "evaluations": endpoint.evaluations.select_related("evaluated_by"),
+        "evaluations": endpoint.evaluations.select_related("evaluated_by")
+        .prefetch_related("answers"),
+        "devices": list(endpoint.devices.all()),
+        "change_requests": list(
+            endpoint.change_requests.select_related("requested_by", "decided_by")[:10]
+        ),
+        "may_decide_changes": can(user, Action.APPROVE_ENDPOINT, endpoint.agency),
         "security_checks": endpoint.security_checks.select_related("recorded_by"),
         "current_contacts": current,
         "past_contacts": [c for c in contacts if not c.is_current],
@@ -369,10 +379,16 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _suggestion(agency: Agency, rulebook: Rulebook, exclude_pk: int | None) -> dict[str, Any]:
-    """The name the rule expects for `agency`, free among existing names (KH Đ6.4)."""
+    """The name the rule expects for `agency`, free among existing names (KH Đ6.4); none
+    when the agency's quota is full, with the refusal that says why (KH Đ8)."""
     pattern = rulebook.naming.pattern_for(agency.kind) if rulebook.naming else None
+    suggestion = suggest_name(agency, rulebook, exclude_pk)
     return {
-        "suggested_name": suggested_endpoint_name(agency, rulebook, exclude_pk),
+        "suggested_name": suggestion.name,
+        "refusal": suggestion.refusal,
+        "device_name": suggestion.device_name,
+        "room": agency.endpoints.exclude(status=EndpointStatus.REJECTED).order_by("pk").first()
+        if suggestion.refusal else None,
         "pattern": pattern,
         "agency": agency,
         "naming_article": rulebook.cite(rulebook.naming.article) if rulebook.naming else "",
@@ -441,6 +457,9 @@ def _endpoint_form_page(
         "bandwidth_article": rulebook.cite(rulebook.bandwidth.article),
         "vcs_article": rulebook.cite(rulebook.vcs_address.article),
         "quota_article": rulebook.cite(rulebook.quotas.article),
+        # ĐN Đ6.6, KH Đ11.5: the agency's changes to an admitted terminal wait for consent.
+        "consent_needed": endpoint is not None and needs_consent(endpoint, user),
+        "consent_article": rulebook.cite(consent_article(rulebook)),
     })
 
 
@@ -461,11 +480,22 @@ def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     endpoint = _visible_endpoint(user, pk)
     _require(user, Action.EDIT_ENDPOINT, endpoint.agency)
+
+
+    def save(form: EndpointForm) -> Endpoint:
+        edit = services.edit_endpoint(endpoint, form.to_input(), actor=user)
+        if edit.change_request is not None:
+            messages.info(request, _(
+                "The changed parameters were sent to the operator for consent; they apply "
+                "once approved (%(article)s)."
+            ) % {"article": active_rulebook().cite(consent_article(active_rulebook()))})
+        return edit.endpoint
+
     return _endpoint_form_page(
         request,
         action=Action.EDIT_ENDPOINT,
         endpoint=endpoint,
-        save=lambda form: services.update_endpoint(endpoint, form.to_input(), actor=user),
+        save=save,
         success_message=_("Endpoint %(name)s was saved."),
     )
 
@@ -504,13 +534,15 @@ def _step_page(
     extra: Callable[[Endpoint, Rulebook], dict[str, Any]] | None = None,
     button_class: str = "btn-primary",
     initial: dict[str, Any] | None = None,
+    form_kwargs: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """One admission step on one endpoint: a form, then the service, then back to the page."""
     user = _user(request)
     rulebook = active_rulebook()
     endpoint = _visible_endpoint(user, pk)
     _require(user, action, endpoint.agency)
-    form = form_class(request.POST if request.method == "POST" else None, initial=initial)
+    form = form_class(request.POST if request.method == "POST" else None, initial=initial,
+                      **(form_kwargs or {}))
     if request.method == "POST" and form.is_valid():
         outcome = call_service(request, form, lambda: run(endpoint, user, form))
         if outcome.ok:
@@ -552,6 +584,8 @@ def endpoint_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
             "Evaluation recorded: not all conditions are met; the endpoint was rejected."
         ),
         template="directory/endpoint_evaluate.html",
+        form_kwargs={"items": list(active_rulebook().room_standard.items),
+                     "english": not _vietnamese()},
         extra=lambda endpoint, rulebook: {
             **_rule(rulebook, "admission"),
             "room_items": [

@@ -32,7 +32,7 @@ from diemcau.directory.models import Endpoint
 from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.services import interconnection
 
-from . import broadcast, selectors
+from . import broadcast, extensions, selectors
 from .models import LeaveReason, Participation, SipCall
 from .permissions import can_control, is_operator
 from .services import control, grants, participations, session, sip, telemetry
@@ -190,11 +190,17 @@ class MeetingConsoleConsumer(_LiveConsumer):
             return
         action = str(content.get("action", ""))
         handler = self.ACTIONS.get(action)
-        if handler is None:
+        contributed = extensions.action(action) if handler is None else None
+        if handler is None and contributed is None:
             await self.send_json({"type": "error", "request": content.get("request"),
                                   "message": _("Unknown action.")})
             return
-        await self.run_action(content, lambda: handler(self, content))
+        if handler is not None:
+            await self.run_action(content, lambda: handler(self, content))
+        else:
+            assert contributed is not None
+            await self.run_action(
+                content, lambda: contributed(self.user, self._meeting(), content))
 
     # Each action: the meeting and the participation are read again, inside the thread.
     def _meeting(self) -> Meeting:
@@ -362,11 +368,17 @@ class ParticipantConsumer(_LiveConsumer):
             await self._hello(str(content.get("key", "")))
             return
         handler = self.ACTIONS.get(action)
-        if handler is None:
+        contributed = extensions.action(action) if handler is None else None
+        if handler is None and contributed is None:
             await self.send_json({"type": "error", "request": content.get("request"),
                                   "message": _("Unknown action.")})
             return
-        await self.run_action(content, lambda: handler(self, content))
+        if handler is not None:
+            await self.run_action(content, lambda: handler(self, content))
+        else:
+            assert contributed is not None
+            await self.run_action(
+                content, lambda: contributed(self.user, self._meeting(), content))
 
     async def _hello(self, key: str) -> None:
         try:

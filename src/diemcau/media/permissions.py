@@ -9,9 +9,20 @@ from diemcau.core.models import User
 from diemcau.core.permissions import Action, in_scope, role_allows, sees_whole_province
 from diemcau.directory.models import Endpoint
 from diemcau.scheduling.models import Meeting
-from diemcau.scheduling.permissions import can_control, controlling_agency, is_operator
+from diemcau.scheduling.permissions import (
+    can_control,
+    control_refusal,
+    controlling_agency,
+    is_operator,
+)
 
-__all__ = ["can_control", "controlling_agency", "is_operator", "joinable_endpoints"]
+__all__ = [
+    "can_control",
+    "control_refusal",
+    "controlling_agency",
+    "is_operator",
+    "joinable_endpoints",
+]
 
 
 def joinable_endpoints(user: User, meeting: Meeting) -> QuerySet[Endpoint]:

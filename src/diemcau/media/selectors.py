@@ -23,6 +23,7 @@ from diemcau.scheduling.permissions import can_see_code
 from diemcau.scheduling.planning import hardware_endpoints
 from diemcau.scheduling.rules import recording_refusal
 
+from . import extensions
 from .models import (
     ACTIVE_CALL_STATES,
     CallKind,
@@ -35,7 +36,7 @@ from .models import (
     Room,
     SipCall,
 )
-from .permissions import can_control, is_operator
+from .permissions import can_control, control_refusal, is_operator
 
 
 def _iso(value: Any) -> str | None:
@@ -110,7 +111,10 @@ def live_state(meeting: Meeting, *, user: User | None = None) -> dict[str, Any]:
         "invited_endpoints": presence_rows(meeting, calls={
             t["endpoint_id"]: t["call"] for t in sip["sip"]["terminals"]}),
         **sip,
-        "can_control": bool(user and can_control(user, meeting)),
+        # KH Đ10.2, ĐN Đ9.2: no controls while the controlling room lacks its evaluation.
+        "can_control": bool(user and can_control(user, meeting)
+                            and control_refusal(user, meeting) is None),
+        "extras": extensions.console_extras(meeting, user),
         "at": timezone.now().isoformat(),
     }
 
@@ -269,6 +273,7 @@ def participant_view(participation: Participation) -> dict[str, Any]:
         "recording": bool(room and room.recording),
         "meeting_status": p.meeting.status,
         "others": others,
+        "extras": extensions.participant_extras(p),
     }
 
 

@@ -40,7 +40,7 @@ from diemcau.scheduling.permissions import meetings_visible_to
 from diemcau.scheduling.services.interconnection import may_set_upstream_link
 from diemcau.ui.service_calls import call_service, no_store
 
-from . import selectors
+from . import extensions, selectors
 from .forms import JoinLinkForm
 from .models import JoinLink, Layout
 from .permissions import can_control, is_operator, joinable_endpoints
@@ -257,6 +257,7 @@ def _room_context(meeting: Meeting, *, grant_url: str, check_url: str) -> dict[s
         "check_url": check_url,
         "ws_path": "/ws/live/participant/",
         "texts": script_texts(),
+        "panels": extensions.room_panels(meeting),
     }
 
 
@@ -315,6 +316,7 @@ def _console(request: HttpRequest, meeting: Meeting, *, form: JoinLinkForm | Non
         "layouts": Layout.choices,
         "may_set_upstream": may_set_upstream_link(user, meeting),
         "texts": script_texts(),
+        "panels": extensions.console_panels(user, meeting),
     }
     response = render(request, "media/console.html", context, status=status)
     return no_store(response) if new_link else response

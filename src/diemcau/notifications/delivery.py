@@ -83,7 +83,8 @@ def deliver(notification_id: int) -> str | None:
     try:
         # Rendered now, in the recipient's language, as it leaves the system: no state secret
         # goes out (R20); the recipient opens the system to read it.
-        with translation.override(row.user.language or settings.LANGUAGE_CODE):
+        language = row.user.language if row.user is not None else ""
+        with translation.override(language or settings.LANGUAGE_CODE):
             text = row.text(outside=True)
             sender(row, text)
     except Exception as exc:  # any failure of a channel is retried, never lost
@@ -180,11 +181,20 @@ def _email_text(row: Notification, text: Text) -> str:
     return "\n\n".join(parts)
 
 
+def _address_text(row: Notification, text: Text) -> str:
+    """An e-mail to an address without an account: no settings to point to."""
+    parts = [text.body]
+    if row.link:
+        parts.append(_("Open: %(url)s") % {"url": absolute_url(row.link)})
+    return "\n\n".join(parts)
+
+
 def send_email(row: Notification, text: Text) -> None:
-    address = row.user.email.strip()
+    address = (row.address or (row.user.email if row.user is not None else "")).strip()
     if not address:
         raise Undeliverable(_("The user has no e-mail address."))
-    message = EmailMessage(subject=text.subject, body=_email_text(row, text), to=[address])
+    body = _email_text(row, text) if row.user is not None else _address_text(row, text)
+    message = EmailMessage(subject=text.subject, body=body, to=[address])
     for attachment in row.attachments.all():
         message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
     message.send(fail_silently=False)
@@ -195,6 +205,7 @@ def send_email(row: Notification, text: Text) -> None:
 
 def webhook_payload(row: Notification, sent_at: datetime, text: Text) -> dict[str, Any]:
     user = row.user
+    assert user is not None  # send_webhook refuses rows without one
     return {
         "id": row.pk,
         "kind": row.kind,
@@ -225,6 +236,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def send_webhook(row: Notification, text: Text) -> None:
+    if row.user is None:
+        raise Undeliverable("a message to an e-mail address goes by e-mail only")
     url = settings.WEBHOOK_URL
     if not url:
         raise DeliveryFailed("no webhook is configured (DIEMCAU_WEBHOOK_URL)")

@@ -62,9 +62,13 @@ class Notification(models.Model):
     """One message to one user on one channel: the outbox row is written in the service's
     transaction and delivered by the worker, so a channel that is down loses nothing."""
 
+    # Empty for an e-mail to an address that is no one's account (`address`): the answer to
+    # a registration sent by an agency's official e-mail (KH Đ13.2a).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        null=True, blank=True,
     )
+    address = models.EmailField(blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.IN_APP)
     kind = models.CharField(max_length=60, db_index=True)
     # The text as last rendered: in the default language when queued, then as sent to the
@@ -97,7 +101,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.channel} {self.kind}"
+        return f"{self.user_id or self.address} {self.channel} {self.kind}"
 
     def text(self, *, outside: bool) -> Any:
         """The message rendered now, in the active language (see `kinds.render`)."""

@@ -203,6 +203,32 @@ def notify(
     return created
 
 
+def notify_address(
+    address: str,
+    *,
+    kind: str,
+    params: Mapping[str, Any] | None = None,
+    subject: str = "",
+    body: str = "",
+    link: str = "",
+    meeting_id: int | None = None,
+) -> Notification:
+    """Queue one e-mail to an address that is no one's account (the answer to a message sent
+    to the system's official mailbox), in the caller's transaction, delivered and retried
+    like any other outbox row. Its text is the kind's, rendered as it leaves the system."""
+    params = dict(params or {})
+    with translation.override(settings.LANGUAGE_CODE):
+        text = kinds.render(kind, params, outside=True, fallback=kinds.Text(subject, body))
+    row = Notification.objects.create(
+        user=None, address=address.strip()[:254], channel=Channel.EMAIL, kind=kind,
+        params=params, subject=" ".join(text.subject.split())[:250], body=text.body,
+        link=link[:250], meeting_id=meeting_id, status=DeliveryStatus.PENDING,
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(functools.partial(_hand_over, [row.pk]), robust=True)
+    return row
+
+
 def _hand_over(notification_ids: list[int]) -> None:
     from .tasks import enqueue_deliveries
 
@@ -214,7 +240,7 @@ def _hand_over(notification_ids: list[int]) -> None:
 # not written to the audit log (which would otherwise fill with every click on the bell).
 
 
-def _require_owner(user_id: int, actor: User) -> None:
+def _require_owner(user_id: int | None, actor: User) -> None:
     if actor.pk != user_id:
         raise PermissionDenied(
             "read_notification", _("You can only mark your own notifications as read.")

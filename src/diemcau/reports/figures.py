@@ -509,20 +509,31 @@ def incidents(basis: Basis) -> dict[str, Any]:
 
 
 def recordings(basis: Basis) -> dict[str, Any]:
-    """Meetings whose host asked for the recording (ĐN Đ13.3, KH Đ15.3): registered, and
-    held. Whether each was handed over in time is the archive's record, which this app does
-    not read (it stands beside it in the stack): that line says so."""
+    """Meetings whose host asked for the recording (ĐN Đ13.3, KH Đ15.3): registered, held,
+    and how the archive handed the file over against its deadline ("trong thời hạn 02 ngày
+    làm việc"): in time, late, or still not handed over once the deadline has passed."""
     current, previous = _two(basis, "starts_at")
     asked = Q(recording_requested=True)
+    handed = Q(recording__handed_over_at__isnull=False)
+    in_time = handed & Q(recording__handed_over_at__lte=F("recording__handover_due_at"))
+    late = handed & Q(recording__handed_over_at__gt=F("recording__handover_due_at"))
+    overdue = (Q(recording__handed_over_at__isnull=True, recording__purged_at__isnull=True)
+               & Q(recording__handover_due_at__lt=basis.now))
     values = basis.meetings().filter(basis.in_span("starts_at")).aggregate(
         rc=Count("pk", filter=current & asked), rp=Count("pk", filter=previous & asked),
         hc=Count("pk", filter=current & asked & Q(status__in=HELD)),
         hp=Count("pk", filter=previous & asked & Q(status__in=HELD)),
+        ic=Count("pk", filter=current & in_time), ip=Count("pk", filter=previous & in_time),
+        lc=Count("pk", filter=current & late), lp=Count("pk", filter=previous & late),
+        oc=Count("pk", filter=current & overdue), op=Count("pk", filter=previous & overdue),
     )
     return {"requested": _pair(values["rc"], values["rp"]),
             "requested_held": _pair(values["hc"], values["hp"]),
+            "handed_in_time": _pair(values["ic"], values["ip"]),
+            "handed_late": _pair(values["lc"], values["lp"]),
+            "handover_overdue": _pair(values["oc"], values["op"]),
             "handover_article": basis.rulebook.cite(basis.rulebook.handover.article),
-            "handover_counted": False}
+            "handover_counted": True}
 
 
 # ---------------------------------------------------------------- admission (R5, R26)

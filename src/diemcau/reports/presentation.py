@@ -569,15 +569,22 @@ def _incidents(data: Mapping[str, Any], links: _Links) -> Section:
 
 def _recordings(data: Mapping[str, Any], links: _Links) -> Section:
     r = data["recordings"]
-    table = Table(
-        "recordings", _("Recordings"), _("Figure"), [Column("count", _("Meetings"))],
-        [Row(_("Recording asked for"), [_cell(r["requested"], links(recording="requested"))]),
-         Row(_("Recording asked for, meeting held"),
-             [_cell(r["requested_held"], links(recording="requested_held"))])],
-        note=_("Whether each recording was handed over within the deadline (%(article)s) is "
-               "kept by the archive of recordings, not in this report.")
-        % {"article": r["handover_article"]},
-    )
+    rows = [Row(_("Recording asked for"), [_cell(r["requested"], links(recording="requested"))]),
+            Row(_("Recording asked for, meeting held"),
+                [_cell(r["requested_held"], links(recording="requested_held"))])]
+    note = _("Whether each recording was handed over within the deadline (%(article)s) is "
+             "kept by the archive of recordings, not in this report.")
+    if r.get("handover_counted"):  # a report stored before the archive's figures has none
+        rows += [Row(_("Handed over within the deadline"),
+                     [_cell(r["handed_in_time"], links(recording="handed_in_time"))]),
+                 Row(_("Handed over after the deadline"),
+                     [_cell(r["handed_late"], links(recording="handed_late"))]),
+                 Row(_("Deadline passed, not handed over"),
+                     [_cell(r["handover_overdue"], links(recording="handover_overdue"))])]
+        note = _("The deadline to hand the recording over to the host agency (%(article)s) "
+                 "runs in working days from the end of the session.")
+    table = Table("recordings", _("Recordings"), _("Figure"), [Column("count", _("Meetings"))],
+                  rows, note=note % {"article": r["handover_article"]})
     return Section("recordings", _("Recordings"), r["handover_article"], [table])
 
 

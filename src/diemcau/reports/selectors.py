@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from diemcau.directory.models import Endpoint
 from diemcau.media.models import Participation
@@ -81,11 +82,22 @@ def _meetings(basis: Basis, params: Mapping[str, str], which: str) -> QuerySet[M
         meetings = meetings.filter(urgency=urgency)
     if params.get("node"):
         meetings = meetings.filter(node_id=_int(params["node"]), status__in=HELD)
-    recording = _choice(params, "recording", ("requested", "requested_held"))
+    recording = _choice(params, "recording", ("requested", "requested_held", "handed_in_time",
+                                              "handed_late", "handover_overdue"))
     if recording:
         meetings = meetings.filter(recording_requested=True)
         if recording == "requested_held":
             meetings = meetings.filter(status__in=HELD)
+        elif recording == "handed_in_time":
+            meetings = meetings.filter(
+                recording__handed_over_at__lte=F("recording__handover_due_at"))
+        elif recording == "handed_late":
+            meetings = meetings.filter(
+                recording__handed_over_at__gt=F("recording__handover_due_at"))
+        elif recording == "handover_overdue":
+            meetings = meetings.filter(
+                recording__handed_over_at__isnull=True, recording__purged_at__isnull=True,
+                recording__handover_due_at__lt=timezone.now())
     if "refused_article" in params:
         meetings = _refused_citing(meetings, params["refused_article"])
     return meetings.order_by("starts_at", "pk")

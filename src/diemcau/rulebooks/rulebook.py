@@ -12,6 +12,7 @@ from .schema import (
     Article,
     Bandwidth,
     Capacity,
+    Closing,
     Contacts,
     Control,
     EmergencyPriority,
@@ -34,6 +35,7 @@ from .schema import (
     Reporting,
     RoomStandard,
     Scope,
+    Script,
     Secrecy,
     Section,
     Security,
@@ -95,6 +97,8 @@ class Rulebook(Frozen):
     technical_check: TechnicalCheck
     session: Session
     control: Control
+    script: Script
+    closing: Closing
     handover: Handover
     materials: Materials
     secrecy: Secrecy
@@ -151,9 +155,9 @@ class Rulebook(Frozen):
                     )
                     raise KeyedValueError(key, f"agency kind {kind!r} is not in kind_levels")
         for kind, limit in self.quotas.per_kind.items():
-            if limit is not None and kind not in self.quotas.per_kind_article:
+            if limit is not None and kind not in self.quotas.per_kind_articles:
                 raise KeyedValueError(
-                    ("quotas", "per_kind_article", kind),
+                    ("quotas", "per_kind_articles", kind),
                     "a limited kind must cite the clause of its limit",
                 )
         for where, used in self._level_references():
@@ -182,7 +186,7 @@ class Rulebook(Frozen):
                 self.registration.announced_by_offices_for_kinds,
             ),
             (("bandwidth", "tslcd_or_wan_for_kinds"), self.bandwidth.tslcd_or_wan_for_kinds),
-            (("quotas", "per_kind_article"), self.quotas.per_kind_article),
+            (("quotas", "per_kind_articles"), self.quotas.per_kind_articles),
         ]
         if self.naming is not None:
             refs.append((("naming", "patterns"), self.naming.patterns))

@@ -146,6 +146,9 @@ class RoomItem(Frozen):
     article: Article
     text_vi: Text
     text_en: Text
+    # An item only a room that is given control rights must meet (KH Đ10.2b: one working
+    # laptop); a room that only takes part passes its evaluation without it.
+    control_only: bool = False
 
 
 class RoomStandard(Section):
@@ -224,20 +227,20 @@ class Naming(Section):
 class Quotas(Section):
     exception_article: Article = ""
     per_kind: dict[str, Quota]
-    # The clause each kind's limit comes from (KH Đ8.2 departments, Đ8.3 districts…): the
-    # quota refusal cites it, not the whole article.
-    per_kind_article: dict[str, Article] = {}
     default: Quota
+    # The clause that sets each kind's quota ("Điều 8.2" for a department): a refusal cites
+    # it down to the khoản; a kind not listed is cited by `article`.
+    per_kind_articles: dict[str, Article] = {}
 
     @model_validator(mode="after")
     def _known_kinds(self) -> Quotas:
         check_kinds(self.per_kind, ("per_kind",))
-        check_kinds(self.per_kind_article, ("per_kind_article",))
+        check_kinds(self.per_kind_articles, ("per_kind_articles",))
         return self
 
     def article_for(self, kind: str) -> str:
-        """The clause of `kind`'s limit ("Điều 8.2"), else the whole article."""
-        return self.per_kind_article.get(kind, self.article)
+        """The clause that sets the quota of `kind`, or the section's article."""
+        return self.per_kind_articles.get(kind) or self.article
 
     def quota_for(self, kind: str) -> int | None:
         """Most endpoints an agency of `kind` may have; None means no limit."""
@@ -304,6 +307,8 @@ class Admission(Section):
     issues_account: bool
     requires_room_standard: bool
     room_standard_article: Article
+    # Who consents to a change of an admitted terminal's parameters (ĐN Đ6.6, KH Đ11.5).
+    parameters_consent_article: Article = ""
 
 
 class Contacts(Section):
@@ -394,6 +399,8 @@ class Control(Section):
     subordinate_controller_levels: list[str] | None = None
     commune_hosted_controlled_by: Literal["district", "host"]
     requires_room_standard: bool
+    # The clause listing what a controlling room must meet (KH Đ10.2, ĐN Đ9.2).
+    room_requirements_article: Article = ""
     equipment_vi: str = ""
     equipment_en: str = ""
 
@@ -410,6 +417,48 @@ class TechnicalCheck(Section):
     before_rehearsal: bool
     before_session: bool
     items: list[CheckItem] = Field(min_length=1)
+
+
+class Script(Section):
+    """The session's script (kịch bản phiên họp): the host's technician runs the session by
+    it, item by item, giving the floor in the speaking order (ĐN Đ12.2a, KH Đ14.3a)."""
+
+    # The console offers the floor to the speaker of the item it moves to.
+    floor_to_next_speaker: bool
+    # The participants' pages show the item under way.
+    shown_to_participants: bool
+    # Who is named on the console as running the session: the technician of the
+    # controlling endpoint (a contact of role "technician").
+    technician_named: bool
+
+
+ClosingParty = Literal["endpoint", "operator"]
+
+
+class ClosingItem(Frozen):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    article: Article
+    text_vi: Text
+    text_en: Text
+    # Who ticks it: each endpoint of the meeting, the MCU operator, or both.
+    by: list[ClosingParty] = Field(min_length=1)
+
+
+class Closing(Section):
+    """What is done when a session ends (ĐN Đ13.1–2, KH Đ15.1–2): each endpoint and the
+    operator tick the items; items left open show on the operator's desk."""
+
+    items: list[ClosingItem] = Field(min_length=1)
+    # Items still open this long after the meeting ended are marked late on the desk.
+    late_after_hours: Hours
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> Closing:
+        check_unique([item.key for item in self.items], "items")
+        return self
+
+    def items_for(self, party: str) -> list[ClosingItem]:
+        return [item for item in self.items if party in item.by]
 
 
 class Rehearsal(Section):

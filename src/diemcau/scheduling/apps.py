@@ -33,6 +33,10 @@ class SchedulingConfig(AppConfig):
             "incident.update": _words("Incident updated"),
             "calendar_feed.create": _words("Calendar feed created"),
             "calendar_feed.revoke": _words("Calendar feed revoked"),
+            "meeting.mailed": _words("Registration received by official e-mail"),
+            "meeting.mail_ignored": _words("Message to the official mailbox not registered"),
+            "official_address.add": _words("Official e-mail address added"),
+            "official_address.remove": _words("Official e-mail address removed"),
         })
         from diemcau.notifications import kinds
         from diemcau.ui import status
@@ -42,5 +46,6 @@ class SchedulingConfig(AppConfig):
         status.register("meeting", choices.MeetingStatus, choices.MEETING_STATUS_COLOURS)
         status.register("check", choices.CheckStatus, choices.CHECK_STATUS_COLOURS)
         status.register("incident", choices.IncidentStatus, choices.INCIDENT_STATUS_COLOURS)
+        status.register("mail", choices.MailOutcome, choices.MAIL_OUTCOME_COLOURS)
         for kind, renderer in notices.RENDERERS.items():
             kinds.register(kind, renderer)

@@ -113,3 +113,18 @@ class CheckItem(models.TextChoices):
 
 def check_item_label(item: str) -> str:
     return str(CheckItem(item).label) if item in CheckItem.values else item
+
+
+class MailOutcome(models.TextChoices):
+    """What a message to the official mailbox became (KH Đ13.2a)."""
+
+    DRAFT = "draft", _("Draft registration made")
+    UNKNOWN_SENDER = "unknown_sender", _("Not from a known official address")
+    NO_ENDPOINT = "no_endpoint", _("The agency has no endpoint in use")
+
+
+MAIL_OUTCOME_COLOURS = {
+    MailOutcome.DRAFT: "success",
+    MailOutcome.UNKNOWN_SENDER: "secondary",
+    MailOutcome.NO_ENDPOINT: "warning",
+}

@@ -13,6 +13,7 @@ from .choices import (
     CheckStatus,
     Classification,
     IncidentStatus,
+    MailOutcome,
     MeetingStatus,
     MeetingType,
     Recurrence,
@@ -97,6 +98,10 @@ class Meeting(models.Model):
     )
     # The server's receipt time is the registration order (KH Đ12.4b).
     registered_at = models.DateTimeField(_("received at"), null=True, blank=True, db_index=True)
+    # KH Đ13.2a: a registration sent to the official mailbox was received when the message
+    # arrived there; completed and submitted later, it still counts from that arrival.
+    received_by_email_at = models.DateTimeField(_("received by e-mail at"), null=True,
+                                                blank=True)
     # When the registration counts from (next office hours for KH Đ13.2a e-mail rule).
     counted_from = models.DateTimeField(_("counted from"), null=True, blank=True)
     reply_due_at = models.DateTimeField(_("reply due"), null=True, blank=True, db_index=True)
@@ -305,3 +310,52 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} feed #{self.pk}"
+
+
+class OfficialAddress(models.Model):
+    """An agency's official e-mail address (thư điện tử công vụ, KH Đ13.2a): a message to the
+    system's mailbox from it becomes a draft registration of that agency."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="official_addresses",
+                               verbose_name=_("agency"))
+    address = models.EmailField(_("official e-mail address"), unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name = _("official e-mail address")
+        verbose_name_plural = _("official e-mail addresses")
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class MailedRegistration(models.Model):
+    """One message read from the system's official mailbox (KH Đ13.2a), and what became of it:
+    a draft registration of the sender's agency, or why not."""
+
+    message_id = models.CharField(max_length=250, unique=True)
+    sender = models.EmailField(_("sender"))
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    body = models.TextField(_("message"), blank=True)
+    # The mailbox's own receipt time (IMAP INTERNALDATE): when the registration arrived.
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    # What the sender's mail program wrote in its Date header, for the record.
+    dated = models.DateTimeField(_("dated"), null=True, blank=True)
+    agency = models.ForeignKey(Agency, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+", verbose_name=_("agency"))
+    meeting = models.OneToOneField(Meeting, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="mailed_registration")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=MailOutcome.choices)
+    attachments = models.JSONField(default=list, blank=True)
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("registration by e-mail")
+        verbose_name_plural = _("registrations by e-mail")
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"

@@ -282,7 +282,30 @@ def render_incident_closed(params: Mapping[str, Any], outside: bool) -> Text:
         "resolution": params.get("resolution", "")})
 
 
+def render_mailed(params: Mapping[str, Any], outside: bool) -> Text:
+    """The answer to a registration sent to the official mailbox (KH Đ13.2a)."""
+    received, counted = _local(str(params.get("received", ""))), _local(
+        str(params.get("counted_from", "")))
+    subject = _("Registration by e-mail received: %(subject)s") % {
+        "subject": params.get("subject", "")}
+    timing = _("Received at %(received)s; by %(article)s it counts from %(counted)s.") % {
+        "received": received, "counted": counted, "article": params.get("article", "")}
+    if params.get("outcome") == "no_endpoint":
+        return Text(subject, timing + "\n\n" + _(
+            "Your agency has no endpoint in use, so no registration could be made. Ask the "
+            "operator to admit your endpoint."))
+    lines = [timing, _("A draft registration (#%(meeting)s) was made with %(endpoints)s "
+                       "participant endpoints named in your message.") % {
+        "meeting": params.get("meeting", ""), "endpoints": params.get("endpoints", 0)}]
+    if params.get("letter"):
+        lines.append(_("The signed invitation letter is attached to it."))
+    lines.append(_("Open the link to check the times, complete it and submit it; the lead "
+                   "time counts from the message's arrival."))
+    return Text(subject, "\n\n".join(lines))
+
+
 RENDERERS = {
+    "meeting.mailed": render_mailed,
     "meeting.submitted": render_submitted,
     "meeting.amended": render_amended,
     "incident.closed": render_incident_closed,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from diemcau.core.errors import RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import (
     Action,
@@ -26,11 +27,13 @@ from diemcau.core.permissions import (
     role_allows,
     sees_whole_province,
 )
-from diemcau.directory.models import Agency
+from diemcau.directory.choices import EndpointStatus
+from diemcau.directory.models import Agency, Endpoint
+from diemcau.directory.rules import control_refusal as room_control_refusal
 from diemcau.rulebooks import active_rulebook
 
 from .choices import HOLDING_STATUSES, MeetingStatus
-from .models import Incident, Meeting, TechnicalCheck
+from .models import Incident, MailedRegistration, Meeting, TechnicalCheck
 
 
 def meetings_visible_to(user: User) -> QuerySet[Meeting]:
@@ -118,3 +121,36 @@ def can_control(user: User, meeting: Meeting) -> bool:
         return True
     controller = controlling_agency(meeting)
     return controller is not None and in_scope(user, controller)
+
+
+def mailed_visible_to(user: User) -> QuerySet[MailedRegistration]:
+    """Messages of the official mailbox (KH Đ13.2a): all of them for the operators, who read
+    the mailbox; those of the user's agencies for everyone else."""
+    if not role_allows(user, Action.VIEW_MEETING):
+        return MailedRegistration.objects.none()
+    if role_allows(user, Action.DECIDE_MEETING):
+        return MailedRegistration.objects.all()
+    return MailedRegistration.objects.filter(agency_scope_filter(user, "agency__"))
+
+
+def controlling_endpoints(meeting: Meeting) -> list[Endpoint]:
+    """The rooms control is given to: the host endpoint when its agency controls (ĐN Đ9.1:
+    "các điểm cầu chính"), else the admitted rooms of the controlling agency (KH Đ10.1,
+    Đ14.3a: a district controls its communes' meetings from its own room). None when only
+    the operators control the meeting (KH Đ10.1: no qualifying agency above its host)."""
+    agency = controlling_agency(meeting)
+    if agency is None:
+        return []
+    # Read afresh: the evaluation that gives the rights may be newer than the meeting row.
+    host = Endpoint.objects.filter(pk=meeting.host_endpoint_id, agency=agency)
+    if host.exists():
+        return list(host)
+    return list(Endpoint.objects.filter(agency=agency, status=EndpointStatus.APPROVED))
+
+
+def control_refusal(user: User, meeting: Meeting) -> RuleViolation | None:
+    """Why `user`, who may control by role and scope, is not given control rights: the
+    controlling room does not meet KH Đ10.2 / ĐN Đ9.2. The operators always control."""
+    if is_operator(user) or sees_whole_province(user):
+        return None
+    return room_control_refusal(controlling_endpoints(meeting))

@@ -20,3 +20,12 @@ def warn_replies_due_soon_task() -> None:
 @db_periodic_task(crontab(minute="*"))
 def record_reply_breaches_task() -> None:
     record_reply_breaches()
+
+
+@db_periodic_task(crontab(minute="*"))
+def read_official_mailbox_task() -> None:
+    """KH Đ13.2a: registrations sent to the official mailbox (DIEMCAU_IMAP_URL)."""
+    from . import mailbox
+
+    if mailbox.configured() is not None:
+        mailbox.read_mailbox()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import booking_views, views
+from . import booking_views, mail_views, views
 
 app_name = "scheduling"
 
@@ -23,4 +23,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_update, name="incident_update"),
     path("operator/queue/", views.operator_queue, name="operator_queue"),
     path("operator/queue/count/", views.queue_count, name="queue_count"),
+    path("mailbox/", mail_views.mailbox_page, name="mailbox"),
+    path("mailbox/addresses/<int:pk>/remove/", mail_views.address_remove,
+         name="official_address_remove"),
 ]

@@ -69,6 +69,7 @@ class EndpointFactory(factory.django.DjangoModelFactory):
     dedicated_line = True
     vcs_ip = factory.Sequence(lambda n: f"10.10.{n // 250}.{n % 250 + 1}")
     room_meets_standard = True
+    meets_control_requirements = True
     status = EndpointStatus.PENDING
 
 

@@ -1,7 +1,8 @@
 """The apps form one stack: each app imports only the apps below it, so none can grow a cycle
 and the dashboard can sit on top of the domain apps that sit on the UI toolkit.
 
-    rulebooks ← core ← ui ← notifications ← directory ← mcu ← scheduling ← media ← web
+    rulebooks ← core ← ui ← notifications ← directory ← mcu ← scheduling ← media ← proceedings
+    ← web
 
 Every import counts: at module level, inside functions and under `if TYPE_CHECKING:`, absolute
 or relative. Tests, migrations, test helpers (`testing/`) and demo data are left out: they may
@@ -27,6 +28,7 @@ STACK = [
     "mcu",
     "scheduling",
     "media",
+    "proceedings",
     "archive",
     "reports",
     "web",

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from diemcau.core import audit, date_bounds
 from diemcau.core.errors import InvalidInput, InvalidTransition, RuleViolation
 from diemcau.core.models import User
-from diemcau.core.permissions import Action, require
+from diemcau.core.permissions import Action, can, require
 from diemcau.core.sip import normalize_sip_uri
 from diemcau.core.text import hidden_character_errors
 from diemcau.rulebooks import Rulebook, active_rulebook
+from diemcau.rulebooks.schema import RoomItem
 
 from .. import naming
 from ..choices import (
@@ -26,7 +27,15 @@ from ..choices import (
     SecurityCheckResult,
     TerminalKind,
 )
-from ..models import Agency, Endpoint, Evaluation, QuotaException, SecurityCheck
+from ..models import (
+    Agency,
+    Device,
+    Endpoint,
+    Evaluation,
+    EvaluationAnswer,
+    QuotaException,
+    SecurityCheck,
+)
 from ..rules import Stage, readiness_refusal
 from ..selectors import other_endpoints, suggested_endpoint_name
 
@@ -41,6 +50,7 @@ ENDPOINT_FIELDS = [
     "sip_uri",
     "location",
     "room_meets_standard",
+    "meets_control_requirements",
     "room_notes",
     "status",
     "status_reason",
@@ -67,11 +77,16 @@ class EndpointInput:
 
 @dataclass
 class EvaluationInput:
-    room_ok: bool
-    power_ok: bool
-    connection_ok: bool
-    av_ok: bool
+    """One answer per item of the rulebook's room standard (`room_standard.items`), by key."""
+
+    answers: dict[str, bool]
     remarks: str = ""
+
+    @classmethod
+    def all_met(cls, remarks: str = "", rulebook: Rulebook | None = None) -> EvaluationInput:
+        """Every item of the active rulebook met (the demo's and the tests' usual case)."""
+        rulebook = rulebook or active_rulebook()
+        return cls({item.key: True for item in rulebook.room_standard.items}, remarks)
 
 
 @dataclass
@@ -110,6 +125,9 @@ def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None)
     name = data.name.strip()
     if not naming.name_matches(name, data.agency, rulebook):
         assert rulebook.naming is not None
+        full = quota_refusal(data.agency, rulebook) if exclude_pk is None else None
+        if full is not None:
+            raise full  # no new endpoint name to propose: the quota is full (KH Đ8)
         raise RuleViolation(
             code="endpoint_name_pattern",
             article=rulebook.cite(rulebook.naming.article_for(data.agency.kind)),
@@ -117,7 +135,8 @@ def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None)
             % {"name": suggested_endpoint_name(data.agency, rulebook, exclude_pk)},
             field="name",
         )
-    if other_endpoints(exclude_pk).filter(name__iexact=name).exists():
+    if (other_endpoints(exclude_pk).filter(name__iexact=name).exists()
+            or Device.objects.filter(name__iexact=name).exists()):
         raise InvalidInput({"name": [_("Another endpoint already has this name.")]})
     if data.sip_uri and other_endpoints(exclude_pk).filter(sip_uri=data.sip_uri).exists():
         raise InvalidInput({"sip_uri": [_("Another endpoint already has this SIP account.")]})
@@ -190,6 +209,8 @@ def allowed_endpoint_count(agency: Agency, rulebook: Rulebook) -> int | None:
 
 
 def counted_endpoints(agency: Agency, exclude_pk: int | None = None) -> int:
+    """The rooms the quota counts: endpoints, not their devices (KH Đ8 counts điểm cầu;
+    Đ6.4 lets one điểm cầu connect several devices)."""
     return (
         other_endpoints(exclude_pk)
         .filter(agency=agency)
@@ -198,26 +219,36 @@ def counted_endpoints(agency: Agency, exclude_pk: int | None = None) -> int:
     )
 
 
-def _check_quota(agency: Agency, rulebook: Rulebook, exclude_pk: int | None = None) -> None:
+def quota_refusal(
+    agency: Agency, rulebook: Rulebook, exclude_pk: int | None = None
+) -> RuleViolation | None:
+    """The refusal of one more room for `agency` when its quota is full, citing the clause
+    that sets its kind's quota (KH Đ8 khoản 2 for a department, khoản 3 for a district);
+    None while there is room. Registration and the name suggester both ask it."""
+    allowed = allowed_endpoint_count(agency, rulebook)
+    if allowed is None or counted_endpoints(agency, exclude_pk) < allowed:
+        return None
+    return RuleViolation(
+        code="endpoint_quota_exceeded",
+        article=rulebook.cite(rulebook.quotas.article_for(agency.kind)),
+        message=_(
+            "%(agency)s may have at most %(allowed)s endpoint(s); more need an approval "
+            "by the Provincial People's Committee, recorded as a quota exception."
+        )
+        % {"agency": agency.name, "allowed": allowed},
+        field="agency",
+    )
+
+
+def check_quota(agency: Agency, rulebook: Rulebook, exclude_pk: int | None = None) -> None:
     # Lock the agency row so two registrations cannot both take the last free place.
     Agency.objects.select_for_update().get(pk=agency.pk)
-    allowed = allowed_endpoint_count(agency, rulebook)
-    if allowed is None:
-        return
-    if counted_endpoints(agency, exclude_pk) >= allowed:
-        raise RuleViolation(
-            code="endpoint_quota_exceeded",
-            article=rulebook.cite(rulebook.quotas.article_for(agency.kind)),
-            message=_(
-                "%(agency)s may have at most %(allowed)s endpoint(s); more need an approval "
-                "by the Provincial People's Committee, recorded as a quota exception."
-            )
-            % {"agency": agency.name, "allowed": allowed},
-            field="agency",
-        )
+    refusal = quota_refusal(agency, rulebook, exclude_pk)
+    if refusal is not None:
+        raise refusal
 
 
-def _apply(endpoint: Endpoint, data: EndpointInput) -> None:
+def apply_input(endpoint: Endpoint, data: EndpointInput) -> None:
     endpoint.agency = data.agency
     endpoint.name = data.name.strip()
     endpoint.terminal_kind = data.terminal_kind
@@ -242,9 +273,9 @@ def register_endpoint(data: EndpointInput, *, actor: User) -> Endpoint:
     _validate_shape(data)
     _check_name(data, rulebook, exclude_pk=None)
     _check_line(data, rulebook)
-    _check_quota(data.agency, rulebook)
+    check_quota(data.agency, rulebook)
     endpoint = Endpoint(status=EndpointStatus.PENDING, security_check_due=True, registered_by=actor)
-    _apply(endpoint, data)
+    apply_input(endpoint, data)
     endpoint.save()
     audit.record(
         "endpoint.register", endpoint, actor=actor, after=audit.snapshot(endpoint, ENDPOINT_FIELDS)
@@ -252,25 +283,73 @@ def register_endpoint(data: EndpointInput, *, actor: User) -> Endpoint:
     return endpoint
 
 
-@transaction.atomic
-def update_endpoint(endpoint: Endpoint, data: EndpointInput, *, actor: User) -> Endpoint:
-    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
-    require(actor, Action.EDIT_ENDPOINT, endpoint.agency)
-    require(actor, Action.EDIT_ENDPOINT, data.agency)
-    rulebook = active_rulebook()
-    before = audit.snapshot(endpoint, ENDPOINT_FIELDS)
+# ĐN Đ6.6, KH Đ11.5: "Không thay đổi, cài đặt lại các thông số liên quan đến thiết bị đầu
+# cuối khi chưa có sự đồng ý của" the operating unit. These are the terminal's parameters; once
+# the endpoint is admitted, an agency's change to them waits for the operator's consent.
+CONSENT_FIELDS = (
+    "terminal_kind",
+    "network",
+    "bandwidth_mbps",
+    "dedicated_line",
+    "vcs_ip",
+    "sip_uri",
+    "room_meets_standard",
+)
+# Admitted endpoints: an account was issued (KH Đ9.3), so their parameters are the operator's.
+ADMITTED = frozenset({EndpointStatus.APPROVED, EndpointStatus.SUSPENDED})
+
+
+def consent_value(field: str, value: object) -> object:
+    """A parameter as the change request stores it (JSON): decimals and addresses as text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if field == "bandwidth_mbps":
+        return str(Decimal(str(value)).quantize(Decimal("0.1")))
+    return str(value)
+
+
+def consent_changes(endpoint: Endpoint, data: EndpointInput) -> dict[str, object]:
+    """The parameters `data` changes on `endpoint`, as new values (empty when none)."""
+    changes: dict[str, object] = {}
+    for name in CONSENT_FIELDS:
+        old = consent_value(name, getattr(endpoint, name))
+        new = consent_value(name, getattr(data, name) or (False if name in (
+            "dedicated_line", "room_meets_standard") else None))
+        if old != new:
+            changes[name] = new
+    return changes
+
+
+def needs_consent(endpoint: Endpoint, actor: User) -> bool:
+    """True when `actor`'s parameter changes on `endpoint` wait for the operator: the
+    endpoint is admitted and the actor is not who consents (the operator)."""
+    return endpoint.status in ADMITTED and not can(actor, Action.APPROVE_ENDPOINT, endpoint.agency)
+
+
+def validate_endpoint_input(
+    data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None
+) -> None:
+    """Shape, name and line rules of an endpoint's values, as registration checks them."""
     _validate_shape(data)
-    _check_name(data, rulebook, exclude_pk=endpoint.pk)
+    _check_name(data, rulebook, exclude_pk=exclude_pk)
     _check_line(data, rulebook)
-    if data.agency.pk != endpoint.agency_id:
-        _check_quota(data.agency, rulebook, exclude_pk=endpoint.pk)
-    _apply(endpoint, data)
-    endpoint.save()
-    _audit("endpoint.update", endpoint, actor, before)
-    return endpoint
 
 
-def _audit(action: str, endpoint: Endpoint, actor: User, before: dict) -> None:
+def apply_parameters(endpoint: Endpoint, changes: dict[str, object]) -> bool:
+    """Set the consented parameters on `endpoint`; True when the terminal changed, which
+    sends it back to the police check (ĐN Đ16.5: "thiết bị đầu cuối đầu tư mới hoặc sửa
+    chữa, nâng cấp" are checked "trước khi đưa vào khai thác, sử dụng")."""
+    terminal_changed = "terminal_kind" in changes
+    for name, value in changes.items():
+        if name == "bandwidth_mbps":
+            value = Decimal(str(value))
+        setattr(endpoint, name, value)
+    if terminal_changed:
+        endpoint.security_check_due = True
+    return terminal_changed
+
+
+def audit_endpoint(action: str, endpoint: Endpoint, actor: User, before: dict) -> None:
     audit.record(
         action,
         endpoint,
@@ -280,13 +359,13 @@ def _audit(action: str, endpoint: Endpoint, actor: User, before: dict) -> None:
     )
 
 
-def _locked(endpoint: Endpoint, action: Action, actor: User) -> tuple[Endpoint, dict]:
+def locked(endpoint: Endpoint, action: Action, actor: User) -> tuple[Endpoint, dict]:
     endpoint = Endpoint.objects.select_for_update().select_related("agency").get(pk=endpoint.pk)
     require(actor, action, endpoint.agency)
     return endpoint, audit.snapshot(endpoint, ENDPOINT_FIELDS)
 
 
-def _require_status(endpoint: Endpoint, *allowed: str) -> None:
+def require_status(endpoint: Endpoint, *allowed: str) -> None:
     if endpoint.status not in allowed:
         raise InvalidTransition(
             _("Not possible while the endpoint is “%(status)s”.")
@@ -294,27 +373,64 @@ def _require_status(endpoint: Endpoint, *allowed: str) -> None:
         )
 
 
+def _answers(data: EvaluationInput, rulebook: Rulebook) -> list[tuple[RoomItem, bool]]:
+    """Each item of the room standard with its answer; every item answered, no other."""
+    items = rulebook.room_standard.items
+    known = {item.key for item in items}
+    errors: dict[str, list[str]] = {}
+    missing = [item.key for item in items if item.key not in data.answers]
+    if missing:
+        errors["answers"] = [_("Answer every item of the checklist: %(items)s.")
+                             % {"items": ", ".join(missing)}]
+    unknown = sorted(set(data.answers) - known)
+    if unknown:
+        errors.setdefault("answers", []).append(
+            _("Not an item of this rulebook's checklist: %(items)s.")
+            % {"items": ", ".join(unknown)}
+        )
+    if errors:
+        raise InvalidInput(errors)
+    return [(item, bool(data.answers[item.key])) for item in items]
+
+
+# Evaluated again after admission: a failed evaluation takes the account out of use.
+RE_EVALUABLE = frozenset({EndpointStatus.APPROVED, EndpointStatus.SUSPENDED})
+
+
 @transaction.atomic
 def evaluate_endpoint(endpoint: Endpoint, data: EvaluationInput, *, actor: User) -> Evaluation:
-    """The operator's evaluation of the technical conditions (KH Đ9.3, ĐN Đ6)."""
-    endpoint, before = _locked(endpoint, Action.EVALUATE_ENDPOINT, actor)
-    _require_status(
-        endpoint, EndpointStatus.PENDING, EndpointStatus.EVALUATED, EndpointStatus.REJECTED
+    """The operator's evaluation of the technical conditions (KH Đ9.3, ĐN Đ6), one answer per
+    item of the rulebook's room standard. Only the operator records it (KH Đ9.3: "Được Đơn vị
+    vận hành kỹ thuật … đánh giá")."""
+    endpoint, before = locked(endpoint, Action.EVALUATE_ENDPOINT, actor)
+    require_status(
+        endpoint, EndpointStatus.PENDING, EndpointStatus.EVALUATED, EndpointStatus.REJECTED,
+        *RE_EVALUABLE,
     )
-    passed = data.room_ok and data.power_ok and data.connection_ok and data.av_ok
+    rulebook = active_rulebook()
+    answers = _answers(data, rulebook)
+    # Đ6 (both): "phòng họp trực tuyến … phải bảo đảm" every item; a control-only item
+    # (KH Đ10.2b) is asked only when control rights are given.
+    passed = all(met for item, met in answers if not item.control_only)
+    remarks = data.remarks.strip()
     evaluation = Evaluation.objects.create(
-        endpoint=endpoint,
-        passed=passed,
-        room_ok=data.room_ok,
-        power_ok=data.power_ok,
-        connection_ok=data.connection_ok,
-        av_ok=data.av_ok,
-        remarks=data.remarks.strip(),
-        evaluated_by=actor,
+        endpoint=endpoint, passed=passed, remarks=remarks, evaluated_by=actor
     )
-    endpoint.room_meets_standard = data.room_ok
-    endpoint.status = EndpointStatus.EVALUATED if passed else EndpointStatus.REJECTED
-    endpoint.status_reason = data.remarks.strip()
+    EvaluationAnswer.objects.bulk_create([
+        EvaluationAnswer(
+            evaluation=evaluation, item_key=item.key, article=item.article,
+            text_vi=item.text_vi, text_en=item.text_en, control_only=item.control_only, met=met,
+        )
+        for item, met in answers
+    ])
+    endpoint.room_meets_standard = passed
+    endpoint.meets_control_requirements = all(met for _item, met in answers)
+    if endpoint.status == EndpointStatus.APPROVED and not passed:
+        endpoint.status = EndpointStatus.SUSPENDED
+        endpoint.status_reason = remarks or _("The evaluation found the room below the standard.")
+    elif endpoint.status not in RE_EVALUABLE:
+        endpoint.status = EndpointStatus.EVALUATED if passed else EndpointStatus.REJECTED
+        endpoint.status_reason = remarks
     endpoint.save()
     audit.record(
         "endpoint.evaluate",
@@ -324,6 +440,7 @@ def evaluate_endpoint(endpoint: Endpoint, data: EvaluationInput, *, actor: User)
         after={
             **audit.snapshot(endpoint, ENDPOINT_FIELDS),
             "evaluation": audit.snapshot(evaluation),
+            "answers": {item.key: met for item, met in answers},
         },
     )
     return evaluation
@@ -339,8 +456,8 @@ def _check_ready_for_use(endpoint: Endpoint, rulebook: Rulebook) -> None:
 @transaction.atomic
 def approve_endpoint(endpoint: Endpoint, *, actor: User) -> tuple[Endpoint, str]:
     """Admit an evaluated endpoint and issue its account (KH Đ9.3). Returns the password once."""
-    endpoint, before = _locked(endpoint, Action.APPROVE_ENDPOINT, actor)
-    _require_status(endpoint, EndpointStatus.EVALUATED)
+    endpoint, before = locked(endpoint, Action.APPROVE_ENDPOINT, actor)
+    require_status(endpoint, EndpointStatus.EVALUATED)
     _check_ready_for_use(endpoint, active_rulebook())
     password = secrets.token_urlsafe(12)
     endpoint.status = EndpointStatus.APPROVED
@@ -349,11 +466,11 @@ def approve_endpoint(endpoint: Endpoint, *, actor: User) -> tuple[Endpoint, str]
     endpoint.account_password_hash = make_password(password)
     endpoint.account_issued_at = timezone.now()
     endpoint.save()
-    _audit("endpoint.approve", endpoint, actor, before)
+    audit_endpoint("endpoint.approve", endpoint, actor, before)
     return endpoint, password
 
 
-def _required_reason(reason: str, field: str = "reason") -> str:
+def required_reason(reason: str, field: str = "reason") -> str:
     reason = reason.strip()
     if not reason:
         raise InvalidInput({field: [_("Give the reason.")]})
@@ -362,37 +479,37 @@ def _required_reason(reason: str, field: str = "reason") -> str:
 
 @transaction.atomic
 def suspend_endpoint(endpoint: Endpoint, *, reason: str, actor: User) -> Endpoint:
-    endpoint, before = _locked(endpoint, Action.SUSPEND_ENDPOINT, actor)
-    _require_status(endpoint, EndpointStatus.APPROVED, EndpointStatus.EVALUATED)
+    endpoint, before = locked(endpoint, Action.SUSPEND_ENDPOINT, actor)
+    require_status(endpoint, EndpointStatus.APPROVED, EndpointStatus.EVALUATED)
     endpoint.status = EndpointStatus.SUSPENDED
-    endpoint.status_reason = _required_reason(reason)
+    endpoint.status_reason = required_reason(reason)
     endpoint.save()
-    _audit("endpoint.suspend", endpoint, actor, before)
+    audit_endpoint("endpoint.suspend", endpoint, actor, before)
     return endpoint
 
 
 @transaction.atomic
 def reinstate_endpoint(endpoint: Endpoint, *, actor: User) -> Endpoint:
-    endpoint, before = _locked(endpoint, Action.SUSPEND_ENDPOINT, actor)
-    _require_status(endpoint, EndpointStatus.SUSPENDED)
+    endpoint, before = locked(endpoint, Action.SUSPEND_ENDPOINT, actor)
+    require_status(endpoint, EndpointStatus.SUSPENDED)
     _check_ready_for_use(endpoint, active_rulebook())
     endpoint.status = (
         EndpointStatus.APPROVED if endpoint.account_issued_at else EndpointStatus.EVALUATED
     )
     endpoint.status_reason = ""
     endpoint.save()
-    _audit("endpoint.reinstate", endpoint, actor, before)
+    audit_endpoint("endpoint.reinstate", endpoint, actor, before)
     return endpoint
 
 
 @transaction.atomic
 def report_repair(endpoint: Endpoint, *, note: str, actor: User) -> Endpoint:
     """A repaired or upgraded device needs a new security check before use (ĐN Đ16.5)."""
-    endpoint, before = _locked(endpoint, Action.EDIT_ENDPOINT, actor)
+    endpoint, before = locked(endpoint, Action.EDIT_ENDPOINT, actor)
     endpoint.security_check_due = True
-    endpoint.status_reason = _required_reason(note, field="note")
+    endpoint.status_reason = required_reason(note, field="note")
     endpoint.save()
-    _audit("endpoint.report_repair", endpoint, actor, before)
+    audit_endpoint("endpoint.report_repair", endpoint, actor, before)
     return endpoint
 
 
@@ -401,7 +518,7 @@ def record_security_check(
     endpoint: Endpoint, data: SecurityCheckInput, *, actor: User
 ) -> SecurityCheck:
     """Record the police security check (ĐN Đ8.3c); a failed one suspends the device."""
-    endpoint, before = _locked(endpoint, Action.RECORD_SECURITY_CHECK, actor)
+    endpoint, before = locked(endpoint, Action.RECORD_SECURITY_CHECK, actor)
     errors: dict[str, list[str]] = {}
     if data.result not in SecurityCheckResult.values:
         errors["result"] = [_("Choose a valid result.")]

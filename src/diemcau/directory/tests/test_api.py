@@ -15,6 +15,7 @@ from diemcau.core.models import ApiToken, AuditEvent, User
 from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind, EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
+from diemcau.directory.services import EvaluationInput
 from diemcau.testing.factories import AgencyFactory, ContactFactory, EndpointFactory, UserFactory
 
 V1 = "/api/v1"
@@ -178,8 +179,20 @@ def test_name_suggestion_follows_the_naming_rule(tree: Tree, technician: Caller)
         "So.TTTT"
     )
     EndpointFactory(agency=tree.department, name="So.TTTT")
+    # KH Đ8 khoản 2: a department has one room; a full quota gets no new endpoint name, but
+    # the reason with its clause and the name of the room's next device (Đ6.4).
     again = technician.get(f"/agencies/{tree.department.pk}/name-suggestion").json()
-    assert again["name"] == "So.TTTT.01"
+    assert again["name"] is None
+    assert again["refusal"]["code"] == "endpoint_quota_exceeded"
+    assert again["refusal"]["article"].startswith("Điều 8.2")
+    assert again["device_name"] == "So.TTTT.01"
+    # A district (khoản 3: at most two rooms) still gets a second room's name.
+    EndpointFactory(agency=tree.district, name="UBND.Nha Trang")
+    district = technician.get(f"/agencies/{tree.district.pk}/name-suggestion").json()
+    assert district["name"] == "UBND.Nha Trang.01" and district["refusal"] is None
+    EndpointFactory(agency=tree.district, name="UBND.Nha Trang.01")
+    full = technician.get(f"/agencies/{tree.district.pk}/name-suggestion").json()
+    assert full["name"] is None and full["refusal"]["article"].startswith("Điều 8.3")
 
 
 # ---------------------------------------------------------------- scoping
@@ -385,7 +398,7 @@ def test_technician_cannot_approve(tree: Tree, technician: Caller) -> None:
     response = technician.post(f"/endpoints/{endpoint.pk}/approve")
     assert response.status_code == 403
     assert isinstance(response.json()["detail"], str)
-    evaluation = {"room_ok": True, "power_ok": True, "connection_ok": True, "av_ok": True}
+    evaluation = {"answers": EvaluationInput.all_met().answers}
     assert technician.post(f"/endpoints/{endpoint.pk}/evaluate", evaluation).status_code == 403
 
 
@@ -393,8 +406,7 @@ def _register_and_evaluate(tree: Tree, technician: Caller, operator: Caller) -> 
     created = technician.post("/endpoints", endpoint_body(tree.commune, "NT.XuongHuan"))
     assert created.status_code == 201, created.content
     endpoint_id: int = created.json()["id"]
-    evaluation = {"room_ok": True, "power_ok": True, "connection_ok": True, "av_ok": True,
-                  "remarks": "Đạt"}
+    evaluation = {"answers": EvaluationInput.all_met().answers, "remarks": "Đạt"}
     evaluated = operator.post(f"/endpoints/{endpoint_id}/evaluate", evaluation)
     assert evaluated.status_code == 201, evaluated.content
     assert evaluated.json()["evaluation"]["passed"] is True

@@ -9,7 +9,7 @@ from diemcau.core.audit import verify_chain
 from diemcau.core.models import User
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.demo import DEMO_PASSWORD, load_demo
-from diemcau.directory.models import Endpoint
+from diemcau.directory.models import Device, Endpoint, EndpointChangeRequest
 
 
 @pytest.mark.django_db
@@ -29,6 +29,9 @@ def test_demo_loads_through_the_services_and_is_idempotent(use_rulebook, ruleboo
     statuses = sorted(Endpoint.objects.values_list("status", flat=True))
     assert statuses.count(EndpointStatus.APPROVED) == 3
     assert statuses.count(EndpointStatus.PENDING) == 1
+    # The office's room has a second device, and a change waits for the operator.
+    assert Device.objects.count() == 1
+    assert EndpointChangeRequest.objects.filter(status="pending").count() == 1
     from diemcau.scheduling.models import Meeting
 
     statuses = sorted(Meeting.objects.values_list("status", flat=True))

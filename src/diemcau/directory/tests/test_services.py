@@ -138,7 +138,8 @@ def test_kh_department_quota_is_one_and_rejected_do_not_count(kh_tree, operator,
     with pytest.raises(RuleViolation):
         services.register_endpoint(endpoint_input(kh_tree.department, "So.TTTT.01"), actor=operator)
     services.evaluate_endpoint(
-        first, services.EvaluationInput(False, True, True, True, "phòng"), actor=operator
+        first, services.EvaluationInput({**services.EvaluationInput.all_met().answers,
+                                         "room_layout": False}, "phòng"), actor=operator
     )
     services.register_endpoint(endpoint_input(kh_tree.department, "So.TTTT.01"), actor=operator)
 
@@ -246,7 +247,7 @@ def test_technician_cannot_approve(kh_tree, use_rulebook):
     )
     with pytest.raises(PermissionDenied):
         services.evaluate_endpoint(
-            endpoint, services.EvaluationInput(True, True, True, True), actor=tech
+            endpoint, services.EvaluationInput.all_met(), actor=tech
         )
 
 
@@ -272,7 +273,7 @@ def test_kh_admission_flow(kh_tree, operator, use_rulebook):
     with pytest.raises(InvalidTransition):
         services.approve_endpoint(endpoint, actor=operator)
     services.evaluate_endpoint(
-        endpoint, services.EvaluationInput(True, True, True, True), actor=operator
+        endpoint, services.EvaluationInput.all_met(), actor=operator
     )
     with pytest.raises(RuleViolation) as refused:
         services.approve_endpoint(endpoint, actor=operator)
@@ -301,7 +302,7 @@ def test_dn_needs_the_police_security_check(kh_tree, operator, use_rulebook):
         endpoint_input(kh_tree.department, "So KHCN"), actor=operator
     )
     services.evaluate_endpoint(
-        endpoint, services.EvaluationInput(True, True, True, True), actor=operator
+        endpoint, services.EvaluationInput.all_met(), actor=operator
     )
     _contacts(endpoint, operator)
     with pytest.raises(RuleViolation) as refused:
@@ -363,7 +364,7 @@ def test_suspend_needs_a_reason(kh_tree, operator, use_rulebook):
     use_rulebook("dong-nai-2025")
     endpoint = services.register_endpoint(endpoint_input(kh_tree.department, "S"), actor=operator)
     services.evaluate_endpoint(
-        endpoint, services.EvaluationInput(True, True, True, True), actor=operator
+        endpoint, services.EvaluationInput.all_met(), actor=operator
     )
     with pytest.raises(InvalidInput):
         services.suspend_endpoint(endpoint, reason="  ", actor=operator)

@@ -16,6 +16,7 @@ from diemcau.core.roles import Role
 from diemcau.directory import services
 from diemcau.directory.choices import ContactRole, EndpointStatus, Network, TerminalKind
 from diemcau.directory.models import Contact, Endpoint, QuotaException
+from diemcau.rulebooks import active_rulebook
 from diemcau.testing.factories import ContactFactory, EndpointFactory, UserFactory
 
 
@@ -90,7 +91,7 @@ def form_data(agency, name, **overrides):
 def admit(endpoint, operator, *, contacts=True):
     """Bring an endpoint to "evaluated", with its contacts, through the services."""
     services.evaluate_endpoint(
-        endpoint, services.EvaluationInput(True, True, True, True, "Đạt"), actor=operator
+        endpoint, services.EvaluationInput.all_met("Đạt"), actor=operator
     )
     if contacts:
         for role in ContactRole.values:
@@ -283,6 +284,7 @@ def test_bandwidth_and_quota_violations_name_their_articles(client, district_off
     # KH Đ8: one endpoint per commune; the ward already has one.
     over = client.post(reverse("directory:endpoint_create"),
                        form_data(kh_tree.commune, "NT.XuongHuan.01"))
+    # KH Đ8 khoản 4: a commune's one room.
     assert over.context["form"].errors["agency"][0].startswith("Điều 8.4 Quy chế KH: ")
     assert Endpoint.objects.count() == 1
 
@@ -366,16 +368,23 @@ def test_evaluate_with_checklist(client, operator, commune_endpoint):
     url = reverse("directory:endpoint_evaluate", args=[commune_endpoint.pk])
     page = client.get(url).content.decode()
     assert "Điều 6.1" in page  # the room standard items, with their articles
-    response = client.post(url, {"room_ok": "on", "power_ok": "on", "connection_ok": "on",
-                                 "remarks": "Thiếu âm thanh"})
+    # One box per item of the rulebook's room standard (KH Đ6.1–6.4, Đ10.2b).
+    keys = [item.key for item in active_rulebook().room_standard.items]
+    assert all(f'name="item_{key}"' in page for key in keys)
+    almost = {f"item_{key}": "on" for key in keys if key != "power"}
+    response = client.post(url, {**almost, "remarks": "Thiếu nguồn dự phòng"})
     assert response.status_code == 302
     commune_endpoint.refresh_from_db()
     assert commune_endpoint.status == EndpointStatus.REJECTED
-    client.post(url, {"room_ok": "on", "power_ok": "on", "connection_ok": "on", "av_ok": "on"})
+    # The laptop (KH Đ10.2b) is asked only for control rights: without it the room passes.
+    client.post(url, {f"item_{key}": "on" for key in keys if key != "control_laptop"})
     commune_endpoint.refresh_from_db()
     assert commune_endpoint.status == EndpointStatus.EVALUATED
+    assert not commune_endpoint.meets_control_requirements
     detail = client.get(reverse("directory:endpoint_detail", args=[commune_endpoint.pk]))
     assert len(detail.context["evaluations"]) == 2
+    body = detail.content.decode()
+    assert "Điều 6.2" in body and "Điều 10.2b" in body  # each answer with its article
 
 
 def test_approve_shows_the_password_once(client, operator, commune_endpoint):

@@ -28,7 +28,7 @@ from diemcau.scheduling.services.checks import report_incident
 
 from .. import broadcast
 from ..models import Layout, LeaveReason, Participation, Room, Transport
-from ..permissions import can_control
+from ..permissions import can_control, control_refusal
 from .participations import close_participation, end_janus_session, snapshot, withdraw_janus_token
 from .rooms import ensure_room, videoroom
 
@@ -55,6 +55,9 @@ def require_control(actor: User, meeting: Meeting) -> None:
             _("Only the technicians of the controlling endpoint and the MCU operators may "
               "control this meeting."),
         )
+    refusal = control_refusal(actor, meeting)
+    if refusal is not None:
+        raise refusal  # KH Đ10.2, ĐN Đ9.2: the controlling room must meet its requirements
 
 
 def _room(meeting_id: int) -> Room:

@@ -79,6 +79,8 @@ def test_a_wrong_code_or_an_unknown_device_is_refused(room, mixer_host, terminal
     closed = stranger.wait_event("CALL_CLOSED")
     assert "403" in str(closed.get("param")), closed
 
+    # The terminal hears the answer before the listener's thread reports the refusal.
+    scenes.wait_for(lambda: len(refused) == 2, what="both refusals reported")
     assert [(c.dialled, c.source, r) for c, r in refused] == [
         ("000000", known.address, UNKNOWN_MEETING), (CODE, stranger.address, NOT_INVITED)]
     assert mixer_host.running(room.room) is None  # nobody joined: no mixer was started

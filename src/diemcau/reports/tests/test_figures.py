@@ -234,3 +234,22 @@ def test_a_province_wide_readers_meetings_are_those_it_may_see(half_year):  # ty
         expected = meetings_visible_to(user).exclude(status="draft")
         assert set(basis.visible_meetings().values_list("pk", flat=True)) == set(
             expected.values_list("pk", flat=True))
+
+
+def test_recordings_handed_over_against_their_deadline(half_year):  # type: ignore[no-untyped-def]
+    from diemcau.archive.models import Recording
+    from diemcau.reports.tests.conftest import at
+
+    w = half_year
+    # M1 (ended 10/03 11:00) asked for its recording: due two working days later, 12/03.
+    rec = Recording.objects.create(meeting=w.m1, handover_due_at=at("2025-03-12", "11:00"))
+    assert compute(w.operator)["recordings"]["handover_overdue"] == [1, 0]
+    assert compute(w.operator)["recordings"]["handed_in_time"] == [0, 0]
+
+    Recording.objects.filter(pk=rec.pk).update(handed_over_at=at("2025-03-12", "10:00"))
+    r = compute(w.operator)["recordings"]
+    assert (r["handed_in_time"], r["handed_late"], r["handover_overdue"]) == ([1, 0], [0, 0],
+                                                                              [0, 0])
+    Recording.objects.filter(pk=rec.pk).update(handed_over_at=at("2025-03-13", "08:00"))
+    r = compute(w.operator)["recordings"]
+    assert (r["handed_in_time"], r["handed_late"]) == ([0, 0], [1, 0])

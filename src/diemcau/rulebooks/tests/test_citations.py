@@ -136,7 +136,7 @@ def test_rulebook_check_refuses_a_citation_the_text_lacks(tmp_path) -> None:
     assert broken != source
     path = tmp_path / "khanh-hoa-2023.toml"  # the same name: checked against the KH text
     path.write_text(broken, encoding="utf-8")
-    with pytest.raises(CommandError, match=r"quotas\.per_kind_article\.department: .*khoản 7"):
+    with pytest.raises(CommandError, match=r"quotas\.per_kind_articles\.department: .*khoản 7"):
         call_command("rulebook", "check", str(path))
     path.write_text(source, encoding="utf-8")
     call_command("rulebook", "check", str(path))

@@ -41,7 +41,7 @@ from .. import notices, planning, reasons
 from ..choices import HOLDING_STATUSES, MeetingStatus
 from ..feeds import public_title
 from ..models import Meeting
-from ..permissions import can_control, can_manage_meeting
+from ..permissions import can_control, can_manage_meeting, control_refusal
 from ..rules import refuse_refusal
 from . import holdings
 from .approval import lock_capacity, refusal, stamp_reply
@@ -173,14 +173,20 @@ def _record(meeting: Meeting, transition: Transition, previous: str, *, actor: U
 def stamp_submission(meeting: Meeting, rulebook: Rulebook, now: dt.datetime) -> str:
     """Submit a draft (the caller holds it, or is creating it): check the lead time and stamp
     the receipt — the registration order (KH Đ12.4b) and the operator's reply deadline
-    (ĐN Đ11.2b, KH Đ13.2b). Returns the previous status."""
+    (ĐN Đ11.2b, KH Đ13.2b). Returns the previous status.
+
+    A registration sent to the official mailbox (KH Đ13.2a) was received when its message
+    arrived: its order and its lead time count from then, counted in office hours (an
+    emergency at once), however late the office completes the draft; the operator's reply
+    clock starts now."""
+    received = meeting.received_by_email_at or now
     # The lead time runs to the session, not to its rehearsal: KH Đ13.2a "trước thời điểm tổ
     # chức phiên họp ít nhất 02 ngày làm việc", ĐN Đ11.2a "chậm nhất trước 24 giờ" (the
     # meeting's own time). The rehearsal has its technical check instead (KH Đ13.2b).
-    counted_from = calendar.registration_received_at(rulebook, now, meeting.urgency)
+    counted_from = calendar.registration_received_at(rulebook, received, meeting.urgency)
     calendar.check_lead_time(rulebook, meeting.urgency, meeting.starts_at, counted_from)
     previous = _move(meeting, Transition.SUBMIT)
-    meeting.registered_at = now
+    meeting.registered_at = received
     meeting.counted_from = counted_from
     meeting.reply_due_at = calendar.reply_deadline(rulebook, now, meeting.urgency)
     return previous
@@ -362,6 +368,9 @@ def _require_control(actor: User, meeting: Meeting) -> None:
             _("Only the technicians of the controlling endpoint and the MCU operators may "
               "control this meeting."),
         )
+    refusal = control_refusal(actor, meeting)
+    if refusal is not None:
+        raise refusal  # KH Đ10.2, ĐN Đ9.2: the controlling room must meet its requirements
 
 
 @transaction.atomic

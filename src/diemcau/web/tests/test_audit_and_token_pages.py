@@ -59,7 +59,7 @@ def events(kh_tree, operator):
     data.location = "Phòng họp tầng 3"
     services.update_endpoint(endpoint, data, actor=operator)
     services.evaluate_endpoint(
-        endpoint, services.EvaluationInput(True, True, True, True, "Đạt"), actor=operator
+        endpoint, services.EvaluationInput.all_met("Đạt"), actor=operator
     )
     return endpoint
 

@@ -367,6 +367,7 @@
       if (message.type === "state") {
         state = message;
         render();
+        announce();
       }
     },
     close: function (event) {
@@ -374,5 +375,12 @@
       if (event.code === 4403) showError({ message: t("forbidden") });
     },
   });
+  // What other apps add to the console (media/extensions.py) gets every state and sends its
+  // actions on the same socket, with the same error and done messages; the first state is
+  // `DiemcauConsole.state()`.
+  function announce() {
+    document.dispatchEvent(new CustomEvent("diemcau:live-state", { detail: state }));
+  }
+  window.DiemcauConsole = { call: act, state: function () { return state; } };
   render();
 })();

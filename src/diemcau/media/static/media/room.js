@@ -106,6 +106,8 @@
   function onState(state) {
     var first = view === null;
     view = state;
+    // What other apps add to the room (media/extensions.py) follows the same state.
+    document.dispatchEvent(new CustomEvent("diemcau:live-state", { detail: state }));
     if (!state.me.open) { finish(state.me.left_reason || "ended"); return; }
     if (state.meeting_status === "ended") { finish("ended"); return; }
     document.getElementById("me-display").textContent = state.me.display;
