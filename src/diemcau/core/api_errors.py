@@ -218,7 +218,7 @@ def register_exception_handlers(api: NinjaAPI) -> None:
         return _detail(api, request, invalid_input_items(exc), 422)
 
     def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return _detail(api, request, exc.message or _("You are not allowed to do this."), 403)
+        return _detail(api, request, str(exc), 403)
 
     def on_invalid_transition(request: HttpRequest, exc: InvalidTransition) -> HttpResponse:
         return _detail(api, request, str(exc), 409)

@@ -175,11 +175,14 @@ def _calendar_for(rb: Rulebook) -> WorkCalendar:
 # -- registrations and lead times (R8) -------------------------------------------------------
 
 
-def registration_received_at(rb: Rulebook, received: datetime) -> datetime:
+def registration_received_at(rb: Rulebook, received: datetime,
+                             urgency: str = "normal") -> datetime:
     """From when a registration counts: when it arrived, or, where registrations are sent in
-    office hours (KH Đ13.2a), the next office time."""
+    office hours (KH Đ13.2a), the next office time — except for the urgencies the rulebook
+    counts at once (KH Đ13.2a "trừ các cuộc họp khẩn cấp": an emergency is never deferred)."""
     calendar = WorkCalendar.for_rulebook(rb)
-    if rb.registration.office_hours_only:
+    registration = rb.registration
+    if registration.office_hours_only and urgency not in registration.counts_at_once_for:
         return calendar.next_office_time(received)
     return calendar.local(received)
 
@@ -224,7 +227,7 @@ def earliest_start(rb: Rulebook, urgency: str, received: datetime) -> datetime:
     lead = _lead_time(rb, urgency)
     if lead.exempt:
         return WorkCalendar.for_rulebook(rb).local(received)
-    effective = registration_received_at(rb, received)
+    effective = registration_received_at(rb, received, urgency)
     if lead.hours is not None:
         return effective + timedelta(hours=lead.hours)
     assert lead.working_days is not None
@@ -257,7 +260,7 @@ def check_lead_time(rb: Rulebook, urgency: str, starts_at: datetime, received: d
     if lead.exempt:
         return
     calendar = WorkCalendar.for_rulebook(rb)
-    effective = registration_received_at(rb, received)
+    effective = registration_received_at(rb, received, urgency)
     if effective <= _latest_bound(rb, lead, starts_at):
         return
     raise RuleViolation(
@@ -279,12 +282,28 @@ def check_lead_time(rb: Rulebook, urgency: str, starts_at: datetime, received: d
 # -- operator reply SLA (R9) -----------------------------------------------------------------
 
 
-def reply_deadline(rb: Rulebook, received: datetime) -> datetime:
-    """When the operator must have answered: effective receipt + the SLA, in wall-clock hours
-    (ĐN Đ11.2b: 2 h; KH Đ13.2b: 3 h)."""
-    return registration_received_at(rb, received) + timedelta(hours=rb.reply_sla.hours)
+def reply_is_due_at_once(rb: Rulebook, urgency: str) -> bool:
+    """Whether a registration of `urgency` is answered at once rather than within the SLA
+    (KH Đ12.3 "kịp thời sắp xếp, bố trí ưu tiên" for an emergency that Đ13.2a exempts from
+    every lead time: it may start any moment)."""
+    return urgency in rb.reply_sla.at_once_for
 
 
-def reply_warning_time(rb: Rulebook, received: datetime) -> datetime:
+def reply_breach_time(rb: Rulebook, received: datetime, urgency: str = "normal") -> datetime:
+    """When an unanswered registration has missed the regulation's own limit: effective
+    receipt + the SLA (ĐN Đ11.2b: 2 h; KH Đ13.2b: 3 h "kể từ khi tiếp nhận")."""
+    return registration_received_at(rb, received, urgency) + timedelta(hours=rb.reply_sla.hours)
+
+
+def reply_deadline(rb: Rulebook, received: datetime, urgency: str = "normal") -> datetime:
+    """When the operator must have answered: effective receipt + the SLA, in wall-clock hours;
+    at once for the urgencies the rulebook says so (the queue then counts up from it)."""
+    if reply_is_due_at_once(rb, urgency):
+        return WorkCalendar.for_rulebook(rb).local(received)
+    return reply_breach_time(rb, received, urgency)
+
+
+def reply_warning_time(rb: Rulebook, received: datetime, urgency: str = "normal") -> datetime:
     """When to warn the operator that the reply deadline is near."""
-    return reply_deadline(rb, received) - timedelta(minutes=rb.reply_sla.warn_before_minutes)
+    return (reply_deadline(rb, received, urgency)
+            - timedelta(minutes=rb.reply_sla.warn_before_minutes))

@@ -30,7 +30,13 @@ class PermissionDenied(Exception):
     message: str = ""
 
     def __str__(self) -> str:
-        return self.message or self.action
+        # Never the internal action id: a refusal without a reason of its own names the
+        # action in words, in the reader's language.
+        if self.message:
+            return self.message
+        from .permissions import denial_message
+
+        return denial_message(self.action)
 
 
 @dataclass

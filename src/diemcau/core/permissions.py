@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .errors import PermissionDenied
 from .roles import Role
@@ -62,6 +63,49 @@ class Action(StrEnum):
     MANAGE_DUTY = "manage_duty"
     MANAGE_PROVIDERS = "manage_providers"
     RECORD_TRAINING = "record_training"
+
+
+# What each action is called when a refusal names it (a 403 says "register an endpoint", never
+# the internal "register_endpoint"): lazy, so it is said in the reader's language.
+ACTION_LABELS: dict[Action, Any] = {
+    Action.VIEW_AGENCY: gettext_lazy("view agencies"),
+    Action.MANAGE_AGENCY: gettext_lazy("manage agencies"),
+    Action.VIEW_ENDPOINT: gettext_lazy("view endpoints"),
+    Action.REGISTER_ENDPOINT: gettext_lazy("register an endpoint"),
+    Action.EDIT_ENDPOINT: gettext_lazy("edit an endpoint"),
+    Action.EVALUATE_ENDPOINT: gettext_lazy("evaluate an endpoint"),
+    Action.APPROVE_ENDPOINT: gettext_lazy("admit an endpoint"),
+    Action.SUSPEND_ENDPOINT: gettext_lazy("suspend an endpoint"),
+    Action.RECORD_SECURITY_CHECK: gettext_lazy("record a security check"),
+    Action.RECORD_QUOTA_EXCEPTION: gettext_lazy("record a quota exception"),
+    Action.VIEW_CONTACTS: gettext_lazy("view contacts"),
+    Action.MANAGE_CONTACTS: gettext_lazy("manage contacts"),
+    Action.VIEW_AUDIT: gettext_lazy("read the audit log"),
+    Action.MANAGE_USERS: gettext_lazy("manage users"),
+    Action.VIEW_MEETING: gettext_lazy("view meetings"),
+    Action.REGISTER_MEETING: gettext_lazy("register or change a meeting"),
+    Action.DECIDE_MEETING: gettext_lazy("accept or refuse a meeting"),
+    Action.RECORD_CHECK: gettext_lazy("record a technical check"),
+    Action.REPORT_INCIDENT: gettext_lazy("report an incident"),
+    Action.MANAGE_INCIDENT: gettext_lazy("handle incidents"),
+    Action.MANAGE_MCU: gettext_lazy("manage the MCU"),
+    Action.JOIN_MEETING: gettext_lazy("join a meeting"),
+    Action.CONTROL_MEETING: gettext_lazy("control a meeting"),
+}
+
+
+def action_label(action: str) -> str:
+    """The action in words, in the active language; an action outside `Action` (a service's
+    own, such as "join") reads as a generic "do this"."""
+    try:
+        return str(ACTION_LABELS[Action(action)])
+    except (ValueError, KeyError):
+        return _("do this")
+
+
+def denial_message(action: str) -> str:
+    """What a refusal of `action` says when its service gave no reason of its own."""
+    return _("You are not allowed to %(action)s.") % {"action": action_label(action)}
 
 
 _EVERYONE_READS = {
@@ -213,8 +257,8 @@ def denied(action: Action) -> PermissionDenied:
     permission predicate says no)."""
     return PermissionDenied(
         action=str(action),
-        message=_("You are not allowed to do this (%(action)s) for this agency.")
-        % {"action": action},
+        message=_("You are not allowed to %(action)s for this agency.")
+        % {"action": action_label(action)},
     )
 
 

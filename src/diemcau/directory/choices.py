@@ -8,6 +8,9 @@ class AgencyKind(models.TextChoices):
     PROVINCE_PEOPLE_COMMITTEE = "province_people_committee", _("Provincial People's Committee")
     PROVINCE_PARTY_COMMITTEE = "province_party_committee", _("Provincial Party Committee")
     PROVINCE_PEOPLE_COUNCIL = "province_people_council", _("Provincial People's Council")
+    # ĐN Đ3.2a and Đ10.1 name it apart from the People's Council: "Đoàn Đại biểu Quốc hội".
+    NATIONAL_ASSEMBLY_DELEGATION = (
+        "national_assembly_delegation", _("Provincial National Assembly delegation"))
     PROVINCE_FRONT = "province_front", _("Fatherland Front and socio-political organisation")
     DEPARTMENT = "department", _("Department, board or sector")
     DEPARTMENT_UNIT = "department_unit", _("Unit under a department")

@@ -124,6 +124,34 @@ def _contact_conditions(endpoint: Endpoint, rulebook: Rulebook) -> list[Conditio
     ]
 
 
+@dataclass(frozen=True)
+class Advice:
+    """A warning that refuses nothing, with the article it comes from."""
+
+    code: str
+    article: str
+    message: str
+
+
+def network_advice(network: str, rulebook: Rulebook | None = None) -> Advice | None:
+    """ĐN Đ6.2: "Ưu tiên sử dụng đường truyền mạng số liệu chuyên dùng tỉnh Đồng Nai": a room on
+    another network is warned, not refused (Đ3.1 allows internal networks and the Internet).
+    None when the network is the preferred one or the rulebook prefers none."""
+    from .choices import Network
+
+    rulebook = rulebook or active_rulebook()
+    rule = rulebook.bandwidth
+    preferred = rule.preferred_network
+    if preferred is None or network == preferred:
+        return None
+    return Advice(
+        code="endpoint_network_not_preferred",
+        article=rulebook.cite(rule.preferred_network_article or rule.article),
+        message=_("This room is not on the preferred network (%(network)s); the regulation "
+                  "asks that it be used.") % {"network": Network(preferred).label},
+    )
+
+
 def unmet(endpoint: Endpoint, stage: Stage, rulebook: Rulebook | None = None
           ) -> list[Condition]:
     """What keeps `endpoint` from `stage` now, each with its article; empty when ready."""

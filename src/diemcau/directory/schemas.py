@@ -31,7 +31,7 @@ from .choices import (
 )
 from .models import Agency, Contact, Endpoint
 from .permissions import endpoints_visible_to
-from .rules import Stage, unmet
+from .rules import Stage, network_advice, unmet
 from .services.endpoints import allowed_endpoint_count, counted_endpoints
 
 Bandwidth = Annotated[Decimal, Field(gt=0, max_digits=7, decimal_places=1)]
@@ -192,10 +192,18 @@ class EndpointOut(Schema):
     account_issued_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    network_advice: str | None = Field(
+        None, description="A warning that refuses nothing, with its article: the room is not "
+                          "on the network the regulation prefers (ĐN Đ6.2)")
 
     @staticmethod
     def resolve_status_label(obj: Endpoint) -> str:
         return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_network_advice(obj: Endpoint) -> str | None:
+        advice = network_advice(obj.network)
+        return f"{advice.article}: {advice.message}" if advice is not None else None
 
 
 class AnswerOut(Schema):

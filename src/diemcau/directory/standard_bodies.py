@@ -60,7 +60,7 @@ def common_bodies(province_name: str, division_word: str = "tỉnh") -> list[Sta
         ),
         StandardBody(
             f"Đoàn ĐBQH {place}",
-            AgencyKind.PROVINCE_PEOPLE_COUNCIL.value,
+            AgencyKind.NATIONAL_ASSEMBLY_DELEGATION.value,
             "DBQH",
             under_people_committee=False,
         ),

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from diemcau.core.models import User
-from diemcau.core.permissions import Action, can, role_allows
+from diemcau.core.permissions import Action, can, denial_message, denied, role_allows
 from diemcau.core.text import text_search
 from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui.pagination import paginate
@@ -50,7 +50,7 @@ from .permissions import (
     contacts_visible_to,
     endpoints_visible_to,
 )
-from .rules import Stage, checklist
+from .rules import Stage, checklist, network_advice
 from .services.changes import consent_article
 from .services.endpoints import allowed_endpoint_count, counted_endpoints, needs_consent
 from .suggestions import name_suggestion as suggest_name
@@ -72,7 +72,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require(user: User, action: Action, agency: Agency | None = None) -> None:
     if not can(user, action, agency):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(str(denied(action)) if agency is not None else denial_message(action))
 
 
 def _visible_endpoint(user: User, pk: int) -> Endpoint:
@@ -366,6 +366,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current_contacts": current,
         "past_contacts": [c for c in contacts if not c.is_current],
         "missing_roles": [c.role for c in admission if c.role is not None and not c.met],
+        "network_advice": network_advice(endpoint.network, rulebook),
         "contact_roles": list(ContactRole),
         # The checklist's security line (ĐN Đ8.3c, Đ16.5), unless the endpoint was rejected.
         "security_check_unmet": endpoint.status != EndpointStatus.REJECTED and any(
@@ -413,7 +414,7 @@ def _endpoint_form_page(
     rulebook = active_rulebook()
     agencies = agencies_user_can(user, action)
     if not agencies.exists():
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(action))
     initial: dict[str, Any] = {}
     if endpoint is not None:
         initial = {

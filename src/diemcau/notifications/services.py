@@ -130,6 +130,7 @@ def notify(
     link: str = "",
     meeting_id: int | None = None,
     attachments: Sequence[Attachment] = (),
+    public: bool = False,
 ) -> list[Notification]:
     """Queue one message per user and channel, in the caller's transaction: the outbox commits
     or rolls back with the change it tells of, so a crash after the commit loses nothing.
@@ -142,6 +143,10 @@ def notify(
     pending according to each person's preferences (no e-mail row for someone without an
     address, no webhook row while no webhook is configured) and handed to the worker when the
     transaction commits; the worker's sweep finds them anyway if that hand-over is lost.
+
+    A `public` message (a reply given publicly, KH Đ13.2b: "công khai qua (...) nhóm trao đổi
+    trực tuyến") also goes to the webhook — the support group's bridge — once, whatever the
+    recipients chose, when a webhook is configured.
     """
     recipients = list({u.pk: u for u in users if u is not None}.values())
     if not recipients:
@@ -179,6 +184,11 @@ def notify(
                     next_attempt_at=now)
                 for channel in outside
             )
+        posted = any(r.channel == Channel.WEBHOOK for r in rows)
+        active = [user for user in recipients if user.is_active]
+        if public and webhook_on and not posted and active:
+            rows.append(row(active[0], Channel.WEBHOOK, outside_text,
+                            status=DeliveryStatus.PENDING, next_attempt_at=now))
         created = Notification.objects.bulk_create(rows)
         if attachments:
             NotificationAttachment.objects.bulk_create(

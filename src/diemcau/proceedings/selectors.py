@@ -36,6 +36,8 @@ def controlling_endpoint(meeting: Meeting) -> Endpoint | None:
     own when its agency controls, else an endpoint of the controlling agency (in KH a
     commune's meeting is run from its district) — one invited to the meeting first."""
     agency = controlling_agency(meeting)
+    if agency is None:  # KH Đ10.1: no qualifying agency above the host, the operators run it
+        return None
     if meeting.host_endpoint.agency_id == agency.pk:
         return meeting.host_endpoint
     invited = meeting_endpoints(meeting).filter(agency=agency).first()

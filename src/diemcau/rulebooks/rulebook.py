@@ -55,7 +55,7 @@ from .vocabulary import AGENCY_KINDS, LevelKey
 _NO_ARTICLE = "{short} (không có điều khoản cụ thể)"
 # A deployment's own choice, which no article of the regulation makes (R20: whether
 # state-secret meetings may be recorded).
-_DEPLOYMENT_SETTING = "Cấu hình triển khai {key}, không do Quy chế {short} quy định"
+_DEPLOYMENT_SETTING = "Cấu hình triển khai ({key}), không phải điều khoản của {short}"
 
 
 class Rulebook(Frozen):
@@ -160,6 +160,12 @@ class Rulebook(Frozen):
                         (*where, kind) if isinstance(kinds, dict) else (*where, index)
                     )
                     raise KeyedValueError(key, f"agency kind {kind!r} is not in kind_levels")
+        for kind, limit in self.quotas.per_kind.items():
+            if limit is not None and kind not in self.quotas.per_kind_articles:
+                raise KeyedValueError(
+                    ("quotas", "per_kind_articles", kind),
+                    "a limited kind must cite the clause of its limit",
+                )
         for where, used in self._level_references():
             for index, used_level in enumerate(used):
                 if used_level not in levels:
@@ -185,6 +191,8 @@ class Rulebook(Frozen):
                 ("registration", "announced_by_offices_for_kinds"),
                 self.registration.announced_by_offices_for_kinds,
             ),
+            (("bandwidth", "tslcd_or_wan_for_kinds"), self.bandwidth.tslcd_or_wan_for_kinds),
+            (("quotas", "per_kind_articles"), self.quotas.per_kind_articles),
         ]
         if self.naming is not None:
             refs.append((("naming", "patterns"), self.naming.patterns))
@@ -193,7 +201,11 @@ class Rulebook(Frozen):
     def _level_references(self) -> list[tuple[tuple[str, ...], list[str]]]:
         return [
             (("control", "controller_levels"), self.control.controller_levels),
-            (("bandwidth", "internet_allowed_levels"), self.bandwidth.internet_allowed_levels),
+            (("priority", "unranked_levels"), self.priority.unranked_levels),
+            (
+                ("control", "subordinate_controller_levels"),
+                self.control.subordinate_controller_levels or [],
+            ),
         ]
 
     def _levels_needed(self) -> list[tuple[tuple[str, ...], list[str]]]:
@@ -261,6 +273,14 @@ class Rulebook(Frozen):
 
     def level_rank_for_kind(self, kind: str) -> int:
         return self.level(self.level_for_kind(kind)).rank
+
+    def priority_rank_for_kind(self, kind: str) -> int | None:
+        """The rank that priority compares (KH Đ12.4b), or None for a kind on a level the
+        rulebook leaves unranked (`priority.unranked_levels`)."""
+        level = self.level_for_kind(kind)
+        if level in self.priority.unranked_levels:
+            return None
+        return self.level(level).rank
 
     @property
     def upstream_rank(self) -> int:

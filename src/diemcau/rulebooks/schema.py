@@ -162,12 +162,16 @@ class RoomStandard(Section):
 
 class Naming(Section):
     patterns: dict[str, Text]
+    # The point of the naming clause each kind's pattern comes from (KH Đ6.4a–d); a refusal
+    # cites it down to the point, and falls back to `article`.
+    pattern_articles: dict[str, Article] = {}
     device_suffix: Text  # a regular expression for ".01", ".02"…
     device_suffix_format: Text  # str.format pattern with {index}, e.g. ".{index:02d}"
 
     @model_validator(mode="after")
     def _check_patterns(self) -> Naming:
         check_kinds(self.patterns, ("patterns",))
+        check_kinds(self.pattern_articles, ("pattern_articles",))
         for kind, pattern in self.patterns.items():
             try:
                 fields = [
@@ -200,6 +204,10 @@ class Naming(Section):
 
     def pattern_for(self, kind: str) -> str | None:
         return self.patterns.get(kind)
+
+    def article_for(self, kind: str) -> str:
+        """The point of the naming rule for `kind` ("Điều 6.4c"), else the whole clause."""
+        return self.pattern_articles.get(kind, self.article)
 
     def render(self, kind: str, **values: str) -> str | None:
         """The endpoint name for an agency of `kind`, or None when the rule has no pattern."""
@@ -243,8 +251,18 @@ class Bandwidth(Section):
     minimum_mbps: dict[str, Annotated[float, Field(ge=0)]]
     tslcd_dedicated: bool
     internet_not_shared: bool
+    # ĐN Đ6.2: the network an endpoint should use; another one is warned about, not refused.
     preferred_network: Network | None = None
-    internet_allowed_levels: list[str]
+    preferred_network_article: Article = ""
+    # The agency kinds a clause keeps on TSLCD or WAN (KH Đ6.3a: "Cơ quan, đơn vị cấp tỉnh,
+    # huyện, xã tại điểm b, c, d khoản 2 Điều 3"), and that clause. Every other kind may
+    # use the Internet: the clause reads by kind, not by level, since a level can hold bodies
+    # the clause does not name (KH puts Tỉnh ủy and HĐND on the province level; Đ3.2b names
+    # only the departments).
+    tslcd_or_wan_for_kinds: list[str] = []
+    tslcd_or_wan_article: Article = ""
+    # The clause of each network's own rule (KH: TSLCD and WAN Đ6.3a, Internet Đ6.3b).
+    network_articles: dict[Network, Article] = {}
 
     @model_validator(mode="after")
     def _all_networks(self) -> Bandwidth:
@@ -258,6 +276,13 @@ class Bandwidth(Section):
 
     def minimum_for(self, network: str) -> float:
         return self.minimum_mbps[network]
+
+    def article_for(self, network: str) -> str:
+        """The clause of `network`'s rule ("Điều 6.3b"), else the whole article."""
+        return self.network_articles.get(network, self.article)  # type: ignore[call-overload]
+
+    def internet_allowed_for(self, kind: str) -> bool:
+        return kind not in self.tslcd_or_wan_for_kinds
 
 
 class SecurityCheck(Section):
@@ -336,7 +361,12 @@ class ReplySla(Section):
     warn_before_minutes: Annotated[int, Field(ge=0)]
     channel_vi: Text
     channel_en: Text
+    # KH Đ13.2b: the reply is given publicly, in the support group as well: it also goes to
+    # the support group's webhook (`DIEMCAU_SUPPORT_WEBHOOK_URL`).
     public: bool
+    # Urgencies whose reply is due at once: the queue shows them first, counting up from the
+    # receipt; the regulation's limit (`hours`) still marks a missed reply.
+    at_once_for: list[Urgency] = []
 
 
 class Capacity(Section):
@@ -347,6 +377,10 @@ class Capacity(Section):
 class Priority(Section):
     registration_order: bool
     higher_level_first: bool
+    # Levels that are not a level of government and so are neither higher nor lower than
+    # another (KH Đ3.2đ "các cơ quan, đơn vị khác"): never revoked for, nor revoking, a
+    # provincial meeting.
+    unranked_levels: list[str] = []
     revocation: bool
     revocation_order: Literal["latest_registered_first"] | None = None
 
@@ -360,12 +394,22 @@ class Priority(Section):
 class Control(Section):
     controller_levels: list[str] = Field(min_length=1)
     includes_subordinate_hosts: bool
+    # The levels whose endpoints also control the meetings of their subordinate units; by
+    # default the controller levels (KH Đ10.1 names only points b, c: province, district).
+    subordinate_controller_levels: list[str] | None = None
     commune_hosted_controlled_by: Literal["district", "host"]
     requires_room_standard: bool
     # The clause listing what a controlling room must meet (KH Đ10.2, ĐN Đ9.2).
     room_requirements_article: Article = ""
     equipment_vi: str = ""
     equipment_en: str = ""
+
+    def levels_controlling_subordinates(self) -> list[str]:
+        if not self.includes_subordinate_hosts:
+            return []
+        if self.subordinate_controller_levels is None:
+            return self.controller_levels
+        return self.subordinate_controller_levels
 
 
 # A check ends at the latest `hours_before` before its window; it may be placed earlier, when
@@ -461,6 +505,11 @@ class Materials(Section):
 
 class Secrecy(Section):
     recording_needs_host_permission: bool
+    # Where the regulation says a meeting is recorded only when its host asks (KH Đ13.2a
+    # "Ghi hình phiên họp" among the registration's requests, Đ15.2 "nếu có yêu cầu").
+    recording_article: Article = ""
+    # Where personal devices over the Internet are kept out of state-secret meetings.
+    personal_internet_article: Article = ""
     state_secret_refuses_personal_internet: bool
     state_secret_no_export: bool
     state_secret_allows_recording: bool = False
@@ -492,12 +541,23 @@ class OfficeHours(Section):
 
 
 class Registration(Section):
+    # How a registration is sent: shown where a registration is made (KH Đ13.2a: the
+    # official e-mail address; ĐN Đ11.2a: the web form or the invitation letter).
     channels: list[RegistrationChannel] = Field(min_length=1)
+    channels_article: Article = ""
     official_email: str | None = None
     form_url: str | None = None
     office_hours_only: bool
     announced_by_offices_for_kinds: list[str]
+    # Urgencies that count from their arrival even outside office hours (KH Đ13.2a).
+    counts_at_once_for: list[Urgency] = []
     district_registers_for_communes: bool
+    district_registers_article: Article = ""
+    # The clause under which the offices announce their meetings (ĐN Đ10.1, KH Đ12.1).
+    announced_article: Article = ""
+    # KH Đ12.1 also has the Office announce "phiên họp từ địa phương với Chính phủ": a meeting
+    # with an upstream link (R23) is announced whoever hosts it.
+    announced_when_upstream: bool = False
     required_fields: list[RegistrationField] = Field(min_length=1)
     optional_fields: list[RegistrationField] = []
 

@@ -11,6 +11,7 @@ AgencyKind = Literal[
     "province_people_committee",
     "province_party_committee",
     "province_people_council",
+    "national_assembly_delegation",
     "province_front",
     "department",
     "department_unit",

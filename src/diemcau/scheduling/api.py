@@ -45,6 +45,7 @@ from .permissions import (
     incidents_visible_to,
     meetings_visible_to,
 )
+from .presenters import registration_channels
 from .schemas import (
     AcceptIn,
     AcceptValidationErrorOut,
@@ -276,10 +277,13 @@ def registration_rules(request: HttpRequest, filters: Query[RulesFilters]) -> di
         "earliest_start": calendar.earliest_start(rulebook, filters.urgency, now),
         "article": rulebook.cite(lead.article),
         "requirement": _translated(lead.text_vi, lead.text_en),
-        "counted_from": calendar.registration_received_at(rulebook, now),
-        "reply_due_at": calendar.reply_deadline(rulebook, now),
+        "counted_from": calendar.registration_received_at(rulebook, now, filters.urgency),
+        "reply_due_at": calendar.reply_deadline(rulebook, now, filters.urgency),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "registrar": registrar,
+        "channels": registration_channels(rulebook),
+        "channels_article": rulebook.cite(rulebook.registration.channels_article
+                                          or rulebook.registration.article),
     }
 
 

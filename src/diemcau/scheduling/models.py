@@ -118,6 +118,11 @@ class Meeting(models.Model):
         related_name="+",
     )
     decision_reason = models.TextField(_("reason"), blank=True)
+    # A reason the system gives (a revocation, KH Đ12.4b) is kept as its kind and parameters
+    # and read in the reader's language (`scheduling.reasons`); `decision_reason` keeps its
+    # text as written at the time, and an operator's or host's own words.
+    decision_reason_kind = models.CharField(_("reason kind"), max_length=40, blank=True)
+    decision_reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     # With a refusal the operator may propose another time; the copy starts from it.
     proposed_starts_at = models.DateTimeField(_("proposed start"), null=True, blank=True)
     proposed_ends_at = models.DateTimeField(_("proposed end"), null=True, blank=True)

@@ -65,7 +65,7 @@ def _participant_people(meeting: Meeting) -> list[User]:
 
 
 def _send(users: Iterable[User], *, kind: str, meeting: Meeting, attach_ics: bool = False,
-          **params: Any) -> None:
+          public: bool = False, **params: Any) -> None:
     attachments = []
     if attach_ics:
         from .ics import meeting_ics
@@ -85,6 +85,7 @@ def _send(users: Iterable[User], *, kind: str, meeting: Meeting, attach_ics: boo
         link=reverse("scheduling:meeting_detail", args=[meeting.pk]),
         meeting_id=meeting.pk,
         attachments=attachments,
+        public=public,
     )
 
 
@@ -102,14 +103,22 @@ def amended(meeting: Meeting, *, changed: list[str]) -> None:
           host=meeting.host_agency.name, due=_iso(meeting.reply_due_at), changed=changed)
 
 
+def _public_reply() -> bool:
+    """KH Đ13.2b: the reply is given "công khai qua tài khoản thư điện tử công vụ, nhóm trao
+    đổi trực tuyến (Zalo, Viber hoặc Telegram,...)": it also goes to the support group's
+    webhook (`reply_sla.public`)."""
+    return active_rulebook().reply_sla.public
+
+
 def accepted(meeting: Meeting) -> None:
     first_check = meeting.checks.order_by("due_at").values_list("due_at", flat=True).first()
     _send([*_host_people(meeting), *_participant_people(meeting)], kind="meeting.accepted",
-          meeting=meeting, attach_ics=True, check=_iso(first_check or meeting.starts_at))
+          meeting=meeting, attach_ics=True, check=_iso(first_check or meeting.starts_at),
+          public=_public_reply())
 
 
 def refused(meeting: Meeting) -> None:
-    _send(_host_people(meeting), kind="meeting.refused", meeting=meeting,
+    _send(_host_people(meeting), kind="meeting.refused", meeting=meeting, public=_public_reply(),
           reason=meeting.decision_reason, proposed_start=_iso(meeting.proposed_starts_at),
           proposed_end=_iso(meeting.proposed_ends_at))
 

@@ -6,7 +6,9 @@ invited endpoint; province-wide roles see all. Lists and detail pages use the sa
 Control of a live meeting follows the rulebook's delegation (R17): the controlling agency is
 the nearest agency, from the host upwards, whose level the rulebook gives control rights to.
 In KH a commune-hosted meeting is therefore controlled by its district (Đ14.3a); in ĐN, where
-control is delegated down to communes, by the commune itself. MCU operators act on any meeting.
+control is delegated down to communes, by the commune itself. A host with no such agency
+above it (a KH Đ3.2đ agency under no province or district agency, KH Đ10.1) is controlled by
+the MCU operators alone. MCU operators act on any meeting.
 """
 
 from __future__ import annotations
@@ -81,19 +83,28 @@ def incidents_visible_to(user: User) -> QuerySet[Incident]:
 # ---------------------------------------------------------------- control rights (R17)
 
 
-def controlling_agency(meeting: Meeting) -> Agency:
-    """The agency whose technicians control the meeting (ĐN Đ9, KH Đ14.3a)."""
+def controlling_agency(meeting: Meeting) -> Agency | None:
+    """The agency whose technicians control the meeting (ĐN Đ9, KH Đ14.3a), or None when
+    no agency from the host upwards is on a level with control rights: then only the MCU
+    operators control it. KH Đ10.1: "Điểm cầu cấp tỉnh, huyện quy định tại điểm b, c khoản 2
+    Điều 3 Quy chế này được cấp quyền điều khiển phiên họp đối với các cuộc họp do điểm cầu
+    mình hoặc điểm cầu đơn vị trực thuộc chủ trì" — an agency of point đ ("cơ quan, đơn vị
+    khác") with no such level above it is given no control right of its own."""
     rulebook = active_rulebook()
     control = rulebook.control
     host = meeting.host_agency
     chain = _host_and_ancestors(host)
-    for agency in chain:
+    for index, agency in enumerate(chain):
         level = rulebook.kind_levels.get(agency.kind)
         if level == "commune" and control.commune_hosted_controlled_by == "district":
             continue  # KH Đ14.3a: the district's technician controls commune meetings
-        if level in control.controller_levels:
+        if index == 0 and level in control.controller_levels:
             return agency
-    return chain[-1]  # no level with control rights: the top of the tree (the operators)
+        if index > 0 and level in control.levels_controlling_subordinates():
+            return agency
+        if index == 0 and not control.includes_subordinate_hosts:
+            break
+    return None  # no level with control rights: the operators control it
 
 
 def _host_and_ancestors(host: Agency) -> list[Agency]:
@@ -108,7 +119,8 @@ def can_control(user: User, meeting: Meeting) -> bool:
         return False
     if is_operator(user) or sees_whole_province(user):
         return True
-    return in_scope(user, controlling_agency(meeting))
+    controller = controlling_agency(meeting)
+    return controller is not None and in_scope(user, controller)
 
 
 def mailed_visible_to(user: User) -> QuerySet[MailedRegistration]:
@@ -119,11 +131,16 @@ def mailed_visible_to(user: User) -> QuerySet[MailedRegistration]:
     if role_allows(user, Action.DECIDE_MEETING):
         return MailedRegistration.objects.all()
     return MailedRegistration.objects.filter(agency_scope_filter(user, "agency__"))
+
+
 def controlling_endpoints(meeting: Meeting) -> list[Endpoint]:
     """The rooms control is given to: the host endpoint when its agency controls (ĐN Đ9.1:
     "các điểm cầu chính"), else the admitted rooms of the controlling agency (KH Đ10.1,
-    Đ14.3a: a district controls its communes' meetings from its own room)."""
+    Đ14.3a: a district controls its communes' meetings from its own room). None when only
+    the operators control the meeting (KH Đ10.1: no qualifying agency above its host)."""
     agency = controlling_agency(meeting)
+    if agency is None:
+        return []
     # Read afresh: the evaluation that gives the rights may be newer than the meeting row.
     host = Endpoint.objects.filter(pk=meeting.host_endpoint_id, agency=agency)
     if host.exists():

@@ -97,13 +97,26 @@ def takes_sip(node: McuNode) -> bool:
     return bool(node.sip_address)
 
 
-def rank(meeting: Meeting, rulebook: Rulebook) -> int:
+def rank(meeting: Meeting, rulebook: Rulebook) -> int | None:
     """The meeting's priority by the level of its host (KH Đ12.4b); a meeting hosted upstream
     — the Government's or a national body's, carried through the provincial MCU — outranks
-    every provincial one (R23: KH Đ4.1, Đ5.4 with Đ12.4b)."""
+    every provincial one (R23: KH Đ4.1, Đ5.4 with Đ12.4b). None for a host on a level the
+    rulebook leaves unranked (`priority.unranked_levels`: KH Đ3.2đ)."""
     if meeting.upstream_uri:
         return rulebook.upstream_rank
-    return rulebook.level_rank_for_kind(meeting.host_agency.kind)
+    return rulebook.priority_rank_for_kind(meeting.host_agency.kind)
+
+
+def outranks(meeting: Meeting, other: Meeting, rulebook: Rulebook) -> bool:
+    """Whether `meeting` is of a higher-level body than `other` (KH Đ12.4b "cơ quan nhà nước
+    cấp cao hơn"). An unranked host is neither higher nor lower than a ranked one; only a
+    meeting hosted upstream stands above it."""
+    mine, theirs = rank(meeting, rulebook), rank(other, rulebook)
+    if mine is None:
+        return False
+    if theirs is None:
+        return bool(meeting.upstream_uri) and not other.upstream_uri
+    return theirs < mine
 
 
 def overlapping(windows: Sequence[Window]) -> Q:
@@ -176,7 +189,7 @@ def _revocable(meeting: Meeting, candidate: Meeting, rulebook: Rulebook) -> bool
         rule.revocation
         and rule.higher_level_first
         and candidate.status == MeetingStatus.ACCEPTED
-        and rank(candidate, rulebook) < rank(meeting, rulebook)
+        and outranks(meeting, candidate, rulebook)
     )
 
 

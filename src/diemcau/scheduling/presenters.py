@@ -24,12 +24,12 @@ from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui import status
 from diemcau.ui.forms import DATETIME_INPUT, in_window
 
-from . import selectors
+from . import reasons, selectors
 from .capacity import Window
 from .choices import HOLDING_STATUSES, CheckStatus, MeetingStatus, Urgency, WindowKind
 from .models import Meeting, TechnicalCheck
 from .permissions import meetings_visible_to
-from .rules import reply_deadline
+from .rules import ReplyState, reply_deadline
 
 REASON_ACTIONS = {"meeting.refuse", "meeting.cancel", "meeting.revoke"}
 # Actions whose label already names the status they lead to (no badge needed).
@@ -121,9 +121,7 @@ def history(meeting: Meeting) -> list[dict[str, Any]]:
                 "status_label": MeetingStatus(status).label
                 if status in MeetingStatus.values
                 else "",
-                "reason": after.get("decision_reason", "")
-                if event.action in REASON_ACTIONS
-                else "",
+                "reason": _history_reason(after) if event.action in REASON_ACTIONS else "",
             }
         )
     return rows
@@ -142,9 +140,52 @@ def reply_state(meeting: Meeting, rulebook: Rulebook) -> dict[str, Any] | None:
         "answered": deadline.answered,
         "due_iso": timezone.localtime(deadline.due).isoformat(timespec="seconds"),
         "warn_iso": timezone.localtime(deadline.warn_at).isoformat(timespec="seconds"),
-        "remaining": _remaining_text(deadline.due - deadline.now),
+        "remaining": (_since_text(deadline.now - deadline.due) if deadline.at_once
+                      and deadline.state == ReplyState.DUE_NOW
+                      else _remaining_text(deadline.due - deadline.now)),
+        "breach_iso": (timezone.localtime(deadline.breach_at).isoformat(timespec="seconds")
+                       if deadline.at_once and deadline.breach_at else ""),
         "article": deadline.article,
     }
+
+
+def registration_channels(rulebook: Rulebook) -> list[dict[str, str]]:
+    """Where the regulation has a registration sent, shown where one is made: KH Đ13.2a "sử
+    dụng tài khoản thư điện tử công vụ (...) gửi (...) đến địa chỉ thư điện tử
+    hoptructuyen@khanhhoa.gov.vn"; ĐN Đ11.2a "thông qua địa chỉ https://byvn.net/nd57 hoặc gửi
+    giấy mời họp". Each with its address, and a link where it is one."""
+    rule = rulebook.registration
+    shown = []
+    for channel in rule.channels:
+        if channel == "official_email":
+            shown.append({"kind": channel, "label": _("Official e-mail"),
+                          "address": rule.official_email or "",
+                          "href": f"mailto:{rule.official_email}" if rule.official_email else ""})
+        elif channel == "web_form":
+            shown.append({"kind": channel, "label": _("Online form"),
+                          "address": rule.form_url or "", "href": rule.form_url or ""})
+        else:
+            shown.append({"kind": channel, "address": "", "href": "",
+                          "label": _("Invitation letter (on paper, or a PDF stamped by the "
+                                     "agency)")})
+    return shown
+
+
+def _since_text(delta: dt.timedelta) -> str:
+    """"due now +H:MM:SS": a reply due at once counts up from the receipt (scheduling.js)."""
+    seconds = max(0, int(delta.total_seconds()))
+    return f"{_('due now')} +{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _history_reason(after: dict[str, Any]) -> str:
+    """A decision's reason as the audit event recorded it, a system reason read in the
+    reader's language from its kind and parameters."""
+    kind, params = after.get("decision_reason_kind"), after.get("decision_reason_params")
+    if kind and isinstance(params, dict):
+        text = reasons.render(str(kind), params)
+        if text:
+            return text
+    return str(after.get("decision_reason", ""))
 
 
 def _remaining_text(delta: dt.timedelta) -> str:
@@ -196,18 +237,19 @@ def rules_panel_context(
     if urgency not in Urgency.values:
         urgency = Urgency.NORMAL
     lead = rulebook.lead_times[urgency]
-    counted_from = calendar.registration_received_at(rulebook, now)
+    counted_from = calendar.registration_received_at(rulebook, now, urgency)
     starts = _parse_datetime(values.get("starts_at"))
     ends = _parse_datetime(values.get("ends_at"))
     rehearsal_starts = _parse_datetime(values.get("rehearsal_starts_at"))
     rehearsal_ends = _parse_datetime(values.get("rehearsal_ends_at"))
-    first = rehearsal_starts or starts
+    # The lead time runs to the session, not to its rehearsal (KH Đ13.2a "trước thời điểm tổ
+    # chức phiên họp"), as the service checks it (`lifecycle.stamp_submission`).
+    first = starts
     timing = None
     if first is not None:
         latest = calendar.latest_registration_time(rulebook, urgency, first)
         timing = {
             "first": first,
-            "is_rehearsal": rehearsal_starts is not None,
             "in_time": latest is None or counted_from <= latest,
             "latest": latest,
         }
@@ -256,7 +298,7 @@ def rules_panel_context(
         "earliest_input": timezone.localtime(earliest).strftime(DATETIME_INPUT),
         "counted_from": counted_from,
         "counted_later": counted_from - now > dt.timedelta(minutes=1),
-        "reply_due": calendar.reply_deadline(rulebook, now),
+        "reply_due": calendar.reply_deadline(rulebook, now, urgency),
         "reply_article": rulebook.cite(rulebook.reply_sla.article),
         "first_in_line": urgency in rulebook.emergency_priority.applies_to,
         "priority_article": rulebook.cite(rulebook.emergency_priority.article),

@@ -14,6 +14,7 @@ from enum import StrEnum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from diemcau.core import calendar
 from diemcau.core.errors import InvalidTransition, RuleViolation
 from diemcau.core.models import User
 from diemcau.core.permissions import Action, can
@@ -39,7 +40,7 @@ def personal_internet_refusal(classification: str, endpoint: Endpoint, *,
     ):
         return RuleViolation(
             code="state_secret_personal_internet",
-            article=rulebook.cite(secrecy.article),
+            article=rulebook.cite(secrecy.personal_internet_article or secrecy.article),
             message=_(
                 "%(endpoint)s is a personal device on the Internet: not allowed in a "
                 "state-secret meeting."
@@ -57,18 +58,53 @@ def recording_refusal(meeting: Meeting) -> RuleViolation | None:
     if secrecy.recording_needs_host_permission and not meeting.recording_requested:
         return RuleViolation(
             code="recording_not_requested",
-            article=rulebook.cite(secrecy.article),
+            article=rulebook.cite(secrecy.recording_article or secrecy.article),
             message=_("The host did not ask for this meeting to be recorded."),
         )
     if (meeting.classification == Classification.STATE_SECRET
             and not secrecy.state_secret_allows_recording):
         return RuleViolation(
             code="recording_state_secret",
-            # Not an article of either regulation: the deployment's setting (R20).
+            # Not an article of either regulation: the deployment's own policy (R20). ĐN Đ13.2
+            # records "nếu có yêu cầu" and Đ13.4 only keeps state-secret materials from being
+            # shared; KH has no clause on it either. The refusal says so.
             article=rulebook.cite_setting("secrecy.state_secret_allows_recording"),
-            message=_("A meeting with state secrets is not recorded."),
+            message=_("This deployment does not record meetings with state secrets: that is "
+                      "its own policy, not an article of the regulation."),
         )
     return None
+
+
+# ---------------------------------------------------------------- meetings the offices announce
+
+
+def is_announced(meeting: Meeting, rulebook: Rulebook | None = None) -> bool:
+    """A meeting its office announces rather than registers for approval (ĐN Đ10.1: the
+    offices of Tỉnh ủy, Đoàn ĐBQH and HĐND, UBND "thông báo thời gian, địa điểm, thành phần
+    điểm cầu để đơn vị vận hành kỹ thuật Hệ thống chuẩn bị các điều kiện kỹ thuật phục vụ";
+    KH Đ12.1: "Văn phòng Ủy ban nhân dân tỉnh có trách nhiệm thông báo lịch tổ chức họp trực
+    tuyến (...) để Đơn vị vận hành kỹ thuật (...) chuẩn bị các điều kiện kỹ thuật")."""
+    rulebook = rulebook or active_rulebook()
+    rule = rulebook.registration
+    if rule.announced_when_upstream and meeting.upstream_uri:
+        return True
+    return meeting.host_agency.kind in rule.announced_by_offices_for_kinds
+
+
+def refuse_refusal(meeting: Meeting) -> RuleViolation | None:
+    """Why the operator may not refuse `meeting`: an announced meeting is prepared for, not
+    approved; room is made for it by the priority rule (KH Đ12.4b) when it is accepted."""
+    rulebook = active_rulebook()
+    if not is_announced(meeting, rulebook):
+        return None
+    registration = rulebook.registration
+    return RuleViolation(
+        code="announced_meeting_not_refused",
+        article=rulebook.cite(registration.announced_article or registration.article),
+        message=_("%(host)s announces this meeting for the operator to prepare; it is not "
+                  "registered for approval and cannot be refused.")
+        % {"host": meeting.host_agency.name},
+    )
 
 
 # ---------------------------------------------------------------- the operator's reply (R9)
@@ -80,6 +116,9 @@ class ReplyState(StrEnum):
 
     DUE = "ok"
     DUE_SOON = "warn"
+    # Due at once (KH Đ12.3, Đ13.2a: an emergency): waiting, counted up from its receipt,
+    # until the regulation's own limit passes.
+    DUE_NOW = "now"
     OVERDUE = "overdue"
 
 
@@ -91,6 +130,10 @@ class ReplyDeadline:
     state: ReplyState
     article: str
     now: dt.datetime
+    # When an unanswered registration has missed the regulation's limit: `due`, or for a
+    # reply due at once, the receipt plus the SLA (KH Đ13.2b "chậm nhất 03 giờ").
+    breach_at: dt.datetime | None = None
+    at_once: bool = False
 
     @property
     def missed(self) -> bool:
@@ -114,19 +157,26 @@ def reply_deadline(meeting: Meeting, rulebook: Rulebook | None = None,
         return None
     rulebook = rulebook or active_rulebook()
     now = now or timezone.now()
+    at_once = calendar.reply_is_due_at_once(rulebook, meeting.urgency)
     # The warning time of the receipt (`calendar.reply_warning_time`), taken from the stored
     # deadline so that a deadline moved by hand (or by a later rulebook change) still warns.
     warn_at = due - dt.timedelta(minutes=rulebook.reply_sla.warn_before_minutes)
+    breach_at = due + dt.timedelta(hours=rulebook.reply_sla.hours) if at_once else due
     answered = meeting.decided_at is not None
     moment = meeting.decided_at if meeting.decided_at is not None else now
-    if meeting.sla_breached_at is not None or moment > due:
+    if meeting.sla_breached_at is not None or moment > breach_at:
         state = ReplyState.OVERDUE
+    elif at_once and not answered:
+        state = ReplyState.DUE_NOW
     elif not answered and now >= warn_at:
         state = ReplyState.DUE_SOON
     else:
         state = ReplyState.DUE
-    return ReplyDeadline(due, warn_at, answered, state, rulebook.cite(rulebook.reply_sla.article),
-                         now)
+    article = rulebook.reply_sla.article
+    if at_once:
+        article = f"{rulebook.emergency_priority.article}, {article}"
+    return ReplyDeadline(due, warn_at, answered, state, rulebook.cite(article), now,
+                         breach_at, at_once)
 
 
 def overdue_count(meetings: Iterable[Meeting], now: dt.datetime | None = None) -> int:

@@ -30,7 +30,8 @@ from .choices import (
 )
 from .models import Incident, Meeting, TechnicalCheck
 from .permissions import can_see_code
-from .rules import ReplyState, reply_deadline
+from .reasons import reason_text
+from .rules import ReplyState, is_announced, reply_deadline
 
 # ---------------------------------------------------------------- references
 
@@ -124,7 +125,9 @@ class ReplyOut(Schema):
 
     due_at: dt.datetime
     warn_at: dt.datetime = Field(description="From then on the deadline is near")
-    state: ReplyState = Field(description="ok: due; warn: due soon; overdue: missed")
+    state: ReplyState = Field(
+        description="ok: due; warn: due soon; now: due at once (an emergency), counted up "
+                    "from the receipt; overdue: missed")
     answered: bool
     seconds_left: int = Field(description="Until the deadline; negative once it has passed")
     article: str
@@ -149,6 +152,9 @@ class MeetingDetailOut(MeetingOut):
     node: NodeRef | None = Field(description="The MCU node booked on acceptance")
     checks: ChecksSummaryOut
     reply: ReplyOut | None = Field(description="The operator's reply deadline, once submitted")
+    announced: bool = Field(
+        False, description="Announced by its office for the operator to prepare (ĐN Đ10.1, "
+                           "KH Đ12.1): not registered for approval, never refused")
     created_at: dt.datetime
     updated_at: dt.datetime
     code: str | None = Field(
@@ -166,6 +172,15 @@ class MeetingDetailOut(MeetingOut):
     @staticmethod
     def resolve_has_invitation(obj: Meeting) -> bool:
         return bool(obj.invitation)
+
+    @staticmethod
+    def resolve_decision_reason(obj: Meeting) -> str:
+        # A system reason (a revocation, KH Đ12.4b) in the reader's language.
+        return reason_text(obj)
+
+    @staticmethod
+    def resolve_announced(obj: Meeting) -> bool:
+        return is_announced(obj)
 
     @staticmethod
     def resolve_checks(obj: Meeting) -> ChecksSummaryOut:
@@ -305,11 +320,14 @@ class QueueItemOut(Schema):
     starts_at: dt.datetime
     registered_at: dt.datetime | None
     reply_due_at: dt.datetime | None
+    announced: bool = Field(
+        False, description="Announced by its office (ĐN Đ10.1, KH Đ12.1): never refused")
     seconds_left: int | None = Field(description="Until the reply deadline; negative when late")
     warning: bool = Field(description="The deadline is near (the rulebook's warning time)")
     breached: bool = Field(description="The deadline has passed unanswered")
     reply_state: ReplyState | None = Field(
-        description="ok: due; warn: due soon; overdue: missed (as on the pages)"
+        description="ok: due; warn: due soon; now: due at once (an emergency); overdue: "
+                    "missed (as on the pages)"
     )
 
     # R9 (ĐN Đ11.2b, KH Đ13.2b): every field below is `rules.reply_deadline`'s answer, the
@@ -318,6 +336,10 @@ class QueueItemOut(Schema):
     def resolve_seconds_left(obj: Meeting) -> int | None:
         deadline = reply_deadline(obj)
         return deadline.seconds_left if deadline is not None else None
+
+    @staticmethod
+    def resolve_announced(obj: Meeting) -> bool:
+        return is_announced(obj)
 
     @staticmethod
     def resolve_breached(obj: Meeting) -> bool:
@@ -344,6 +366,14 @@ class RegistrarOut(Schema):
     article: str | None
 
 
+class ChannelOut(Schema):
+    """How a registration is sent under the regulation (KH Đ13.2a, ĐN Đ11.2a)."""
+
+    kind: str = Field(description="official_email, web_form or invitation_letter")
+    label: str
+    address: str = Field(description="The e-mail address or the form's URL; empty for a letter")
+
+
 class RulesOut(Schema):
     urgency: Urgency
     exempt: bool = Field(description="No lead time for this urgency")
@@ -356,6 +386,10 @@ class RulesOut(Schema):
     registrar: RegistrarOut | None = Field(
         description="Whether the caller may register for host_agency (when given)"
     )
+    channels: list[ChannelOut] = Field(
+        default_factory=list,
+        description="Where the regulation has registrations sent; this site records them")
+    channels_article: str = ""
 
 
 class RulesFilters(Schema):

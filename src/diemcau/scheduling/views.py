@@ -29,12 +29,12 @@ from django.views.decorators.http import require_GET
 
 from diemcau.core import calendar
 from diemcau.core.models import User
-from diemcau.core.permissions import Action, can
+from diemcau.core.permissions import Action, can, denial_message, denied
 from diemcau.core.text import text_search
 from diemcau.directory.choices import EndpointStatus
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.directory.permissions import agencies_user_can
-from diemcau.rulebooks import active_rulebook
+from diemcau.rulebooks import Rulebook, active_rulebook
 from diemcau.ui.pagination import paginate
 from diemcau.ui.service_calls import call_service, no_store
 
@@ -62,13 +62,23 @@ from .permissions import (
     incidents_visible_to,
     meetings_visible_to,
 )
-from .presenters import history, ids_of, readiness, reply_state, rules_panel_context
+from .presenters import (
+    history,
+    ids_of,
+    readiness,
+    registration_channels,
+    reply_state,
+    rules_panel_context,
+)
+from .reasons import reason_text
 from .rules import (
     incident_refusal,
     incident_update_refusal,
+    is_announced,
     may_manage_incidents,
     may_report_incident,
     overdue_count,
+    refuse_refusal,
 )
 from .services import approval, checks, lifecycle, registration
 
@@ -88,7 +98,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require(user: User, action: Action, agency: Agency | None = None) -> None:
     if not can(user, action, agency):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(str(denied(action)) if agency is not None else denial_message(action))
 
 
 def _meeting(user: User, pk: int) -> Meeting:
@@ -193,6 +203,9 @@ def _detail_actions(user: User, meeting: Meeting, endpoints: list[Endpoint]) -> 
         "submit": manage and status == MeetingStatus.DRAFT,
         "cancel": manage and status in CANCELLABLE,
         "decide": can(user, Action.DECIDE_MEETING) and status == MeetingStatus.SUBMITTED,
+        # ĐN Đ10.1, KH Đ12.1: an announced meeting is prepared for, never refused.
+        "refuse": (can(user, Action.DECIDE_MEETING) and status == MeetingStatus.SUBMITTED
+                   and refuse_refusal(meeting) is None),
         "report": may_report and incident_refusal(meeting) is None,
         "manage_incidents": may_manage_incidents(user),
     }
@@ -238,6 +251,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "any_action": any(v for k, v in actions.items() if k != "manage_incidents"),
             "reply": reply_state(meeting, rulebook),
             "is_revocation_victim": meeting.status == MeetingStatus.REVOKED,
+            "decision_reason": reason_text(meeting),
             "priority_article": rulebook.cite(rulebook.priority.article),
             **meeting_page.page_context(user, meeting),
         },
@@ -379,7 +393,7 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None,
     rulebook = active_rulebook()
     agencies = agencies_user_can(user, Action.REGISTER_MEETING)
     if not agencies.exists():
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     approved = Endpoint.objects.filter(status=EndpointStatus.APPROVED)
     post = request.method == "POST"
     form = MeetingForm(
@@ -432,6 +446,9 @@ def _meeting_form_page(request: HttpRequest, meeting: Meeting | None,
             "panel_in_form": True,
             **rules_panel_context(user, values, meeting.pk if meeting else None),
             "registration_article": rulebook.cite(rulebook.registration.article),
+            "registration_channels": registration_channels(rulebook),
+            "channels_article": rulebook.cite(rulebook.registration.channels_article
+                                              or rulebook.registration.article),
             "lead_times_article": rulebook.cite(rulebook.lead_times.article),
             "reply_article": rulebook.cite(rulebook.reply_sla.article),
             "secrecy_article": rulebook.cite(rulebook.secrecy.article),
@@ -448,7 +465,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     if source.isdigit():
         copy_of = _meeting(_user(request), int(source))
         if not can_manage_meeting(_user(request), copy_of):
-            raise Forbidden(_("Your role or agency does not allow this."))
+            raise Forbidden(denial_message(Action.REGISTER_MEETING))
     return _meeting_form_page(request, None, copy_of)
 
 
@@ -457,7 +474,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     meeting = _meeting(user, pk)
     if not can_manage_meeting(user, meeting):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     refusal = registration.edit_refusal(meeting)
     if refusal is not None:
         messages.info(request, str(refusal))
@@ -504,7 +521,7 @@ def meeting_submit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     meeting = _meeting(user, pk)
     if not can_manage_meeting(user, meeting):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     values = {
         "urgency": meeting.urgency,
         "starts_at": meeting.starts_at,
@@ -531,7 +548,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     meeting = _meeting(user, pk)
     if not can_manage_meeting(user, meeting):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REGISTER_MEETING))
     form = ReasonForm(request.POST if request.method == "POST" else None)
     return _step_page(
         request,
@@ -550,6 +567,11 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- operator
 
 
+def _announced_article(meeting: Meeting, rulebook: Rulebook) -> str:
+    refusal = refuse_refusal(meeting) if is_announced(meeting, rulebook) else None
+    return refusal.article if refusal is not None else ""
+
+
 @dataclass
 class QueueRow:
     meeting: Meeting
@@ -558,6 +580,7 @@ class QueueRow:
     reply: dict[str, Any] | None
     amended_at: dt.datetime | None = None  # edited after submission: the clock restarted
     series_waiting: int = 0  # waiting meetings of its series, to decide together
+    announced: str = ""  # announced by its office (ĐN Đ10.1, KH Đ12.1): the article; no refusal
 
 
 @login_required
@@ -573,7 +596,8 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     rows = [
         QueueRow(m, planning.plan(m, rulebook), planning.endpoint_count(m),
                  reply_state(m, rulebook), amended.get(m.pk),
-                 series_counts[m.series_id] if m.series_id else 0)
+                 series_counts[m.series_id] if m.series_id else 0,
+                 _announced_article(m, rulebook))
         for m in pending
     ]
     context: dict[str, Any] = {
@@ -731,7 +755,7 @@ def incident_report(request: HttpRequest, pk: int) -> HttpResponse:
     endpoints = _reportable_endpoints(user, meeting, [meeting.host_endpoint, *participants])
     whole = may_report_incident(user, meeting)
     if not endpoints and not whole:
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.REPORT_INCIDENT))
     refusal = incident_refusal(meeting)
     if refusal is not None:
         messages.error(request, str(refusal))
@@ -772,7 +796,7 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     """The operator tracks an incident: being fixed, then closed with what was done."""
     user = _user(request)
     if not may_manage_incidents(user):
-        raise Forbidden(_("Your role or agency does not allow this."))
+        raise Forbidden(denial_message(Action.MANAGE_INCIDENT))
     incident: Incident = get_object_or_404(
         incidents_visible_to(user).select_related("meeting", "endpoint"), pk=pk
     )

@@ -90,3 +90,27 @@ def test_covering_users_is_the_inverse_of_the_scope(kh_tree, use_rulebook):
     for agency in agencies:
         covering = set(User.objects.filter(covering_users_filter([agency])))
         assert covering == {u for u in users if in_scope(u, agency)}, agency.name
+
+
+# ---------------------------------------------------------------- refusals in words (issue 10)
+
+
+def test_every_action_has_words() -> None:
+    from diemcau.core.permissions import ACTION_LABELS
+
+    assert set(ACTION_LABELS) == set(Action)
+
+
+def test_a_refusal_names_the_action_in_words_not_its_id() -> None:
+    from django.utils import translation
+
+    from diemcau.core.errors import PermissionDenied
+    from diemcau.core.permissions import denied
+
+    with translation.override("en"):
+        message = str(denied(Action.REGISTER_ENDPOINT))
+        bare = str(PermissionDenied("register_meeting"))
+        unknown = str(PermissionDenied("join"))
+    assert "register an endpoint" in message and "register_endpoint" not in message
+    assert "register or change a meeting" in bare and "register_meeting" not in bare
+    assert unknown == "You are not allowed to do this."

@@ -130,7 +130,7 @@ def _check_name(data: EndpointInput, rulebook: Rulebook, exclude_pk: int | None)
             raise full  # no new endpoint name to propose: the quota is full (KH Đ8)
         raise RuleViolation(
             code="endpoint_name_pattern",
-            article=rulebook.cite(rulebook.naming.article),
+            article=rulebook.cite(rulebook.naming.article_for(data.agency.kind)),
             message=_("The device name must follow the naming rule; for this agency: %(name)s")
             % {"name": suggested_endpoint_name(data.agency, rulebook, exclude_pk)},
             field="name",
@@ -154,19 +154,19 @@ def _check_line(data: EndpointInput, rulebook: Rulebook) -> None:
     network = Network(data.network)
     minimum = rule.minimum_for(network)
     if data.network == Network.INTERNET:
-        level = rulebook.level_for_kind(data.agency.kind)
-        if level not in rule.internet_allowed_levels:
+        # KH Đ6.3a covers only the bodies of Đ3.2 points b, c, d (`tslcd_or_wan_for_kinds`).
+        if not rule.internet_allowed_for(data.agency.kind):
             raise _line_violation(
                 rulebook,
-                rule.article,
+                rule.tslcd_or_wan_article or rule.article,
                 "endpoint_internet_not_allowed",
                 "network",
-                _("Agencies of this level connect through TSLCD or WAN, not the Internet."),
+                _("Agencies of this kind connect through TSLCD or WAN, not the Internet."),
             )
         if rule.internet_not_shared and not data.dedicated_line:
             raise _line_violation(
                 rulebook,
-                rule.article,
+                rule.article_for(Network.INTERNET),
                 "endpoint_internet_shared",
                 "dedicated_line",
                 _("An Internet line must not be shared with other systems during meetings."),
@@ -174,7 +174,7 @@ def _check_line(data: EndpointInput, rulebook: Rulebook) -> None:
     if data.network == Network.TSLCD and rule.tslcd_dedicated and not data.dedicated_line:
         raise _line_violation(
             rulebook,
-            rule.article,
+            rule.article_for(Network.TSLCD),
             "endpoint_tslcd_not_dedicated",
             "dedicated_line",
             _("The TSLCD connection must be a dedicated line."),
@@ -182,7 +182,7 @@ def _check_line(data: EndpointInput, rulebook: Rulebook) -> None:
     if minimum and data.bandwidth_mbps < Decimal(str(minimum)):
         raise _line_violation(
             rulebook,
-            rule.article,
+            rule.article_for(network),
             "endpoint_bandwidth_below_minimum",
             "bandwidth_mbps",
             _("The %(network)s line needs at least %(minimum)s Mbps.")

@@ -584,6 +584,9 @@ def test_accept_language_en_gives_english(tree: Tree, technician: Caller) -> Non
     assert response.status_code == 403
     assert response["Content-Language"] == "en"
     assert response.json()["detail"].startswith("You are not allowed")
+    # The action in words, never its internal id.
+    assert "admit an endpoint" in response.json()["detail"]
+    assert "approve_endpoint" not in response.json()["detail"]
 
     body = endpoint_body(tree.commune, "Xuong Huan", vcs_ip="10.56.1.77")
     [item] = detail(technician.post("/endpoints", body, **{"Accept-Language": "en"}))

@@ -169,7 +169,7 @@ def test_dong_nai_2025_two_levels() -> None:
         assert Agency.objects.filter(
             name="Đoàn ĐBQH tỉnh Đồng Nai",
             parent=None,
-            kind=AgencyKind.PROVINCE_PEOPLE_COUNCIL,
+            kind=AgencyKind.NATIONAL_ASSEMBLY_DELEGATION,
         ).exists()
         assert verify_chain().ok
 

@@ -256,7 +256,7 @@ def test_register_wrong_name_shows_article_on_the_name_field(client, district_of
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "name" in errors
-    assert errors["name"][0].startswith("Điều 6.4 Quy chế KH: ")
+    assert errors["name"][0].startswith("Điều 6.4d Quy chế KH: ")  # a commune: point d
     assert "NT.XuongHuan" in errors["name"][0]  # the right name is suggested
     assert "Điều 6.4 Quy chế KH" in response.content.decode()
     assert not Endpoint.objects.exists()
@@ -280,7 +280,7 @@ def test_bandwidth_and_quota_violations_name_their_articles(client, district_off
     login(client, district_office)
     slow = client.post(reverse("directory:endpoint_create"),
                        form_data(kh_tree.district, "UBND.Nha Trang", bandwidth_mbps="2"))
-    assert slow.context["form"].errors["bandwidth_mbps"][0].startswith("Điều 6.3 Quy chế KH: ")
+    assert slow.context["form"].errors["bandwidth_mbps"][0].startswith("Điều 6.3a Quy chế KH: ")
     # KH Đ8: one endpoint per commune; the ward already has one.
     over = client.post(reverse("directory:endpoint_create"),
                        form_data(kh_tree.commune, "NT.XuongHuan.01"))
@@ -342,7 +342,7 @@ def test_edit_endpoint(client, district_office, commune_endpoint):
     commune_endpoint.refresh_from_db()
     assert commune_endpoint.location == "Phòng mới"
     bad = client.post(url, form_data(commune_endpoint.agency, "XuongHuan"))
-    assert bad.context["form"].errors["name"][0].startswith("Điều 6.4 Quy chế KH")
+    assert bad.context["form"].errors["name"][0].startswith("Điều 6.4d Quy chế KH")
 
 
 # ---------------------------------------------------------------- admission

@@ -217,6 +217,7 @@ def test_dong_nai_numbers():
     assert set(rb.registration.announced_by_offices_for_kinds) == {
         "province_party_committee",
         "province_people_council",
+        "national_assembly_delegation",  # ĐN Đ10.1: "Văn phòng Đoàn Đại biểu Quốc hội"
         "province_people_committee",
     }
     assert not rb.registration.district_registers_for_communes

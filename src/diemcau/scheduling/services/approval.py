@@ -27,9 +27,12 @@ from ..rules import ReplyState, reply_deadline
 
 def stamp_reply(meeting: Meeting, actor: User) -> None:
     now = timezone.now()
+    # Asked before the answer is stamped: was the regulation's limit already past?
+    deadline = reply_deadline(meeting, now=now) if meeting.decided_at is None else None
     meeting.decided_at, meeting.decided_by = now, actor
-    if meeting.reply_due_at and now > meeting.reply_due_at and meeting.sla_breached_at is None:
-        meeting.sla_breached_at = meeting.reply_due_at
+    if (deadline is not None and deadline.breach_at is not None and now > deadline.breach_at
+            and meeting.sla_breached_at is None):
+        meeting.sla_breached_at = deadline.breach_at
 
 
 def lock_capacity(meeting: Meeting) -> list[McuNode]:

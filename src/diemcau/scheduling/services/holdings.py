@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
@@ -55,11 +56,13 @@ def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook) -> None:
         for endpoint in endpoints
     )
     # R15: the check before the rehearsal and the session ends at least N hours before it
-    # (ĐN Đ11.2b, KH Đ13.2b); `plan` placed each one, in the order of `check_slots`.
+    # (ĐN Đ11.2b, KH Đ13.2b); `plan` placed each one, in the order of `check_slots`. A meeting
+    # registered less than N hours ahead (an emergency, KH Đ13.2a) has its check due when it
+    # arrived, never before.
     placed = [load for load in loads if load.kind == HoldKind.CHECK]
     checks = [
         TechnicalCheck(meeting=meeting, endpoint_id=e, kind=slot.kind,
-                       due_at=load.window.ends_at)
+                       due_at=_never_before_registration(meeting, load.window.ends_at))
         for slot, load in zip(check_slots(meeting, rulebook), placed, strict=True)
         for e in endpoints
     ]
@@ -100,3 +103,9 @@ def hold_mixer(meeting: Meeting) -> None:
             field="upstream_uri",
         )
     rows.update(needs_mixer=True)
+
+
+def _never_before_registration(meeting: Meeting, due: dt.datetime) -> dt.datetime:
+    if meeting.registered_at is None:
+        return due
+    return max(due, meeting.registered_at)

@@ -37,11 +37,12 @@ from diemcau.core.models import User
 from diemcau.core.permissions import Action, require
 from diemcau.rulebooks import Rulebook, active_rulebook
 
-from .. import notices, planning
+from .. import notices, planning, reasons
 from ..choices import HOLDING_STATUSES, MeetingStatus
 from ..feeds import public_title
 from ..models import Meeting
 from ..permissions import can_control, can_manage_meeting, control_refusal
+from ..rules import refuse_refusal
 from . import holdings
 from .approval import lock_capacity, refusal, stamp_reply
 from .snapshots import meeting_snapshot
@@ -175,16 +176,19 @@ def stamp_submission(meeting: Meeting, rulebook: Rulebook, now: dt.datetime) -> 
     (ĐN Đ11.2b, KH Đ13.2b). Returns the previous status.
 
     A registration sent to the official mailbox (KH Đ13.2a) was received when its message
-    arrived: its order and its lead time count from then, counted in office hours, however
-    late the office completes the draft; the operator's reply clock starts now."""
+    arrived: its order and its lead time count from then, counted in office hours (an
+    emergency at once), however late the office completes the draft; the operator's reply
+    clock starts now."""
     received = meeting.received_by_email_at or now
-    first_start = meeting.rehearsal_starts_at or meeting.starts_at
-    counted_from = calendar.registration_received_at(rulebook, received)
-    calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
+    # The lead time runs to the session, not to its rehearsal: KH Đ13.2a "trước thời điểm tổ
+    # chức phiên họp ít nhất 02 ngày làm việc", ĐN Đ11.2a "chậm nhất trước 24 giờ" (the
+    # meeting's own time). The rehearsal has its technical check instead (KH Đ13.2b).
+    counted_from = calendar.registration_received_at(rulebook, received, meeting.urgency)
+    calendar.check_lead_time(rulebook, meeting.urgency, meeting.starts_at, counted_from)
     previous = _move(meeting, Transition.SUBMIT)
     meeting.registered_at = received
     meeting.counted_from = counted_from
-    meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
+    meeting.reply_due_at = calendar.reply_deadline(rulebook, now, meeting.urgency)
     return previous
 
 
@@ -194,13 +198,12 @@ def restart_reply_clock(meeting: Meeting, rulebook: Rulebook, now: dt.datetime, 
     operator's reply deadline starts again, and when its times or urgency changed the lead
     time is checked from now. Its status does not change; a reply deadline already missed
     stays recorded."""
-    first_start = meeting.rehearsal_starts_at or meeting.starts_at
-    counted_from = calendar.registration_received_at(rulebook, now)
+    counted_from = calendar.registration_received_at(rulebook, now, meeting.urgency)
     if check_lead_time:
-        calendar.check_lead_time(rulebook, meeting.urgency, first_start, counted_from)
+        calendar.check_lead_time(rulebook, meeting.urgency, meeting.starts_at, counted_from)
     meeting.registered_at = now
     meeting.counted_from = counted_from
-    meeting.reply_due_at = calendar.reply_deadline(rulebook, now)
+    meeting.reply_due_at = calendar.reply_deadline(rulebook, now, meeting.urgency)
     meeting.reply_warned_at = None
 
 
@@ -289,9 +292,12 @@ def _revoke(victim: Meeting, winner: Meeting, actor: User, rulebook: Rulebook) -
     before = meeting_snapshot(victim)
     previous = _move(victim, Transition.REVOKE)
     victim.code = None
-    victim.decision_reason = _(
-        "Code revoked to serve a meeting of a higher-level body: %(title)s (%(article)s)."
-    ) % {"title": public_title(winner), "article": rulebook.cite(rulebook.priority.article)}
+    victim.decision_reason_kind = reasons.REVOKED_FOR_HIGHER_LEVEL
+    victim.decision_reason_params = {"title": public_title(winner),
+                                     "article": rulebook.cite(rulebook.priority.article),
+                                     "winner_id": winner.pk}
+    # The text as it read when decided, for search and reports; pages read the kind.
+    victim.decision_reason = reasons.reason_text(victim)
     victim.decided_at, victim.decided_by = timezone.now(), actor
     victim.save()
     _record(victim, Transition.REVOKE, previous, actor=actor, before=before)
@@ -307,6 +313,9 @@ def refuse_meeting(meeting: Meeting, *, reason: str, actor: User,
     meeting = _lock(meeting)
     if not allowed(meeting, Transition.REFUSE):
         raise InvalidTransition(str(TRANSITIONS[Transition.REFUSE].refusal))
+    announced = refuse_refusal(meeting)
+    if announced is not None:
+        raise announced
     if not reason.strip():
         raise InvalidInput({"reason": [_("Give the reason.")]})
     if proposed is not None:

@@ -146,7 +146,7 @@ def check_registrar(actor: User, host: Agency, rulebook: Rulebook) -> None:
     ):
         raise RuleViolation(
             code="registrar_is_the_district",
-            article=rulebook.cite(rule.article),
+            article=rulebook.cite(rule.district_registers_article or rule.article),
             message=_(
                 "Meetings hosted by a commune are registered by the office of its "
                 "district (%(district)s)."

@@ -30,6 +30,8 @@ MEETING_FIELDS = [
     "node_id",
     "upstream_uri",
     "decision_reason",
+    "decision_reason_kind",
+    "decision_reason_params",
     "proposed_starts_at",
     "proposed_ends_at",
     "series_id",

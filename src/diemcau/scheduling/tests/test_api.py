@@ -260,6 +260,12 @@ def test_lead_time_refusal_cites_the_article(world: SimpleNamespace) -> None:
     assert data["reply_article"].startswith("Điều 13.2b")
     emergency = world.district_office.get("/meetings/rules?urgency=emergency").json()
     assert emergency["exempt"] is True and emergency["registrar"] is None
+    # KH Đ13.2a: where the regulation has registrations sent; an emergency counts at once
+    # and its reply is due at once (Đ12.3).
+    assert data["channels"] == [{"kind": "official_email", "label": data["channels"][0]["label"],
+                                 "address": "hoptructuyen@khanhhoa.gov.vn"}]
+    assert data["channels_article"] == "Điều 13.2a Quy chế KH"
+    assert emergency["reply_due_at"] == emergency["counted_from"]
     # KH Đ12.2: a ward's meetings are registered by its district's office.
     ward_office = caller(Role.OFFICE, world.commune)
     ward = ward_office.get(f"/meetings/rules?host_agency={world.commune.pk}").json()
@@ -380,6 +386,20 @@ def test_revocation_needs_confirmation_then_goes_ahead(world: SimpleNamespace) -
 
 
 @pytest.mark.django_db
+def test_an_announced_meeting_is_not_refused(world: SimpleNamespace) -> None:
+    # KH Đ12.1: the Office of UBND tỉnh announces its meetings for the operator to prepare.
+    body = meeting_body(world.province, world.ep_province, [world.ep_district],
+                        working_day_at(5, 9))
+    meeting = created(world.province_office.post("/meetings", body))
+    assert meeting["announced"] is True
+    [item] = detail(world.operator.post(f"/meetings/{meeting['id']}/refuse",
+                                        {"reason": "Trùng lịch"}))
+    assert item["code"] == "announced_meeting_not_refused"
+    assert item["article"] == "Điều 12.1 Quy chế KH"
+    queue = world.operator.get("/operator/queue").json()["items"]
+    assert [i["announced"] for i in queue if i["id"] == meeting["id"]] == [True]
+
+
 def test_refuse_needs_a_reason_and_cancel_releases(world: SimpleNamespace) -> None:
     start = working_day_at(5, 9)
     body = meeting_body(world.district, world.ep_district, [], start)
@@ -534,7 +554,12 @@ def test_queue_puts_emergencies_first_with_time_left(world: SimpleNamespace) -> 
     assert items[late["id"]]["warning"] is False
     assert 0 < items[normal["id"]]["seconds_left"] <= 300
     assert items[normal["id"]]["warning"] is True and items[normal["id"]]["breached"] is False
-    assert items[emergency["id"]]["seconds_left"] > 0
+    # KH Đ12.3, Đ13.2a: an emergency's reply is due at once; the queue counts up from its
+    # receipt, and it is not missed before the 03 giờ of Đ13.2b.
+    assert items[emergency["id"]]["seconds_left"] <= 0
+    assert items[emergency["id"]]["reply_state"] == "now"
+    assert items[emergency["id"]]["breached"] is False
+    assert not any(item["announced"] for item in items.values())  # no office announced them
     assert items[emergency["id"]]["reply_due_at"]
 
 

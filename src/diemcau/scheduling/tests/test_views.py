@@ -521,8 +521,16 @@ def test_queue_puts_emergencies_first_with_countdowns(client, t):
     states = dict(
         re.findall(r'data-meeting="(\d+)".*?data-countdown[^>]*data-state="(\w+)"', page, re.S)
     )
-    assert states == {str(emergency.pk): "overdue", str(normal.pk): "warn"}
-    assert "overdue 0:0" in page
+    # KH Đ12.3, Đ13.2a: the emergency's reply is due at once: it counts up from its receipt
+    # ("due now +0:05:00") until the 03 giờ of Đ13.2b pass; then it is overdue.
+    assert states == {str(emergency.pk): "now", str(normal.pk): "warn"}
+    assert "due now +0:0" in page and "data-breach-at=" in page
+    Meeting.objects.filter(pk=emergency.pk).update(reply_due_at=now - dt.timedelta(hours=4))
+    page = client.get(reverse("scheduling:operator_queue")).content.decode()
+    states = dict(
+        re.findall(r'data-meeting="(\d+)".*?data-countdown[^>]*data-state="(\w+)"', page, re.S)
+    )
+    assert states[str(emergency.pk)] == "overdue" and "overdue 4:0" in page
 
 
 def test_accept_in_one_click_then_the_host_sees_the_code(client, t, district_meeting):

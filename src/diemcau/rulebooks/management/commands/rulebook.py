@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from diemcau.rulebooks import RulebookError, available_rulebooks, load_rulebook
+from diemcau.rulebooks.citations import citation_problems
 from diemcau.rulebooks.render import format_rulebook
 
 
@@ -36,8 +37,15 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if action == "show":
             self.stdout.write(format_rulebook(rulebook))
-        else:
-            self.stdout.write(f"OK: {rulebook.name} ({rulebook.short}, {rulebook.decision})")
+            return
+        # Every article, clause and point cited must exist in the regulation's text, kept
+        # beside the rulebook (data/regulations/NAME.txt).
+        problems = citation_problems(rulebook)
+        if problems:
+            raise CommandError(f"{rulebook.name}: citations the regulation's text lacks: "
+                               + "; ".join(problems))
+        checked = "" if problems is not None else " (no regulation text beside it to check)"
+        self.stdout.write(f"OK: {rulebook.name} ({rulebook.short}, {rulebook.decision}){checked}")
 
     def _list(self) -> None:
         active = getattr(settings, "RULEBOOK", "")

@@ -6,8 +6,10 @@
   // ---------------------------------------------------------------- countdowns
   // <span data-countdown data-deadline="ISO" data-warn-at="ISO" data-overdue-label="…">:
   // the time left to the operator's reply deadline, every second; amber from the warning
-  // time (ĐN Đ11.2b, KH Đ13.2b), red and "overdue" once the deadline has passed.
-  var STATES = ["ok", "warn", "overdue"];
+  // time (ĐN Đ11.2b, KH Đ13.2b), red and "overdue" once the deadline has passed. A reply due
+  // at once (data-breach-at: KH Đ12.3, an emergency) counts up from its receipt, "due now",
+  // until the regulation's own limit passes.
+  var STATES = ["ok", "warn", "now", "overdue"];
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
@@ -23,8 +25,13 @@
       var warnAt = Date.parse(el.getAttribute("data-warn-at"));
       if (isNaN(deadline)) return;
       var left = deadline - now;
+      var breachAt = Date.parse(el.getAttribute("data-breach-at") || "");
       var state = left <= 0 ? "overdue" : (!isNaN(warnAt) && now >= warnAt ? "warn" : "ok");
       var text = left > 0 ? clock(left) : (el.getAttribute("data-overdue-label") || "overdue") + " " + clock(left);
+      if (!isNaN(breachAt) && now < breachAt) {
+        state = "now";
+        text = (el.getAttribute("data-now-label") || "due now") + " +" + clock(Math.max(0, -left));
+      }
       var target = el.querySelector("[data-countdown-text]") || el;
       if (target.textContent !== text) target.textContent = text;
       if (el.getAttribute("data-state") !== state) {
