@@ -91,6 +91,11 @@ ACTION_LABELS: dict[Action, Any] = {
     Action.MANAGE_MCU: gettext_lazy("manage the MCU"),
     Action.JOIN_MEETING: gettext_lazy("join a meeting"),
     Action.CONTROL_MEETING: gettext_lazy("control a meeting"),
+    Action.VIEW_EQUIPMENT: gettext_lazy("view the equipment register"),
+    Action.MANAGE_EQUIPMENT: gettext_lazy("manage equipment and maintenance"),
+    Action.MANAGE_DUTY: gettext_lazy("manage the duty roster"),
+    Action.MANAGE_PROVIDERS: gettext_lazy("manage line providers"),
+    Action.RECORD_TRAINING: gettext_lazy("record a training"),
 }
 
 
