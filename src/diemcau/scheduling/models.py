@@ -63,7 +63,9 @@ class Meeting(models.Model):
     participants = models.ManyToManyField(
         Endpoint, related_name="meetings", blank=True, verbose_name=_("participant endpoints")
     )
-    rehearsal_starts_at = models.DateTimeField(_("rehearsal starts"), null=True, blank=True)
+    rehearsal_starts_at = models.DateTimeField(
+        _("rehearsal starts"), null=True, blank=True, db_index=True
+    )
     rehearsal_ends_at = models.DateTimeField(_("rehearsal ends"), null=True, blank=True)
     starts_at = models.DateTimeField(_("official start"), db_index=True)
     ends_at = models.DateTimeField(_("expected end"))
