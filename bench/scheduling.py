@@ -763,7 +763,7 @@ TARGETS = {"accept + 1 revocation": 20.0, "week calendar, operator": math.inf}
 def print_table(title: str, results: list[Result]) -> None:
     base = results[0]
     header = (f"{'call':<32}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'queries/call':>14}"
-              f"{'× base p50':>12}{'× base p99':>12}{'target':>8}{'n':>5}  outcome")
+              f"{'× base p50':>12}{'× base p99':>12}{'target':>10}{'n':>5}  outcome")
     print(f"{title}\n{header}\n{'-' * len(header)}")
     for r in results:
         p50, p99 = r.pct(50) / base.pct(50), r.pct(99) / base.pct(99)
@@ -771,7 +771,7 @@ def print_table(title: str, results: list[Result]) -> None:
         target = "exempt" if math.isinf(limit) else (
             f"{'ok' if max(p50, p99) <= limit else 'OVER'} {limit:g}×")
         print(f"{r.name:<32}{r.pct(50):>9.2f}{r.pct(99):>9.2f}{statistics.fmean(r.times_ms):>9.2f}"
-              f"{r.queries_text:>14}{p50:>12.1f}{p99:>12.1f}{target:>8}{len(r.times_ms):>5}"
+              f"{r.queries_text:>14}{p50:>12.1f}{p99:>12.1f}{target:>10}{len(r.times_ms):>5}"
               f"  {r.outcome}")
     print(flush=True)
 
