@@ -180,10 +180,24 @@ def _ends_transaction(connection: Any, block: Any) -> bool:
 
 
 def _link_pending(connection: Any) -> None:
-    """Lock the head and write the transaction's events, in the order they were recorded."""
+    """Lock the head and write the transaction's events, in the order they were recorded.
+
+    PostgreSQL checks foreign keys at commit (Django makes them deferred), and a check locks
+    the row it refers to: done after the head was taken, a check waiting for a row that
+    another writer holds while it waits for the head would be a deadlock. So the transaction's
+    checks run first, and the head is really the last lock taken."""
     pending = connection.__dict__.pop(_PENDING, None) or []
+    if not pending:
+        return
+    deferred = connection.vendor == "postgresql"
+    if deferred:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for _, fields in pending:
         _append(AuditEvent, AuditChainHead, **fields)
+    if deferred:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _drop_pending(connection: Any, block: Any) -> None:
