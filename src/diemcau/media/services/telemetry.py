@@ -57,7 +57,8 @@ def report_quality(
 ) -> Participation:
     """The endpoint's own connection measurements, every few seconds. Not an audited change:
     it is telemetry; only a change of level is written to the audit log, so an auditor sees
-    when a line became poor without thousands of samples.
+    when a line became poor without thousands of samples (a first sample that finds the line
+    good is not one).
 
     A sample that keeps the line's level is one UPDATE of the open row, in autocommit: no
     row is locked beyond that statement and the audit chain is not touched, so hundreds of
@@ -83,7 +84,11 @@ def report_quality(
         current = Participation.objects.select_for_update().get(pk=participation.pk)
         if current.left_at is not None:
             return current
-        changed = current.quality != level
+        # A line that starts good is not news: an auditor needs the moments a line became
+        # fair or poor, and came back.
+        changed = current.quality != level and not (
+            current.quality == Quality.UNKNOWN and level == Quality.GOOD
+        )
         before = audit.snapshot(current, ["quality"])
         for name, value in values.items():
             setattr(current, name, value)
