@@ -143,6 +143,9 @@ class Meeting(models.Model):
         ordering = ["starts_at"]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
+        # The calendars ask for the meetings of some statuses in a range of starts: one range
+        # scan per status (SQLite would otherwise choose the status index alone).
+        indexes = [models.Index(fields=["status", "starts_at"], name="meeting_status_start")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start"
