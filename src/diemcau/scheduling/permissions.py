@@ -11,7 +11,7 @@ control is delegated down to communes, by the commune itself. MCU operators act 
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from diemcau.core.models import User
 from diemcau.core.permissions import (
@@ -44,10 +44,15 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
     meetings = Meeting.objects.all()
     if not sees_whole_province(user):
         scope = Agency.objects.filter(agency_scope_filter(user)).values("pk")
+        # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns an EXISTS into a hashed
+        # set of every invitation of the scope (tens of thousands of rows), built before the
+        # week is applied; this one stays a lookup per meeting on both databases.
         invited = Meeting.participants.through.objects.filter(
             meeting_id=OuterRef("pk"), endpoint__agency__in=scope
+        ).values("pk")[:1]
+        meetings = meetings.alias(scope_invited=Subquery(invited)).filter(
+            Q(host_agency__in=scope) | Q(scope_invited__isnull=False)
         )
-        meetings = meetings.filter(Q(host_agency__in=scope) | Exists(invited))
     registrable = restrict(Agency.objects.all(), user, Action.REGISTER_MEETING, "")
     return meetings.exclude(Q(status=MeetingStatus.DRAFT) & ~Q(host_agency__in=registrable))
 
