@@ -104,7 +104,8 @@ def _append(event_model: Any, head_model: Any, **fields: Any) -> Any:
     head, _ = head_model.objects.select_for_update().get_or_create(
         pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
     )
-    event = event_model(seq=head.seq + 1, at=timezone.now(), prev_hash=head.hash, **fields)
+    at = fields.pop("at", None) or timezone.now()
+    event = event_model(seq=head.seq + 1, at=at, prev_hash=head.hash, **fields)
     event.hash = _event_hash(event)
     event.save(force_insert=True)
     head.seq, head.hash = event.seq, event.hash
@@ -144,6 +145,7 @@ def record(
         raise RuntimeError("audit.record() must run inside the service's transaction")
     actor_obj = actor if actor is not None and actor.is_authenticated else None
     fields = dict(
+        at=timezone.now(),  # when the change was made, though linked at the end
         actor=actor_obj,
         actor_username=actor_obj.get_username() if actor_obj else "",
         ip=client_address(),
