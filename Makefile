@@ -77,6 +77,11 @@ fuzz-api: setup
 .PHONY: bench-mixer
 bench-mixer: setup
 	$(BIN)/python bench/mixer.py $(BENCH_ARGS)
+# The Monday-morning rush on a real server (bench/README.md; PostgreSQL, Redis, Janus):
+# make bench-load BENCH_ARGS="--duration 60"
+.PHONY: bench-load
+bench-load: setup
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 # Reports benchmark (bench/README.md): make bench-reports BENCH_ARGS=--quick
 .PHONY: bench-reports
 bench-reports: setup

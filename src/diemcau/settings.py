@@ -309,7 +309,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A consumer waits for its next message with BZPOPMIN for 5 s (channels-redis);
+            # redis-py's own read timeout is 5 s as well, so a reply that comes a moment late
+            # on a busy machine would kill the socket's consumer. The read may take longer.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
 else:

@@ -10,6 +10,16 @@ who also stole the key, is caught by **checkpoints**: the head's sequence number
 moment, signed with the key, exported by the operator (`diemcau audit checkpoint`) and kept
 elsewhere; `diemcau audit verify --checkpoint FILE` checks the chain against them.
 
+**When the link is made.** `record()` is called inside the service's transaction, but the
+event joins the chain only as that transaction ends: when its outermost atomic block exits
+successfully, the head is locked, the transaction's events are written with their links, and
+the commit follows at once. The head is therefore the last lock every audited transaction
+takes, held only for those few statements and the commit — not for the rest of the service's
+work — so audited writes of unrelated objects overlap instead of queueing behind each other,
+and no lock taken after the head can close a deadlock through it. Events recorded in a block
+that is rolled back (a savepoint, or the whole transaction) are dropped with it. Inside a
+test's own transaction (Django's test cases), the service's outermost block is the end.
+
 Events written before the chain was keyed keep their plain SHA-256 hashes. They may only form
 the beginning of the chain, sealed by one keyed `audit.chain_keyed` event that the migration
 appended (its hash covers theirs): an unkeyed event anywhere else, or unkeyed events without
@@ -94,7 +104,8 @@ def _append(event_model: Any, head_model: Any, **fields: Any) -> Any:
     head, _ = head_model.objects.select_for_update().get_or_create(
         pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
     )
-    event = event_model(seq=head.seq + 1, at=timezone.now(), prev_hash=head.hash, **fields)
+    at = fields.pop("at", None) or timezone.now()
+    event = event_model(seq=head.seq + 1, at=at, prev_hash=head.hash, **fields)
     event.hash = _event_hash(event)
     event.save(force_insert=True)
     head.seq, head.hash = event.seq, event.hash
@@ -126,13 +137,15 @@ def record(
     object_id: str | None = None,
     object_repr: str | None = None,
 ) -> AuditEvent:
-    """Append one event. Must run inside the service's transaction."""
-    if not transaction.get_connection().in_atomic_block:
+    """Append one event. Must run inside the service's transaction; the event is linked into
+    the chain as that transaction ends (see the module's docstring), so the one returned has
+    no `seq` or `hash` yet."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the service's transaction")
     actor_obj = actor if actor is not None and actor.is_authenticated else None
-    return _append(  # type: ignore[no-any-return]
-        AuditEvent,
-        AuditChainHead,
+    fields = dict(
+        at=timezone.now(),  # when the change was made, though linked at the end
         actor=actor_obj,
         actor_username=actor_obj.get_username() if actor_obj else "",
         ip=client_address(),
@@ -143,6 +156,93 @@ def record(
         before=to_json(before) if before is not None else None,
         after=to_json(after) if after is not None else None,
     )
+    blocks = [id(block) for block in connection.atomic_blocks]
+    if not any(not _from_testcase(block) for block in connection.atomic_blocks):
+        # Only a test's own transaction is open: no end of the service's block will come.
+        return _append(AuditEvent, AuditChainHead, **fields)  # type: ignore[no-any-return]
+    connection.__dict__.setdefault(_PENDING, []).append((blocks, fields))
+    return AuditEvent(**fields)
+
+
+# ---------------------------------------------------------------- linking at the end
+
+
+_PENDING = "_diemcau_audit_pending"  # on the connection: [(ids of the open blocks, fields)]
+
+
+def _from_testcase(block: Any) -> bool:
+    return bool(getattr(block, "_from_testcase", False))
+
+
+def _ends_transaction(connection: Any, block: Any) -> bool:
+    """Whether `block` is the outermost atomic block of the transaction (below it, at most
+    the blocks of a test case, which are never committed)."""
+    blocks = connection.atomic_blocks
+    return bool(blocks) and blocks[-1] is block and all(_from_testcase(b) for b in blocks[:-1])
+
+
+def _link_pending(connection: Any) -> None:
+    """Lock the head and write the transaction's events, in the order they were recorded.
+
+    PostgreSQL checks foreign keys at commit (Django makes them deferred), and a check locks
+    the row it refers to: done after the head was taken, a check waiting for a row that
+    another writer holds while it waits for the head would be a deadlock. So the transaction's
+    checks run first, and the head is really the last lock taken."""
+    pending = connection.__dict__.pop(_PENDING, None) or []
+    if not pending:
+        return
+    deferred = connection.vendor == "postgresql"
+    if deferred:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for _, fields in pending:
+        _append(AuditEvent, AuditChainHead, **fields)
+    if deferred:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _drop_pending(connection: Any, block: Any) -> None:
+    """The block is rolled back: so are the events recorded while it was open."""
+    pending = connection.__dict__.get(_PENDING)
+    if not pending:
+        return
+    depth = len(connection.atomic_blocks) - 1
+    kept = [(ids, fields) for ids, fields in pending
+            if not (len(ids) > depth and ids[depth] == id(block))]
+    if kept:
+        connection.__dict__[_PENDING] = kept
+    else:
+        connection.__dict__.pop(_PENDING, None)
+
+
+def install_transaction_hook() -> None:
+    """Make every atomic block link its transaction's pending events as it ends (called once,
+    from `CoreConfig.ready`). Django has no hook just before a commit; this wraps the exit of
+    an atomic block, which is where the commit (or the test's end of the service) happens."""
+    if getattr(transaction.Atomic, "_diemcau_audit_hook", False):
+        return
+    original_exit = transaction.Atomic.__exit__
+
+    def __exit__(self: Any, exc_type: Any, exc_value: Any, traceback: Any) -> Any:
+        connection = transaction.get_connection(self.using)
+        if _PENDING not in connection.__dict__:
+            return original_exit(self, exc_type, exc_value, traceback)
+        if exc_type is not None or connection.needs_rollback:
+            _drop_pending(connection, self)
+        elif _ends_transaction(connection, self):
+            try:
+                _link_pending(connection)
+            except BaseException as error:  # the transaction is rolled back with the events
+                connection.__dict__.pop(_PENDING, None)
+                original_exit(self, type(error), error, error.__traceback__)
+                raise
+        if _ends_transaction(connection, self):
+            connection.__dict__.pop(_PENDING, None)  # rolled back, or linked
+        return original_exit(self, exc_type, exc_value, traceback)
+
+    transaction.Atomic.__exit__ = __exit__  # type: ignore[method-assign]
+    transaction.Atomic._diemcau_audit_hook = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -489,12 +489,15 @@ def busy_endpoints(request: HttpRequest, filters: Query[BusyFilters]) -> list[di
 @router.get("/calendar", response=responses({200: list[CalendarItemOut]}), tags=CALENDAR)
 def week_calendar(request: HttpRequest, filters: Query[RangeFilters]) -> QuerySet[Meeting]:
     """The meetings of the caller's scope that overlap [start, end) — submitted, accepted or
-    live — for the week and month views (at most 62 days). One query whatever their number."""
+    live — for the week and month views (at most 62 days). One query whatever their number.
+    No meeting lasts longer than `planning.MAX_MEETING_LENGTH`, so the start is bounded on
+    both sides and the starts_at index is read for the range only."""
     _check_range(filters.start, filters.end, MAX_CALENDAR_DAYS)
     return (
         meetings_visible_to(_user(request))
         .filter(
             status__in=CALENDAR_STATUSES,
+            starts_at__gt=filters.start - planning.MAX_MEETING_LENGTH,
             starts_at__lt=filters.end,
             ends_at__gt=filters.start,
         )

@@ -21,6 +21,7 @@ from diemcau.directory.models import Agency
 
 from .choices import Classification, MeetingStatus
 from .models import CalendarFeed, Meeting
+from .planning import MAX_MEETING_LENGTH
 
 # Accepted meetings, those running, and — so that past days do not empty out — those that
 # were held. Submitted, refused, cancelled and revoked meetings are not on the schedule.
@@ -58,9 +59,15 @@ def feed_range(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime
 
 
 def overlapping(start: dt.datetime, end: dt.datetime) -> Q:
-    """Meetings whose rehearsal or official session overlaps [start, end)."""
-    return Q(starts_at__lt=end, ends_at__gt=start) | Q(
-        rehearsal_starts_at__lt=end, rehearsal_ends_at__gt=start
+    """Meetings whose rehearsal or official session overlaps [start, end).
+
+    No session or rehearsal lasts longer than `MAX_MEETING_LENGTH` (registration refuses
+    longer ones), so each start is bounded from below as well: the scan of the starts' indexes
+    covers the range asked for, not every meeting since the first."""
+    earliest = start - MAX_MEETING_LENGTH
+    return Q(starts_at__gt=earliest, starts_at__lt=end, ends_at__gt=start) | Q(
+        rehearsal_starts_at__gt=earliest, rehearsal_starts_at__lt=end,
+        rehearsal_ends_at__gt=start,
     )
 
 

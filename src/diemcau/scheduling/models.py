@@ -66,7 +66,9 @@ class Meeting(models.Model):
     participants = models.ManyToManyField(
         Endpoint, related_name="meetings", blank=True, verbose_name=_("participant endpoints")
     )
-    rehearsal_starts_at = models.DateTimeField(_("rehearsal starts"), null=True, blank=True)
+    rehearsal_starts_at = models.DateTimeField(
+        _("rehearsal starts"), null=True, blank=True, db_index=True
+    )
     rehearsal_ends_at = models.DateTimeField(_("rehearsal ends"), null=True, blank=True)
     starts_at = models.DateTimeField(_("official start"), db_index=True)
     ends_at = models.DateTimeField(_("expected end"))
@@ -153,6 +155,9 @@ class Meeting(models.Model):
         ordering = ["starts_at"]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
+        # The calendars ask for the meetings of some statuses in a range of starts: one range
+        # scan per status (SQLite would otherwise choose the status index alone).
+        indexes = [models.Index(fields=["status", "starts_at"], name="meeting_status_start")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start"

@@ -82,3 +82,30 @@ def test_audit_verify_command(capsys):
     audit_guards.install(connection)
     with pytest.raises(CommandError, match="BROKEN"):
         call_command("audit", "verify")
+
+
+def _actions() -> list[tuple[str, str]]:
+    return list(AuditEvent.objects.order_by("seq").values_list("action", "object_id"))
+
+
+def test_events_join_the_chain_as_the_transaction_ends_less_those_rolled_back():
+    """The head is taken only as the service's outermost block ends; what a rolled-back
+    savepoint recorded is dropped with it, in order and without a gap in the chain."""
+    with transaction.atomic():
+        audit.record("test.kept", None, actor=None, object_type="t", object_id="1")
+        assert _actions() == []  # not linked yet: the head is not locked mid-transaction
+        with pytest.raises(ValueError), transaction.atomic():
+            audit.record("test.dropped", None, actor=None, object_type="t", object_id="2")
+            raise ValueError
+        with transaction.atomic():  # an inner block that succeeds keeps its event
+            audit.record("test.kept", None, actor=None, object_type="t", object_id="3")
+    assert _actions() == [("test.kept", "1"), ("test.kept", "3")]
+
+    with pytest.raises(ValueError), transaction.atomic():
+        audit.record("test.dropped", None, actor=None, object_type="t", object_id="4")
+        raise ValueError
+    with transaction.atomic():
+        audit.record("test.kept", None, actor=None, object_type="t", object_id="5")
+    assert _actions() == [("test.kept", "1"), ("test.kept", "3"), ("test.kept", "5")]
+    assert [e.seq for e in AuditEvent.objects.order_by("seq")] == [1, 2, 3]
+    assert audit.verify_chain().ok

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,7 +199,7 @@ def _record_grant(
     user: User | None,
     link: JoinLink | None,
 ) -> tuple[JoinGrant, Participation | None]:
-    meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting_id)
+    meeting = _lock_for_grant(meeting_id, endpoint.pk)
     check_may_enter(meeting, endpoint)  # again, under the lock
     room = Room.objects.select_related("node").get(pk=room.pk)
     if room.locked and not (user is not None and can_control(user, meeting)):
@@ -250,6 +250,21 @@ def _record_grant(
         room_id=room.janus_room_id,
     )
     return grant, replaced
+
+
+def _lock_for_grant(meeting_id: int, endpoint_id: int) -> Meeting:
+    """The locks of one grant. Grants of one meeting run side by side: each holds the meeting
+    with a shared lock, so a change of its status (which locks it for update) waits for them
+    and they for it, but not for each other. One connection per endpoint: its own row is
+    locked, so two devices of the same endpoint are taken in turn. (SQLite takes one write
+    lock for the whole database, so there the plain read is enough.)"""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Meeting._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR SHARE", [meeting_id])
+    endpoint_row = Endpoint.objects.filter(pk=endpoint_id).order_by()  # no join: its row only
+    list(endpoint_row.select_for_update(no_key=True, of=("self",)).values("pk"))
+    return Meeting.objects.get(pk=meeting_id)
 
 
 def _display(endpoint: Endpoint) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -174,8 +174,20 @@ def destroy_room(meeting: Meeting, *, actor: User | None = None) -> bool:
     return True
 
 
-@transaction.atomic
 def _prepare(meeting_id: int) -> Room:
+    """The meeting's room row on its current node. Once it exists, as for every join after
+    the first, it is read without a lock: joins of one meeting do not wait for each other."""
+    room = (
+        Room.objects.select_related("node")
+        .filter(meeting_id=meeting_id, meeting__status__in=HOLDING_STATUSES,
+                node_id=F("meeting__node_id"))
+        .first()
+    )
+    return room if room is not None else _prepare_locked(meeting_id)
+
+
+@transaction.atomic
+def _prepare_locked(meeting_id: int) -> Room:
     """Lock the meeting and give it its room row (new id, PIN and secret), or move the row to
     the meeting's current node."""
     meeting = (

@@ -57,20 +57,42 @@ def report_quality(
 ) -> Participation:
     """The endpoint's own connection measurements, every few seconds. Not an audited change:
     it is telemetry; only a change of level is written to the audit log, so an auditor sees
-    when a line became poor without thousands of samples."""
+    when a line became poor without thousands of samples (a first sample that finds the line
+    good is not one).
+
+    A sample that keeps the line's level is one UPDATE of the open row, in autocommit: no
+    row is locked beyond that statement and the audit chain is not touched, so hundreds of
+    endpoints reporting every 5 s never queue behind a grant or a host's action on the same
+    row. Only a change of level takes the row's lock, with its audit event."""
     level = quality_level(rtt_ms, loss_percent)
+    values = {
+        "rtt_ms": None if rtt_ms is None else max(0, int(rtt_ms)),
+        "loss_percent": None if loss_percent is None else max(0.0, float(loss_percent)),
+        "bitrate_kbps": None if bitrate_kbps is None else max(0, int(bitrate_kbps)),
+        "quality": level,
+        "quality_at": timezone.now(),
+    }
+    same_level = Participation.objects.filter(
+        pk=participation.pk, left_at__isnull=True, quality=level
+    )
+    if same_level.update(**values):
+        for name, value in values.items():
+            setattr(participation, name, value)
+        broadcast.meeting_changed(participation.meeting_id, participants=False)
+        return participation
     with transaction.atomic():
         current = Participation.objects.select_for_update().get(pk=participation.pk)
         if current.left_at is not None:
             return current
-        changed = current.quality != level
+        # A line that starts good is not news: an auditor needs the moments a line became
+        # fair or poor, and came back.
+        changed = current.quality != level and not (
+            current.quality == Quality.UNKNOWN and level == Quality.GOOD
+        )
         before = audit.snapshot(current, ["quality"])
-        current.rtt_ms = None if rtt_ms is None else max(0, int(rtt_ms))
-        current.loss_percent = None if loss_percent is None else max(0.0, float(loss_percent))
-        current.bitrate_kbps = None if bitrate_kbps is None else max(0, int(bitrate_kbps))
-        current.quality, current.quality_at = level, timezone.now()
-        current.save(update_fields=["rtt_ms", "loss_percent", "bitrate_kbps", "quality",
-                                    "quality_at"])
+        for name, value in values.items():
+            setattr(current, name, value)
+        current.save(update_fields=list(values))
         if changed:
             audit.record("live.quality", current, actor=None, before=before,
                          after=audit.snapshot(current, ["quality", "rtt_ms", "loss_percent"]))

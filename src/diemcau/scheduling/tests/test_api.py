@@ -24,6 +24,7 @@ from diemcau.core.roles import Role
 from diemcau.directory.choices import AgencyKind
 from diemcau.directory.models import Agency, Endpoint
 from diemcau.rulebooks import active_rulebook
+from diemcau.scheduling import planning
 from diemcau.scheduling.choices import MeetingStatus, Urgency
 from diemcau.scheduling.models import Booking, Meeting, MeetingSeries
 from diemcau.scheduling.services import lifecycle, registration
@@ -670,6 +671,39 @@ def test_calendar_is_scoped_and_its_queries_do_not_grow(world: SimpleNamespace) 
     ]
     naive = {**week, "start": start.replace(tzinfo=None).isoformat()}
     assert [i["loc"] for i in detail(office.get(query("/calendar", naive)))] == [["query", "start"]]
+
+
+@pytest.mark.django_db
+def test_calendar_range_edges_and_the_scope_through_invited_endpoints(
+    world: SimpleNamespace,
+) -> None:
+    """The start is bounded below by the longest a meeting may last: a meeting of that length
+    that began just before the range still overlaps it and is shown; one that ended at the
+    range's start, or starts at its end, is not. A district office sees a meeting of another
+    district where only an endpoint of one of its communes is invited."""
+    start = timezone.localtime(timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    start += dt.timedelta(days=3)
+    end = start + dt.timedelta(days=7)
+    week = {"start": start.isoformat(), "end": end.isoformat()}
+    longest = planning.MAX_MEETING_LENGTH
+    tick = dt.timedelta(minutes=1)
+
+    def arrange(starts: dt.datetime, ends: dt.datetime) -> Meeting:
+        meeting = _arrange(world, 1, starts, world.other_district, world.ep_other)[0]
+        Meeting.objects.filter(pk=meeting.pk).update(starts_at=starts, ends_at=ends)
+        return meeting
+
+    reaching_in = arrange(start - longest + tick, start + tick)
+    ended_at_start = arrange(start - longest, start)
+    starts_at_end = arrange(end, end + dt.timedelta(hours=1))
+    for meeting in (reaching_in, ended_at_start, starts_at_end):
+        meeting.participants.add(world.ep_commune)  # Xương Huân, a ward of Nha Trang
+    not_invited = arrange(start + dt.timedelta(hours=9), start + dt.timedelta(hours=10))
+
+    ids = {i["id"] for i in world.district_office.get(query("/calendar", week)).json()}
+    assert ids == {reaching_in.pk}
+    everything = {i["id"] for i in world.operator.get(query("/calendar", week)).json()}
+    assert everything == {reaching_in.pk, not_invited.pk}
 
 
 # ---------------------------------------------------------------- docs

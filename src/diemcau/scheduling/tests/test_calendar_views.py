@@ -23,7 +23,7 @@ from diemcau.core.errors import PermissionDenied, RuleViolation
 from diemcau.core.models import AuditEvent
 from diemcau.core.roles import Role
 from diemcau.rulebooks import active_rulebook
-from diemcau.scheduling import feeds
+from diemcau.scheduling import feeds, planning
 from diemcau.scheduling.calendar_views import load_steps, node_load
 from diemcau.scheduling.capacity import Load, Window, peak
 from diemcau.scheduling.choices import Classification, MeetingStatus
@@ -180,6 +180,28 @@ def test_events_status_filter_and_windows(world):
     only_waiting = client.get(url, {**day_range(start), "status": "submitted"}).json()
     assert {e["groupId"] for e in only_waiting} == {str(waiting.pk)}
     assert client.get(url, {**day_range(start), "status": ""}).json() == []
+
+
+def test_events_find_a_longest_rehearsal_that_began_before_the_range(world):
+    """Each start is bounded below by the longest a window may last: a rehearsal of that
+    length that began just before the day still reaches into it, and is shown (alone: its
+    session is on a later day); one that ended as the day began is not."""
+    day = working_day_at(5, 0)
+    session = day + dt.timedelta(days=3, hours=9)
+    longest, tick = planning.MAX_MEETING_LENGTH, dt.timedelta(minutes=1)
+    reaching_in = book(world, world.district, world.ep_district, [], session, accept=False)
+    ended = book(world, world.district, world.ep_district, [], session + dt.timedelta(hours=3),
+                 accept=False)
+    Meeting.objects.filter(pk=reaching_in.pk).update(
+        rehearsal_starts_at=day - longest + tick, rehearsal_ends_at=day + tick)
+    Meeting.objects.filter(pk=ended.pk).update(
+        rehearsal_starts_at=day - longest, rehearsal_ends_at=day)
+
+    events = client_for(world.district_office).get(reverse("calendar:events"),
+                                                   day_range(day)).json()
+    assert [(e["groupId"], e["extendedProps"]["kind"]) for e in events] == [
+        (str(reaching_in.pk), "rehearsal")
+    ]
 
 
 def test_events_need_a_sane_range_and_a_login(world):
