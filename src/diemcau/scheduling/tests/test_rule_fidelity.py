@@ -9,6 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -325,8 +326,8 @@ def test_the_queue_offers_no_refusal_of_an_announced_meeting(client, kh_world) -
 def test_a_refused_page_names_the_action_in_words(client, kh_world) -> None:
     auditor = UserFactory(role=Role.AUDITOR, agency=kh_world.province)
     client.force_login(auditor)
-    with translation.override("en"):
-        response = client.get(reverse("scheduling:meeting_create"), HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the switcher: pages ignore the header
+    response = client.get(reverse("scheduling:meeting_create"))
     page = response.content.decode()
     assert response.status_code == 403
     assert "register or change a meeting" in page and "register_meeting" not in page
