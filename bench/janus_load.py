@@ -41,7 +41,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import secrets
 import statistics
 import sys
@@ -53,7 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TICKS = os.sysconf("SC_CLK_TCK")
+import machine  # bench/machine.py, beside this script
+
 ROOM = 424242
 
 
@@ -94,29 +94,14 @@ def prepare_environment() -> Path:
     return var_dir
 
 
-def machine() -> str:
-    model = "?"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{model}, {os.cpu_count()} cores, load {load}, Python {platform.python_version()}"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
 def cpu_percent(pid: int, seconds: float) -> tuple[float, float]:
     """(% of one core used by `pid`, % by this process) over `seconds`."""
     me = os.getpid()
-    start, mine, at = cpu_seconds(pid), cpu_seconds(me), time.monotonic()
+    start, mine, at = machine.cpu_seconds(pid), machine.cpu_seconds(me), time.monotonic()
     time.sleep(seconds)
     elapsed = time.monotonic() - at
-    return (100 * (cpu_seconds(pid) - start) / elapsed,
-            100 * (cpu_seconds(me) - mine) / elapsed)
+    return (100 * (machine.cpu_seconds(pid) - start) / elapsed,
+            100 * (machine.cpu_seconds(me) - mine) / elapsed)
 
 
 # ----------------------------------------------------------------------- GStreamer parts
@@ -297,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", verbosity=0, interactive=False)
     print(f"diemcau Janus load benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
-          f"{machine()}\n{args.publishers} remote publishers (640x360 VP8 "
+          f"{machine.describe()}\n{args.publishers} remote publishers (640x360 VP8 "
           f"~{args.video_kbps} kbit/s @ 25 fps + Opus 32 kbit/s, one encode shared), "
           f"subscribers {args.steps} (webrtcbin → fakesink, no decoding); "
           f"CPU window {args.seconds:.0f} s", flush=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import secrets
 import statistics
 import sys
@@ -34,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-JANUS_TICKS = os.sysconf("SC_CLK_TCK")
+import machine  # bench/machine.py, beside this script
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -66,27 +65,10 @@ def prepare_environment() -> Path:
     return var_dir
 
 
-def machine() -> str:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / JANUS_TICKS  # utime + stime
-
-
 def janus_cpu_percent(pid: int, seconds: float) -> float:
-    start_cpu, start = cpu_seconds(pid), time.monotonic()
+    start_cpu, start = machine.cpu_seconds(pid), time.monotonic()
     time.sleep(seconds)
-    return 100 * (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start)
+    return 100 * (machine.cpu_seconds(pid) - start_cpu) / (time.monotonic() - start)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", verbosity=0, interactive=False)
     print(f"diemcau media benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
-          f"{machine()}\nsizes {args.sizes}; CPU window {args.seconds:.0f} s; "
+          f"{machine.describe()}\nsizes {args.sizes}; CPU window {args.seconds:.0f} s; "
           f"{args.mutes} mutes per size; endpoints publish 320x240 VP8 @ 15 fps + Opus",
           flush=True)
     network = MediaNetwork.create()

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import secrets
 import signal
 import statistics
@@ -37,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import machine  # bench/machine.py, beside this script
 
 # Every picture of the page is decoded and advancing, and the page says it is connected.
 PLAYS = """() => {
@@ -84,19 +85,6 @@ def prepare_environment() -> Path:
     os.environ.setdefault("DIEMCAU_LOG_LEVEL", "WARNING")
     os.environ.pop("DATABASE_URL", None)
     return var_dir
-
-
-def machine() -> str:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{model}, {os.cpu_count()} cores, load {load}, Python {platform.python_version()}"
 
 
 # What `diemcau janus run` does before it becomes Janus (exec): Python starts, Django is
@@ -245,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     how = (" through a Python start with Django" if args.via_django
            else " (Janus itself, as `diemcau janus run --keep-running` does)")
     print(f"diemcau recovery benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
-          f"{machine()}\n{args.kills} kills (SIGKILL) of Janus, started again "
+          f"{machine.describe()}\n{args.kills} kills (SIGKILL) of Janus, started again "
           f"{args.restart_delay:.0f} s after it dies{how}; two Chromium pages in the room",
           flush=True)
     janus = JanusProcess(var_dir / "janus")
