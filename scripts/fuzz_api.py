@@ -219,6 +219,9 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "diemcau.settings",
         "DIEMCAU_VAR_DIR": str(workdir / "var"),
         "DIEMCAU_DEBUG": "0",
+        # Plain HTTP on the loopback: without TLS in front, production's HTTPS redirect would
+        # answer every request with a 301.
+        "DIEMCAU_HTTPS": "0",
         "DIEMCAU_SECRET_KEY": "fuzz-" + os.urandom(16).hex(),
         "DIEMCAU_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DIEMCAU_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",

@@ -47,20 +47,20 @@ from .permissions import (
 from .schemas import (
     AssignIn,
     ContactRowOut,
-    DeviceIn,
-    DeviceOut,
     DeviceWorkIn,
     DeviceWorkOut,
     DoneIn,
+    EquipmentIn,
+    EquipmentOut,
     HandoverIn,
     LineIn,
     LineOut,
+    MaintenancePlanOut,
     MeetingDutyOut,
     NodeVersionsIn,
     NodeVersionsOut,
     PartyTimesOut,
     PlanIn,
-    PlanOut,
     ProviderContactIn,
     ProviderContactOut,
     ProviderIn,
@@ -104,7 +104,7 @@ def _technician(technician_id: int) -> User:
 # ---------------------------------------------------------------- equipment
 
 
-@router.get("/desk/devices", response=responses({200: list[DeviceOut]}))
+@router.get("/desk/devices", response=responses({200: list[EquipmentOut]}))
 def list_devices(request: HttpRequest, filters: Query[ScopeFilters]) -> QuerySet[Device]:
     user = _user(request)
     devices = devices_visible_to(user)
@@ -115,8 +115,8 @@ def list_devices(request: HttpRequest, filters: Query[ScopeFilters]) -> QuerySet
     return devices[:2000]
 
 
-@router.post("/desk/endpoints/{int:endpoint_id}/devices", response=responses({201: DeviceOut}))
-def add_device(request: HttpRequest, endpoint_id: Id, payload: DeviceIn) -> Status[Device]:
+@router.post("/desk/endpoints/{int:endpoint_id}/devices", response=responses({201: EquipmentOut}))
+def add_device(request: HttpRequest, endpoint_id: Id, payload: EquipmentIn) -> Status[Device]:
     endpoint = get_object_or_404(endpoints_visible_to(_user(request)), pk=endpoint_id)
     device = equipment.add_device(endpoint, equipment.DeviceInput(**payload.dict()),
                                   actor=_user(request))
@@ -163,12 +163,12 @@ def put_node_versions(request: HttpRequest, node_id: Id, payload: NodeVersionsIn
                                           actor=_user(request))
 
 
-@router.get("/desk/plans", response=responses({200: list[PlanOut]}))
+@router.get("/desk/plans", response=responses({200: list[MaintenancePlanOut]}))
 def list_plans(request: HttpRequest) -> QuerySet[MaintenancePlan]:
     return plans_visible_to(_user(request)).prefetch_related("tasks")[:500]
 
 
-@router.post("/desk/plans", response=responses({201: PlanOut}))
+@router.post("/desk/plans", response=responses({201: MaintenancePlanOut}))
 def create_plan(request: HttpRequest, payload: PlanIn) -> Status[MaintenancePlan]:
     user = _user(request)
     agency = Agency.objects.filter(pk=payload.agency).first()

@@ -14,7 +14,7 @@ from diemcau.core.api_inputs import Id
 from .choices import DeviceKind, DeviceWorkKind, PatchStatus, ProviderKind, TaskKind
 
 
-class DeviceIn(Schema):
+class EquipmentIn(Schema):
     kind: DeviceKind
     model: str = Field(max_length=120)
     serial: str = Field("", max_length=120)
@@ -25,7 +25,7 @@ class DeviceIn(Schema):
     notes: str = Field("", max_length=2000)
 
 
-class DeviceOut(Schema):
+class EquipmentOut(Schema):
     id: int
     endpoint: int = Field(alias="endpoint_id")
     kind: str
@@ -98,7 +98,7 @@ class TaskOut(Schema):
     done_note: str
 
 
-class PlanOut(Schema):
+class MaintenancePlanOut(Schema):
     id: int
     agency: int = Field(alias="agency_id")
     year: int

@@ -32,6 +32,7 @@ from .schemas import (
     AgencyFilters,
     AgencyOut,
     ApprovalOut,
+    ChangeDecisionIn,
     ChangeRequestFilters,
     ChangeRequestIn,
     ChangeRequestOut,
@@ -39,7 +40,6 @@ from .schemas import (
     ContactIn,
     ContactListOut,
     ContactOut,
-    DecisionIn,
     DeviceIn,
     DeviceOut,
     EndpointDetailOut,
@@ -527,7 +527,7 @@ def create_change_request(
     tags=CHANGES,
 )
 def approve_change_request(
-    request: HttpRequest, request_id: Id, payload: DecisionIn
+    request: HttpRequest, request_id: Id, payload: ChangeDecisionIn
 ) -> EndpointChangeRequest:
     """The operator consents; the parameters are applied (a new terminal: police check)."""
     change = get_object_or_404(_change_requests(request), pk=request_id)

@@ -307,7 +307,7 @@ class ChangeRequestFilters(Schema):
     endpoint: Id | None = None
 
 
-class DecisionIn(Schema):
+class ChangeDecisionIn(Schema):
     note: str = Field("", max_length=2000)
 
 
