@@ -198,6 +198,21 @@ def server_errors(log: Path) -> list[str]:
     return [line for line in lines if re.search(r"Traceback|Internal Server Error", line)]
 
 
+def tracebacks(log: Path) -> list[str]:
+    """Each traceback of the log, from its first line to the exception's line."""
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("Traceback"):
+            current = [line]
+        elif current:
+            current.append(line)
+            if not line.startswith((" ", "During handling", "The above exception")) and line:
+                blocks.append("\n".join(current))
+                current = []
+    return blocks
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-time", type=int, default=int(os.environ.get("FUZZ_MAX_TIME", 90)),
@@ -247,8 +262,8 @@ def main() -> int:
                 results.append(run(role, token, port, args, reports))
         errors = server_errors(log)
         if errors:
-            print("== the server's log (last 120 lines)")
-            print("\n".join(log.read_text(errors="replace").splitlines()[-120:]))
+            print("== the server's errors (each traceback, up to five)")
+            print("\n\n".join(tracebacks(log)[:5]))
     finally:
         if not args.report_dir:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -6,7 +6,8 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect
 from django.urls import Resolver404, get_resolver, resolve
 from django.utils.translation import gettext as _
@@ -75,7 +76,13 @@ class UnicodeInputMiddleware:
         if request.GET:
             request.GET = _nfc_querydict(request.GET)  # type: ignore[assignment]
         if request.method == "POST" and request.content_type in _FORM_CONTENT_TYPES:
-            request.POST = _nfc_querydict(request.POST)  # type: ignore[assignment]
+            try:
+                request.POST = _nfc_querydict(request.POST)  # type: ignore[assignment]
+            except MultiPartParserError:
+                # A client's broken upload (no boundary, a cut body) is its error, not ours:
+                # 400 with a message (JSON under /api/, by ApiErrorsMiddleware).
+                return HttpResponseBadRequest(
+                    _("The form could not be read: its multipart body is not valid."))
         return self.get_response(request)
 
 

@@ -480,3 +480,18 @@ def test_inputs_the_schema_documents_as_nullable_are_accepted(world):
                "trained_on": None}
     assert world.op.post(f"/endpoints/{world.ep_commune.pk}/contacts", contact).status_code == 201
 
+
+
+@pytest.mark.django_db
+def test_a_multipart_body_without_a_boundary_is_a_400_with_a_message(world):
+    """A broken upload is the client's error: a 400 with words, JSON on the API."""
+    meeting = Meeting.objects.filter(host_endpoint__agency=world.district).first() or \
+        Meeting.objects.first()
+    client = Client()
+    client.force_login(UserFactory(role=Role.OPERATOR, agency=world.department))
+    response = client.post(f"/api/v1/meetings/{meeting.pk if meeting else 1}/materials",
+                           data=b"--x\r\nbroken", content_type="multipart/form-data")
+    assert message(response, 400)  # the API's words for a bad request
+    page = client.post("/accounts/password/", data=b"--x\r\nbroken",
+                       content_type="multipart/form-data")
+    assert page.status_code == 400 and "multipart" in page.content.decode()
