@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import math
 import os
+import pickle
 import platform
 import random
 import secrets
@@ -97,23 +98,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default="",
                         help="postgres://user@host:port/name: run on PostgreSQL (recreated)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the data, measure nothing, keep it (for --reuse)")
+    parser.add_argument("--reuse", metavar="DIR", default="",
+                        help="measure the data a --keep or --build-only run left in DIR (its "
+                             "database URL is remembered there); nothing is built or dropped")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     if args.quick:
         args.meetings, args.samples = 10_000, 50
+    if args.build_only:
+        args.keep = True
+    if args.reuse:
+        state = load_state(Path(args.reuse))
+        if args.database_url and args.database_url != state["database_url"]:
+            parser.error(f"{args.reuse} was built on {state['database_url'] or 'SQLite'}")
+        args.database_url, args.meetings, args.keep = state["database_url"], state["meetings"], True
+    args.state = state if args.reuse else None
     if args.meetings < 1000 or args.samples < 5:
         parser.error("at least 1000 meetings and 5 samples")
     return args
 
 
+STATE = "bench-state.pickle"  # what a later --reuse needs: the schedule, the tokens
+
+
+def save_state(var_dir: Path, **state: Any) -> None:
+    with (var_dir / STATE).open("wb") as f:
+        pickle.dump(state, f)
+
+
+def load_state(var_dir: Path) -> dict[str, Any]:
+    try:
+        with (var_dir / STATE).open("rb") as f:
+            state: dict[str, Any] = pickle.load(f)  # our own file, written by --keep
+    except FileNotFoundError:
+        raise SystemExit(f"{var_dir} holds no {STATE}: build it with --build-only") from None
+    return state
+
+
 def prepare_environment(args: argparse.Namespace) -> Path:
-    """Point the settings at a throw-away database before Django reads them."""
-    var_dir = Path(tempfile.mkdtemp(prefix="diemcau-bench-"))
+    """Point the settings at a throw-away database before Django reads them (or, with
+    --reuse, at the one a kept run left)."""
+    var_dir = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="diemcau-bench-"))
     os.environ.update(
         DIEMCAU_VAR_DIR=str(var_dir),
         DIEMCAU_RULEBOOK=RULEBOOK,
         DIEMCAU_DEBUG="0",  # production's query path: no debug cursor outside the counts
-        DIEMCAU_SECRET_KEY=secrets.token_urlsafe(40),
+        # The same key for a reused database (API tokens and sessions may depend on it).
+        DIEMCAU_SECRET_KEY=args.state["secret_key"] if args.state else secrets.token_urlsafe(40),
         DIEMCAU_ALLOWED_HOSTS="testserver",  # the host name of django.test.Client
         DIEMCAU_HTTPS="0",  # the test client speaks plain HTTP in process: no redirect to TLS
         DJANGO_SETTINGS_MODULE="diemcau.settings",
@@ -121,8 +154,9 @@ def prepare_environment(args: argparse.Namespace) -> Path:
     os.environ.setdefault("DIEMCAU_LOG_LEVEL", "WARNING")
     os.environ.pop("DATABASE_URL", None)
     if args.database_url:
-        postgres(args.database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                 "CREATE DATABASE {}")
+        if not args.reuse:
+            postgres(args.database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                     "CREATE DATABASE {}")
         os.environ["DATABASE_URL"] = args.database_url
     return var_dir
 
@@ -823,28 +857,52 @@ def main(argv: list[str] | None = None) -> int:
           f"samples {args.samples}; seed {args.seed}", flush=True)
     summary: list[tuple[int, list[Result]]] = []
     try:
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0, interactive=False)
-        province = design_province()
-        tokens = insert_province(province)
-        print(f"migrate + province ({len(province.agencies)} agencies, {N_ENDPOINTS} endpoints, "
-              f"{N_NODES} nodes of {NODE_MAX_MEETINGS} meetings/{NODE_MAX_ENDPOINTS} endpoints, "
-              f"{len(province.users)} users): {time.perf_counter() - started:.1f} s")
-        schedule = generate_schedule(province, args.meetings, max(5, args.samples // 10), rng)
-        print(f"schedule of {args.meetings} meetings generated in {schedule.seconds:.1f} s; "
-              f"busiest node slot {schedule.peaks[0]}/{schedule.caps[0]} meetings, "
-              f"{schedule.peaks[1]}/{schedule.caps[1]} endpoints (the 80 % caps); "
-              f"{sum(s.clash for s in schedule.specs)} submitted ones clash (host busy, not "
-              f"timed), {sum(bool(s.victim) for s in schedule.specs)} need a revocation",
-              flush=True)
+        if args.state:  # --reuse: the data is there; measure it at its full size only
+            province, tokens, schedule = (args.state["province"], args.state["tokens"],
+                                          args.state["schedule"])
+            rng.setstate(args.state["rng"])
+            call_command("migrate", verbosity=0, interactive=False)  # a no-op unless code moved
+            print(f"reusing {args.reuse}: {args.meetings} meetings built "
+                  f"{args.state['built']}", flush=True)
+            stages: tuple[int, ...] = (1,)
+        else:
+            started = time.perf_counter()
+            call_command("migrate", verbosity=0, interactive=False)
+            province = design_province()
+            tokens = insert_province(province)
+            print(f"migrate + province ({len(province.agencies)} agencies, {N_ENDPOINTS} "
+                  f"endpoints, {N_NODES} nodes of {NODE_MAX_MEETINGS} meetings/"
+                  f"{NODE_MAX_ENDPOINTS} endpoints, {len(province.users)} users): "
+                  f"{time.perf_counter() - started:.1f} s")
+            schedule = generate_schedule(province, args.meetings, max(5, args.samples // 10), rng)
+            print(f"schedule of {args.meetings} meetings generated in {schedule.seconds:.1f} s; "
+                  f"busiest node slot {schedule.peaks[0]}/{schedule.caps[0]} meetings, "
+                  f"{schedule.peaks[1]}/{schedule.caps[1]} endpoints (the 80 % caps); "
+                  f"{sum(s.clash for s in schedule.specs)} submitted ones clash (host busy, not "
+                  f"timed), {sum(bool(s.victim) for s in schedule.specs)} need a revocation",
+                  flush=True)
+            stages = (0, 1)
         build = 0.0
-        for stage in (0, 1):
-            seconds = insert_meetings(schedule, province, stage, rng)
-            build += seconds
+        for stage in stages:
+            if not args.state:
+                seconds = insert_meetings(schedule, province, stage, rng)
+                build += seconds
+                if args.build_only and stage == 0:
+                    continue
             sizes = table_sizes()
-            print(f"\ninserted in {seconds:.1f} s: "
-                  + ", ".join(f"{v} {k}" for k, v in sizes.items()))
-            print("verified: " + verify_sample(schedule, stage, rng))
+            if not args.state:
+                print(f"\ninserted in {seconds:.1f} s: "
+                      + ", ".join(f"{v} {k}" for k, v in sizes.items()))
+                print("verified: " + verify_sample(schedule, stage, rng))
+            else:
+                print("\n" + ", ".join(f"{v} {k}" for k, v in sizes.items()))
+            if args.keep and not args.state and stage == 1:
+                save_state(var_dir, province=province, tokens=tokens, schedule=schedule,
+                           rng=rng.getstate(), database_url=args.database_url,
+                           meetings=args.meetings, secret_key=os.environ["DIEMCAU_SECRET_KEY"],
+                           built=f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}")
+            if args.build_only:
+                break
             api, how = api_calls(schedule, province, tokens, args.samples, rng)
             print(f"calendar: {how}", flush=True)
             calls = [api[0], *decision_calls(schedule, province, stage, args.samples, rng),
@@ -855,7 +913,10 @@ def main(argv: list[str] | None = None) -> int:
                         f"meetings, {sizes['booking rows']} booking rows ({engine}); "
                         f"load average after it {load}", results)
             summary.append((sizes["meetings"], results))
-        print(f"build time of the meetings (both stages): {build:.1f} s")
+        if build:
+            print(f"build time of the meetings (both stages): {build:.1f} s")
+        if not summary:
+            return 0
         ratio = {n: (results[0].pct(50), results[0].pct(99)) for n, results in summary}
         for label, value in (("queries/call", lambda r, n: r.queries_text),
                              ("p50 ms", lambda r, n: f"{r.pct(50):.2f}"),
@@ -868,7 +929,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         connection.close()
         if args.keep:
-            print(f"kept: {var_dir} {args.database_url}")
+            print(f"kept: {var_dir} {args.database_url}"
+                  + ("" if args.reuse else f" (measure it again: --reuse {var_dir})"))
         else:
             if args.database_url:
                 postgres(args.database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")

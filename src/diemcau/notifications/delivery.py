@@ -79,6 +79,16 @@ def deliver(notification_id: int) -> str | None:
     row = _claim(notification_id)
     if row is None:
         return None
+    if row.channel == Channel.FAN_OUT:
+        # A message queued with `notify_later`: its recipients' rows are written now, once
+        # the change has committed; their e-mails and posts are handed over in turn.
+        from .services import fan_out
+
+        try:
+            fan_out(row.pk)
+        except Exception as exc:  # retried like a send; nothing was written
+            return _record_failure(row, exc)
+        return DeliveryStatus.SENT
     sender = SENDERS[row.channel]
     try:
         # Rendered now, in the recipient's language, as it leaves the system: no state secret

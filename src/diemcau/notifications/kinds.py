@@ -11,7 +11,7 @@ system to read it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -32,6 +32,31 @@ def register(kind: str, renderer: Renderer) -> None:
 
 def registered(kind: str) -> bool:
     return kind in _RENDERERS
+
+
+# recipients(params) → who receives a message of the kind queued with `services.notify_later`,
+# worked out by the worker after the commit, and what goes with it.
+Recipients = Callable[[Mapping[str, Any]], "Fanout | None"]
+_RECIPIENTS: dict[str, Recipients] = {}
+
+
+@dataclass(frozen=True)
+class Fanout:
+    """A message's recipients and attachments, as `notify` takes them, and the parameters
+    that are only known once the change has committed."""
+
+    users: list[Any]
+    attachments: list[Any] = field(default_factory=list)
+    public: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def register_recipients(kind: str, recipients: Recipients) -> None:
+    _RECIPIENTS[kind] = recipients
+
+
+def recipients_of(kind: str) -> Recipients | None:
+    return _RECIPIENTS.get(kind)
 
 
 def render(kind: str, params: Mapping[str, Any], *, outside: bool, fallback: Text) -> Text:

@@ -11,6 +11,9 @@ class Channel(models.TextChoices):
     IN_APP = "in_app", _("In the application")
     EMAIL = "email", _("E-mail")
     WEBHOOK = "webhook", _("Webhook (Zalo/Telegram bridge)")
+    # Not a channel a person receives on: one row written in a service's transaction that the
+    # worker expands, after the commit, into the recipients' rows (`services.notify_later`).
+    FAN_OUT = "fan_out", _("To be sent to its recipients")
 
 
 class DeliveryStatus(models.TextChoices):

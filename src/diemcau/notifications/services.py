@@ -203,6 +203,57 @@ def notify(
     return created
 
 
+def notify_later(
+    *,
+    kind: str,
+    params: Mapping[str, Any],
+    link: str = "",
+    meeting_id: int | None = None,
+) -> Notification:
+    """Queue a message whose recipients the worker works out after the commit: one outbox row
+    (channel `fan_out`) in the caller's transaction, instead of the recipients' queries and a
+    row per person and channel while the caller holds its locks.
+
+    The row commits or rolls back with the change it tells of (a rolled-back change sends
+    nothing). Once it has committed, the worker asks the kind's registered recipients function
+    (`kinds.register_recipients`) who receives it and writes their rows with `notify`, in one
+    transaction with the fan-out row's own status: each recipient gets it exactly once, and a
+    worker that dies half-way leaves the row pending for the sweep. Each person then reads it
+    in their language, as with `notify`."""
+    if kinds.recipients_of(kind) is None:
+        raise ValueError(f"no app says who receives {kind!r} (kinds.register_recipients)")
+    row = Notification.objects.create(
+        user=None, channel=Channel.FAN_OUT, kind=kind, params=dict(params), subject=kind,
+        body="", link=link[:250], meeting_id=meeting_id, status=DeliveryStatus.PENDING,
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(functools.partial(_hand_over, [row.pk]), robust=True)
+    return row
+
+
+def fan_out(notification_id: int) -> bool:
+    """The worker's side of `notify_later`: write the recipients' rows and mark the fan-out row
+    sent, in one transaction. False when the row is not pending (done already, or gone)."""
+    with transaction.atomic():
+        row = (Notification.objects.select_for_update()
+               .filter(pk=notification_id, channel=Channel.FAN_OUT,
+                       status=DeliveryStatus.PENDING).first())
+        if row is None:
+            return False
+        recipients = kinds.recipients_of(row.kind)
+        if recipients is None:
+            raise ValueError(f"no app says who receives {row.kind!r}")
+        fanout = recipients(row.params)
+        if fanout is not None:
+            notify(fanout.users, kind=row.kind, params={**row.params, **fanout.params},
+                   link=row.link, meeting_id=row.meeting_id, attachments=fanout.attachments,
+                   public=fanout.public)
+        Notification.objects.filter(pk=row.pk).update(
+            status=DeliveryStatus.SENT, sent_at=timezone.now(), next_attempt_at=None,
+            last_error="")
+    return True
+
+
 def notify_address(
     address: str,
     *,

@@ -50,3 +50,5 @@ class SchedulingConfig(AppConfig):
         status.register("mail", choices.MailOutcome, choices.MAIL_OUTCOME_COLOURS)
         for kind, renderer in notices.RENDERERS.items():
             kinds.register(kind, renderer)
+        for kind, recipients in notices.RECIPIENTS.items():
+            kinds.register_recipients(kind, recipients)

@@ -28,8 +28,8 @@ from diemcau.core.models import User
 from diemcau.core.permissions import covering_users_filter, operators
 from diemcau.core.roles import Role
 from diemcau.directory.models import Agency
-from diemcau.notifications.kinds import Text
-from diemcau.notifications.services import Attachment, notify
+from diemcau.notifications.kinds import Fanout, Text
+from diemcau.notifications.services import Attachment, notify, notify_later
 from diemcau.rulebooks import active_rulebook
 
 from .feeds import SECRET_TITLE, is_state_secret, public_title
@@ -64,27 +64,31 @@ def _participant_people(meeting: Meeting) -> list[User]:
     return _local_people(agencies) if agencies else []
 
 
+def _params(meeting: Meeting, **params: Any) -> dict[str, Any]:
+    return {
+        "meeting_id": meeting.pk,
+        "title": meeting.title,
+        "secret": is_state_secret(meeting),
+        "start": _iso(meeting.starts_at),
+        **params,
+    }
+
+
+def _ics(meeting: Meeting) -> Attachment:
+    from .ics import meeting_ics
+
+    return Attachment(f"meeting-{meeting.pk}.ics", "text/calendar", meeting_ics(meeting))
+
+
 def _send(users: Iterable[User], *, kind: str, meeting: Meeting, attach_ics: bool = False,
           public: bool = False, **params: Any) -> None:
-    attachments = []
-    if attach_ics:
-        from .ics import meeting_ics
-
-        attachments.append(Attachment(f"meeting-{meeting.pk}.ics", "text/calendar",
-                                      meeting_ics(meeting)))
     notify(
         list(users),
         kind=kind,
-        params={
-            "meeting_id": meeting.pk,
-            "title": meeting.title,
-            "secret": is_state_secret(meeting),
-            "start": _iso(meeting.starts_at),
-            **params,
-        },
+        params=_params(meeting, **params),
         link=reverse("scheduling:meeting_detail", args=[meeting.pk]),
         meeting_id=meeting.pk,
-        attachments=attachments,
+        attachments=[_ics(meeting)] if attach_ics else [],
         public=public,
     )
 
@@ -111,10 +115,25 @@ def _public_reply() -> bool:
 
 
 def accepted(meeting: Meeting) -> None:
+    """The decision writes one row; the worker works out the recipients — whoever registered
+    it, the host's and the participants' offices and technicians — with the ICS and the
+    public copy (KH Đ13.2b) once it has committed (`accepted_recipients`), so none of that
+    runs while the decision holds the capacity locks."""
+    notify_later(kind="meeting.accepted", params=_params(meeting),
+                 link=reverse("scheduling:meeting_detail", args=[meeting.pk]),
+                 meeting_id=meeting.pk)
+
+
+def accepted_recipients(params: Mapping[str, Any]) -> Fanout | None:
+    """Who is told that a meeting was accepted, read by the worker after the commit."""
+    meeting = (Meeting.objects.select_related("host_agency", "created_by")
+               .filter(pk=params.get("meeting_id")).first())
+    if meeting is None:
+        return None
     first_check = meeting.checks.order_by("due_at").values_list("due_at", flat=True).first()
-    _send([*_host_people(meeting), *_participant_people(meeting)], kind="meeting.accepted",
-          meeting=meeting, attach_ics=True, check=_iso(first_check or meeting.starts_at),
-          public=_public_reply())
+    return Fanout(users=[*_host_people(meeting), *_participant_people(meeting)],
+                  attachments=[_ics(meeting)], public=_public_reply(),
+                  params={"check": _iso(first_check or meeting.starts_at)})
 
 
 def refused(meeting: Meeting) -> None:
@@ -334,6 +353,11 @@ def render_mailed(params: Mapping[str, Any], outside: bool) -> Text:
                    "time counts from the message's arrival."))
     return Text(subject, "\n\n".join(lines))
 
+
+# The kinds whose recipients the worker works out after the commit (`notify_later`).
+RECIPIENTS = {
+    "meeting.accepted": accepted_recipients,
+}
 
 RENDERERS = {
     "meeting.mailed": render_mailed,

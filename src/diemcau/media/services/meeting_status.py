@@ -26,7 +26,7 @@ from .. import broadcast
 from ..models import LeaveReason, Participation
 from . import sip
 from .participations import close_participation
-from .rooms import wanted_meetings
+from .rooms import room_wanted
 
 
 def follow(change: StatusChange) -> None:
@@ -58,9 +58,7 @@ def follow(change: StatusChange) -> None:
 def _room_due(meeting: Meeting) -> bool:
     """Whether the meeting needs its room already. A room made earlier would be taken for an
     orphan by `reconcile` and destroyed."""
-    if meeting.node is None:
-        return False
-    return wanted_meetings(meeting.node).filter(pk=meeting.pk).exists()
+    return room_wanted(meeting)
 
 
 def _close_connections(change: StatusChange) -> list[int]:

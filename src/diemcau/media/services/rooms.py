@@ -107,6 +107,24 @@ def wanted_meetings(node: McuNode, now: dt.datetime | None = None) -> QuerySet[M
     )
 
 
+def room_wanted(meeting: Meeting, now: dt.datetime | None = None) -> bool:
+    """Whether `wanted_meetings(meeting.node)` holds `meeting` — read from the meeting as it
+    stands in memory and, only when its own times do not decide it, one lookup of its checks:
+    the acceptance asks it inside the transaction that holds the capacity locks."""
+    if meeting.node_id is None:
+        return False
+    if meeting.status == MeetingStatus.LIVE:
+        return True
+    now = now or timezone.now()
+    horizon = now + ROOM_LEAD
+    if meeting.status != MeetingStatus.ACCEPTED or meeting.ends_at <= now - ROOM_GRACE_AFTER_END:
+        return False
+    if meeting.starts_at <= horizon or (
+            meeting.rehearsal_starts_at is not None and meeting.rehearsal_starts_at <= horizon):
+        return True
+    return meeting.checks.filter(due_at__lte=horizon).exists()
+
+
 def janus_refusal(exc: JanusError) -> str:
     """What a page or a console shows when Janus refuses: the page's own words for Janus's
     error code, never Janus's English reason (that goes to the log)."""

@@ -21,6 +21,7 @@ from diemcau.media import tasks
 from diemcau.media.models import Room
 from diemcau.media.services import rooms
 from diemcau.scheduling.choices import MeetingStatus
+from diemcau.scheduling.models import Meeting
 from diemcau.testing.factories import McuNodeFactory, UserFactory
 
 from .conftest import make_meeting
@@ -55,6 +56,10 @@ def test_wanted_meetings_are_live_or_due_within_a_day():
     make_meeting(other, starts_in=5 * HOUR)
     wanted = set(rooms.wanted_meetings(node).values_list("pk", flat=True))
     assert wanted == {due_by_check.pk, due_by_start.pk, live.pk}
+    # The acceptance asks the same of one meeting (`room_wanted`), without the node's query.
+    on_node = Meeting.objects.filter(node=node)
+    assert {m.pk for m in on_node if rooms.room_wanted(m)} == wanted
+    assert len(on_node) == 7
 
 
 def test_no_room_for_a_meeting_that_does_not_hold_a_node():

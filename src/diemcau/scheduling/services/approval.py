@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,14 +36,22 @@ def stamp_reply(meeting: Meeting, actor: User) -> None:
         meeting.sla_breached_at = deadline.breach_at
 
 
-def lock_capacity(meeting: Meeting) -> list[McuNode]:
+def lock_capacity(meeting: Meeting, endpoint_ids: Sequence[int] | None = None) -> list[McuNode]:
     """Serialize decisions that touch the same nodes or endpoints, in every process: lock the
-    node rows and the meeting's endpoint rows, always in primary-key order (no deadlocks)."""
-    nodes = list(McuNode.objects.select_for_update().filter(is_active=True).order_by("pk"))
-    endpoint_ids = [meeting.host_endpoint_id, *meeting.participants.values_list("pk", flat=True)]
+    node rows and the meeting's endpoint rows (`planning.invited_ids`, when the caller has
+    not read them), always in primary-key order (no deadlocks).
+
+    FOR NO KEY UPDATE (PostgreSQL): two decisions still wait for each other, as the capacity
+    check needs (KH Đ12.4a), but the rows that only refer to a node or an endpoint (a join
+    grant, a participation, a booking: their foreign-key checks take FOR KEY SHARE) are not
+    held up by a decision. No key of these rows is changed under these locks. SQLite has one
+    writer at a time anyway."""
+    nodes = list(McuNode.objects.select_for_update(no_key=True).filter(is_active=True)
+                 .order_by("pk"))
+    ids = planning.invited_ids(meeting) if endpoint_ids is None else endpoint_ids
     list(
-        Endpoint.objects.select_for_update()
-        .filter(pk__in=endpoint_ids)
+        Endpoint.objects.select_for_update(no_key=True)
+        .filter(pk__in=ids)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -18,7 +18,8 @@ from ..models import Booking, Meeting, TechnicalCheck
 from ..windows import check_slots, meeting_windows
 
 
-def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook) -> None:
+def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook,
+         endpoint_ids: Sequence[int] | None = None) -> None:
     """Book what the plan placed on the node — each window and each technical check, one row
     apiece — and each endpoint's windows; schedule the technical checks, each due at the end
     of its place on the node."""
@@ -41,7 +42,7 @@ def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook) -> None:
         )
         for load in rows
     )
-    endpoints = planning.invited_ids(meeting)
+    endpoints = planning.invited_ids(meeting) if endpoint_ids is None else endpoint_ids
     Booking.objects.bulk_create(
         Booking(
             meeting=meeting,

@@ -251,8 +251,9 @@ def accept_meeting(
     meeting = _lock(meeting)
     if not allowed(meeting, Transition.ACCEPT):
         raise InvalidTransition(str(TRANSITIONS[Transition.ACCEPT].refusal))
-    nodes = lock_capacity(meeting)
-    plan = planning.plan(meeting, rulebook, nodes)
+    ids = planning.invited_ids(meeting)  # read once: the locks, the plan and the holds use it
+    nodes = lock_capacity(meeting, ids)
+    plan = planning.plan(meeting, rulebook, nodes, ids)
     if not plan.possible:
         raise refusal(plan, rulebook)
     wanted = {m.pk for m in plan.revocations}
@@ -275,9 +276,9 @@ def accept_meeting(
     meeting.save()
     try:
         with transaction.atomic():
-            holdings.hold(meeting, plan.loads, rulebook)
+            holdings.hold(meeting, plan.loads, rulebook, ids)
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race we lost
-        raise refusal(planning.plan(meeting, rulebook, nodes), rulebook) from exc
+        raise refusal(planning.plan(meeting, rulebook, nodes, ids), rulebook) from exc
     _record(meeting, Transition.ACCEPT, previous, actor=actor, before=before)
     notices.accepted(meeting)
     for victim in revoked:  # after the winner holds its place, so the free slots are true

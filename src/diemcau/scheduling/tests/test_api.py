@@ -674,6 +674,32 @@ def test_calendar_is_scoped_and_its_queries_do_not_grow(world: SimpleNamespace) 
 
 
 @pytest.mark.django_db
+def test_calendar_rows_are_written_as_its_schema_documents_them(world: SimpleNamespace) -> None:
+    """The week is written from the rows without a schema validation per meeting: its body is
+    byte for byte what CalendarItemOut gives for the same meetings, through the API's
+    renderer."""
+    from diemcau.api import api
+    from diemcau.scheduling.schemas import CalendarItemOut
+
+    start = timezone.localtime(timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    start += dt.timedelta(days=2)
+    week = {"start": start.isoformat(), "end": (start + dt.timedelta(days=7)).isoformat()}
+    meetings = _arrange(world, 4, start, world.district, world.ep_district)
+    _arrange(world, 2, start, world.district, world.ep_district, MeetingStatus.SUBMITTED)
+    Meeting.objects.filter(pk=meetings[0].pk).update(
+        title='Họp "khẩn" <1>', starts_at=start + dt.timedelta(microseconds=123456))
+    response = world.district_office.get(query("/calendar", week))
+    assert response.status_code == 200
+    shown = (Meeting.objects.filter(pk__in=[i["id"] for i in response.json()])
+             .select_related("host_agency").order_by("starts_at", "pk"))
+    assert len(shown) == 6
+    documented = [CalendarItemOut.model_validate(m).model_dump() for m in shown]
+    expected = api.create_response(response.wsgi_request, documented, status=200)
+    assert response.content == expected.content
+    assert response["Content-Type"] == expected["Content-Type"]
+
+
+@pytest.mark.django_db
 def test_calendar_range_edges_and_the_scope_through_invited_endpoints(
     world: SimpleNamespace,
 ) -> None:

@@ -8,12 +8,14 @@ import json
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.test import override_settings
 
 from diemcau.core.roles import Role
 from diemcau.notifications import tasks
 from diemcau.notifications.models import Channel, DeliveryStatus, Notification
 from diemcau.notifications.services import Channels, set_preferences
+from diemcau.scheduling import notices
 from diemcau.scheduling.choices import Classification
 from diemcau.scheduling.services import checks, lifecycle, registration
 from diemcau.testing.factories import UserFactory
@@ -157,3 +159,92 @@ def test_a_notice_survives_a_crash_right_after_the_commit(
     pending.refresh_from_db()
     assert pending.status == DeliveryStatus.SENT
     assert [m.to for m in mail.outbox] == [[office.email]]
+
+
+# ---------------------------------------------------------------- the acceptance's fan-out
+
+
+def _accepted_meeting_with_two_agencies(world):
+    return registration.create_meeting(
+        meeting_input(world.district, world.ep_district, [world.ep_other], working_day_at(5, 9),
+                      title="Giao ban liên huyện"),
+        actor=world.district_office,
+    )
+
+
+def test_the_worker_tells_the_acceptance_to_the_same_people_in_their_language(
+    kh_world, django_capture_on_commit_callbacks
+):
+    """The decision writes one fan-out row; after the commit the worker writes a row for each
+    person the notice always reached (registrant, host's and participants' offices and
+    technicians), and each reads it in their own language, with the ICS."""
+    english = UserFactory(role=Role.TECHNICIAN, agency=kh_world.other_district,
+                          email="en@camranh.gov.vn", language="en")
+    vietnamese = UserFactory(role=Role.OFFICE, agency=kh_world.district,
+                             email="vi@nhatrang.gov.vn", language="vi")
+    meeting = _accepted_meeting_with_two_agencies(kh_world)
+    with django_capture_on_commit_callbacks(execute=False) as committed:
+        lifecycle.accept_meeting(meeting, actor=kh_world.operator)
+    (queued,) = Notification.objects.filter(kind="meeting.accepted")
+    assert queued.channel == Channel.FAN_OUT and queued.user is None
+    assert queued.status == DeliveryStatus.PENDING
+    meeting.refresh_from_db()
+    expected = {u.pk for u in [*notices._host_people(meeting),
+                               *notices._participant_people(meeting)]}
+    assert {english.pk, vietnamese.pk, kh_world.district_office.pk,
+            kh_world.other_office.pk} <= expected
+    with django_capture_on_commit_callbacks(execute=True):  # the worker, after the commit
+        for callback in committed:
+            callback()
+    rows = Notification.objects.filter(kind="meeting.accepted", channel=Channel.IN_APP)
+    assert sorted(rows.values_list("user_id", flat=True)) == sorted(expected)
+    queued.refresh_from_db()
+    assert queued.status == DeliveryStatus.SENT
+    by_address = {m.to[0]: m for m in mail.outbox}
+    assert by_address[english.email].subject == "Meeting accepted: Giao ban liên huyện"
+    assert by_address[vietnamese.email].subject != by_address[english.email].subject
+    assert "Giao ban liên huyện" in by_address[vietnamese.email].subject
+    ((filename, _content, _mimetype),) = by_address[english.email].attachments
+    assert filename == f"meeting-{meeting.pk}.ics"
+    first_check = meeting.checks.order_by("due_at").first()
+    assert rows.first().params["check"] == first_check.due_at.isoformat()
+    # Handed over twice (the sweep, a second worker): nobody is told twice.
+    tasks.deliver_notification.call_local(queued.pk)
+    tasks.sweep_notifications.call_local()
+    assert rows.count() == len(expected)
+
+
+def test_a_rolled_back_acceptance_tells_nobody(kh_world, django_capture_on_commit_callbacks):
+    meeting = _accepted_meeting_with_two_agencies(kh_world)
+    before = Notification.objects.count()
+
+    class Abandon(Exception):
+        pass
+
+    with (django_capture_on_commit_callbacks(execute=True), pytest.raises(Abandon),
+          transaction.atomic()):
+        lifecycle.accept_meeting(meeting, actor=kh_world.operator)
+        raise Abandon
+    tasks.sweep_notifications.call_local()
+    assert Notification.objects.count() == before
+    assert not Notification.objects.filter(kind="meeting.accepted").exists()
+    assert not [m for m in mail.outbox if "Giao ban liên huyện" in m.subject]
+
+
+def test_an_acceptance_whose_hand_over_was_lost_is_told_by_the_sweep(
+    kh_world, django_capture_on_commit_callbacks
+):
+    """A crash right after the commit: the fan-out row is in the database, and the sweep
+    expands it."""
+    office = kh_world.district_office
+    office.email = "vanphong@nhatrang.gov.vn"
+    office.save()
+    meeting = _accepted_meeting_with_two_agencies(kh_world)
+    with django_capture_on_commit_callbacks(execute=False) as lost:
+        lifecycle.accept_meeting(meeting, actor=kh_world.operator)
+    assert lost and not Notification.objects.filter(kind="meeting.accepted", user=office)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_notifications.call_local()
+    assert Notification.objects.filter(kind="meeting.accepted", user=office,
+                                       channel=Channel.IN_APP).exists()
+    assert [m.to for m in mail.outbox if "Giao ban" in m.subject].count([office.email]) == 1

@@ -269,14 +269,18 @@ def test_dn_the_national_assembly_delegation_announces_its_meetings(kh_world,
 # ---------------------------------------------------------------- rulebook sections read (item 9)
 
 
-def test_kh_an_answer_also_goes_to_the_support_group_webhook(kh_world, settings) -> None:
-    # KH Đ13.2b: the reply is given publicly, in the support group as well.
+def test_kh_an_answer_also_goes_to_the_support_group_webhook(
+    kh_world, settings, django_capture_on_commit_callbacks
+) -> None:
+    # KH Đ13.2b: the reply is given publicly, in the support group as well (the acceptance's
+    # recipients are written by the worker once the decision commits).
     settings.WEBHOOK_URL = "http://127.0.0.1:9/support-group"
     meeting = registration.create_meeting(
         meeting_input(kh_world.district, kh_world.ep_district, [], working_day_at(4, 9)),
         actor=kh_world.district_office,
     )
-    lifecycle.accept_meeting(meeting, actor=kh_world.operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.accept_meeting(meeting, actor=kh_world.operator)
     posted = Notification.objects.filter(kind="meeting.accepted", channel=Channel.WEBHOOK)
     assert posted.count() == 1
 
