@@ -13,7 +13,7 @@ the MCU operators alone. MCU operators act on any meeting.
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from diemcau.core.errors import RuleViolation
 from diemcau.core.models import User
@@ -52,9 +52,18 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
         # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns an EXISTS into a hashed
         # set of every invitation of the scope (tens of thousands of rows), built before the
         # week is applied; this one stays a lookup per meeting on both databases.
-        invited = Meeting.participants.through.objects.filter(
-            meeting_id=OuterRef("pk"), endpoint__agency__in=scope
-        ).values("pk")[:1]
+        # The invitation's endpoint is tested against the scope's endpoints (a set made once),
+        # not looked up row by row in the endpoints' table; written `endpoint_id + 0` so that
+        # SQLite keeps reading the meeting's own rows of the (meeting, endpoint) index, rather
+        # than probing it once per endpoint of the scope (EXPLAIN QUERY PLAN; at 100,000
+        # meetings a district's week took 4.6 ms of SQL this way, 6.9 ms by the join, 67 ms
+        # by the probes).
+        scope_endpoints = Endpoint.objects.filter(agency__in=scope).values("pk")
+        invited = (
+            Meeting.participants.through.objects.alias(endpoint_key=F("endpoint_id") + 0)
+            .filter(meeting_id=OuterRef("pk"), endpoint_key__in=scope_endpoints)
+            .values("pk")[:1]
+        )
         meetings = meetings.alias(scope_invited=Subquery(invited)).filter(
             Q(host_agency__in=scope) | Q(scope_invited__isnull=False)
         )

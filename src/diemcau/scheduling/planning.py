@@ -146,13 +146,17 @@ def endpoint_conflicts(meeting: Meeting, ids: Iterable[int] | None = None) -> li
     """Other held meetings that already have one of this meeting's endpoints at that time."""
     windows = [w for _, w in meeting_windows(meeting)]
     endpoint_ids = list(ids if ids is not None else invited_ids(meeting))
-    rows = (
+    held = (
         Booking.objects.filter(holds=True, endpoint_id__in=endpoint_ids)
         .filter(overlapping(windows))
         .exclude(meeting=meeting)
-        .select_related("endpoint", "meeting__host_agency")
-        .order_by("meeting__registered_at")
     )
+    # Usually there is none: ask with a narrow query first, and read the endpoints and the
+    # meetings (with every column, for the refusal and the priority) only when there are some.
+    if not held.values_list("pk")[:1]:
+        return []
+    rows = held.select_related("endpoint", "meeting__host_agency").order_by(
+        "meeting__registered_at")
     seen: set[tuple[int | None, int]] = set()
     conflicts = []
     for row in rows:

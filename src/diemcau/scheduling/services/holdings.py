@@ -30,32 +30,35 @@ def hold(meeting: Meeting, loads: Sequence[Load], rulebook: Rulebook,
         if load.window.ends_at - load.window.starts_at > planning.MAX_BOOKING_HOLD:
             # The overlap search looks back MAX_BOOKING_HOLD: a longer row would be missed.
             raise ValueError(f"a hold of {load.window} is longer than MAX_BOOKING_HOLD")
-    Booking.objects.bulk_create(
-        Booking(
-            meeting=meeting,
-            kind=load.kind,
-            node=node,
-            starts_at=load.window.starts_at,
-            ends_at=load.window.ends_at,
-            endpoints_count=load.endpoints,
-            needs_mixer=bool(load.mixers),
-        )
-        for load in rows
-    )
     endpoints = planning.invited_ids(meeting) if endpoint_ids is None else endpoint_ids
-    Booking.objects.bulk_create(
-        Booking(
-            meeting=meeting,
-            kind=kind,
-            node=node,
-            endpoint_id=endpoint,
-            starts_at=window.starts_at,
-            ends_at=window.ends_at,
-            endpoints_count=1,
-        )
-        for kind, window in meeting_windows(meeting)
-        for endpoint in endpoints
-    )
+    # The node's rows and the endpoints' rows in one statement.
+    Booking.objects.bulk_create([
+        *(
+            Booking(
+                meeting=meeting,
+                kind=load.kind,
+                node=node,
+                starts_at=load.window.starts_at,
+                ends_at=load.window.ends_at,
+                endpoints_count=load.endpoints,
+                needs_mixer=bool(load.mixers),
+            )
+            for load in rows
+        ),
+        *(
+            Booking(
+                meeting=meeting,
+                kind=kind,
+                node=node,
+                endpoint_id=endpoint,
+                starts_at=window.starts_at,
+                ends_at=window.ends_at,
+                endpoints_count=1,
+            )
+            for kind, window in meeting_windows(meeting)
+            for endpoint in endpoints
+        ),
+    ])
     # R15: the check before the rehearsal and the session ends at least N hours before it
     # (ĐN Đ11.2b, KH Đ13.2b); `plan` placed each one, in the order of `check_slots`. A meeting
     # registered less than N hours ahead (an emergency, KH Đ13.2a) has its check due when it
