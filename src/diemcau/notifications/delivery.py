@@ -13,6 +13,9 @@ The worker calls `deliver(id)` (task `deliver_notification`). One delivery is:
 A worker that dies between 1 and 3 leaves the row pending with the lease as its next attempt,
 so the sweep sends it again: delivery is at least once, and the webhook carries the row's id
 so a bridge can drop a repeat.
+
+A `fan_out` row (`services.notify_later`) is claimed the same way; "sending" it writes its
+recipients' rows, which are then delivered as above (`services.fan_out`).
 """
 
 from __future__ import annotations
