@@ -127,7 +127,7 @@ def accepted(meeting: Meeting) -> None:
 def accepted_recipients(params: Mapping[str, Any]) -> Fanout | None:
     """Who is told that a meeting was accepted, read by the worker after the commit."""
     meeting = (Meeting.objects.select_related("host_agency", "created_by")
-               .filter(pk=params.get("meeting_id")).first())
+               .filter(pk=int(params.get("meeting_id") or 0)).first())
     if meeting is None:
         return None
     first_check = meeting.checks.order_by("due_at").values_list("due_at", flat=True).first()

@@ -61,7 +61,7 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
         scope_endpoints = Endpoint.objects.filter(agency__in=scope).values("pk")
         invited = (
             Meeting.participants.through.objects.alias(endpoint_key=F("endpoint_id") + 0)
-            .filter(meeting_id=OuterRef("pk"), endpoint_key__in=scope_endpoints)
+            .filter(Q(meeting_id=OuterRef("pk")), Q(endpoint_key__in=scope_endpoints))
             .values("pk")[:1]
         )
         meetings = meetings.alias(scope_invited=Subquery(invited)).filter(
