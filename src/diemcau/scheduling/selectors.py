@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from diemcau.core import calendar
 from diemcau.directory.models import Endpoint
+from diemcau.mcu.models import McuNode
 from diemcau.rulebooks import active_rulebook
 
 from . import planning
@@ -72,11 +73,24 @@ def free_slots(meeting: Meeting, count: int = 3) -> list[dt.datetime]:
     probe = Meeting(
         pk=meeting.pk, host_agency=meeting.host_agency, host_endpoint=meeting.host_endpoint
     )
+    # Read once for every candidate: the endpoints, the nodes, and what holds the endpoints
+    # over the whole horizon. A candidate at which an endpoint is held is passed over without
+    # a plan: `plan` would find the same booking and refuse it (blocking, or to be revoked).
+    ids = planning.invited_ids(probe)
+    nodes = list(McuNode.objects.filter(is_active=True))
+    held = list(
+        Booking.objects.filter(holds=True, endpoint_id__in=ids)
+        .filter(planning.overlapping([Window(candidate, horizon + length)]))
+        .exclude(meeting_id=meeting.pk)
+        .values_list("starts_at", "ends_at")
+    )
     while candidate < horizon and len(found) < count:
-        if work.is_office_time(candidate) and work.is_office_time(candidate + length):
-            probe.starts_at, probe.ends_at = candidate, candidate + length
+        end = candidate + length
+        if (work.is_office_time(candidate) and work.is_office_time(end)
+                and not any(s < end and candidate < e for s, e in held)):
+            probe.starts_at, probe.ends_at = candidate, end
             probe.rehearsal_starts_at = probe.rehearsal_ends_at = None
-            plan = planning.plan(probe, rulebook)
+            plan = planning.plan(probe, rulebook, nodes, ids)
             if plan.possible and not plan.revocations:
                 found.append(candidate)
         candidate += SLOT_STEP

@@ -460,3 +460,39 @@ def test_a_meeting_lasts_at_most_twelve_hours(setup):
         actor=setup.district_office,
     )
     assert lifecycle.accept_meeting(meeting, actor=setup.operator).status == MeetingStatus.ACCEPTED
+
+
+def test_free_slots_skip_the_times_an_endpoint_is_held_as_a_plan_would(setup):
+    """The free times are searched with the endpoints' bookings read once: the times they
+    offer are exactly those at which `planning.plan` fits the meeting without revoking."""
+    from diemcau.scheduling import planning, selectors
+
+    held = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [setup.ep_commune],
+                      working_day_at(5, 9), hours=3),
+        actor=setup.district_office,
+    )
+    lifecycle.accept_meeting(held, actor=setup.operator)
+    wanted = registration.create_meeting(
+        meeting_input(setup.district, setup.ep_district, [], working_day_at(5, 8), hours=1),
+        actor=setup.district_office,
+    )
+    found = selectors.free_slots(wanted, count=6)
+
+    rulebook = active_rulebook()
+    work = calendar.WorkCalendar.for_rulebook(rulebook)
+    length = wanted.ends_at - wanted.starts_at
+    candidate = work.next_office_time(max(wanted.starts_at, timezone.now()))
+    candidate = candidate.replace(minute=(candidate.minute // 30) * 30, second=0, microsecond=0)
+    horizon, expected = candidate + selectors.SLOT_HORIZON, []
+    while candidate < horizon and len(expected) < 6:
+        if work.is_office_time(candidate) and work.is_office_time(candidate + length):
+            probe = Meeting(pk=wanted.pk, host_agency=wanted.host_agency,
+                            host_endpoint=wanted.host_endpoint, starts_at=candidate,
+                            ends_at=candidate + length)
+            plan = planning.plan(probe, rulebook)
+            if plan.possible and not plan.revocations:
+                expected.append(candidate)
+        candidate += selectors.SLOT_STEP
+    assert found == expected and len(found) == 6
+    assert not [t for t in found if t < held.ends_at and held.starts_at < t + length]
