@@ -71,10 +71,12 @@ def endpoint_count(meeting: Meeting) -> int:
     return 1 + meeting.participants.exclude(pk=meeting.host_endpoint_id).count()
 
 
-def invited_ids(meeting: Meeting) -> list[int]:
-    """The host endpoint and every participant, once each."""
-    ids = [meeting.host_endpoint_id, *meeting.participants.values_list("pk", flat=True)]
-    return list(dict.fromkeys(ids))
+def invited_ids(meeting: Meeting, participants: Iterable[int] | None = None) -> list[int]:
+    """The host endpoint and every participant (`participants`, when the caller has read
+    them), once each."""
+    if participants is None:
+        participants = meeting.participants.values_list("pk", flat=True)
+    return list(dict.fromkeys([meeting.host_endpoint_id, *participants]))
 
 
 def hardware_endpoints(meeting: Meeting, ids: Iterable[int] | None = None

@@ -159,9 +159,9 @@ def _move(meeting: Meeting, transition: Transition) -> str:
 
 
 def _record(meeting: Meeting, transition: Transition, previous: str, *, actor: User | None,
-            before: dict[str, object] | None) -> None:
+            before: dict[str, object] | None, participants: list[int] | None = None) -> None:
     audit.record(TRANSITIONS[transition].audit_action, meeting, actor=actor, before=before,
-                 after=meeting_snapshot(meeting))
+                 after=meeting_snapshot(meeting, participants))
     change = StatusChange(meeting, transition, previous, actor)
     for observer in list(_observers):
         observer(change)
@@ -230,6 +230,12 @@ def submit_meeting(meeting: Meeting, *, actor: User) -> Meeting:
 # ---------------------------------------------------------------- the operator's decision
 
 
+# What an acceptance changes in the meeting's row (`_move`, the node and code, `stamp_reply`):
+# the UPDATE writes these, not every column.
+ACCEPTED_FIELDS = ["status", "node", "code", "decided_at", "decided_by", "sla_breached_at",
+                   "updated_at"]
+
+
 def _new_code() -> str:
     # R13: the meeting code is a secret; 10 random digits, unique among all meetings.
     while True:
@@ -251,7 +257,9 @@ def accept_meeting(
     meeting = _lock(meeting)
     if not allowed(meeting, Transition.ACCEPT):
         raise InvalidTransition(str(TRANSITIONS[Transition.ACCEPT].refusal))
-    ids = planning.invited_ids(meeting)  # read once: the locks, the plan and the holds use it
+    # Read once: the audit snapshots, the locks, the plan and the holds use them.
+    participants = list(meeting.participants.values_list("pk", flat=True))
+    ids = planning.invited_ids(meeting, participants)
     nodes = lock_capacity(meeting, ids)
     plan = planning.plan(meeting, rulebook, nodes, ids)
     if not plan.possible:
@@ -268,18 +276,19 @@ def accept_meeting(
             % {"list": "; ".join(f"#{m.pk} {m.title}" for m in plan.revocations)},
         )
     revoked = [_revoke(victim, meeting, actor, rulebook) for victim in plan.revocations]
-    before = meeting_snapshot(meeting)
+    before = meeting_snapshot(meeting, participants)
     meeting.node = plan.node
     meeting.code = _new_code()
     previous = _move(meeting, Transition.ACCEPT)
     stamp_reply(meeting, actor)
-    meeting.save()
+    meeting.save(update_fields=ACCEPTED_FIELDS)
     try:
         with transaction.atomic():
             holdings.hold(meeting, plan.loads, rulebook, ids)
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race we lost
         raise refusal(planning.plan(meeting, rulebook, nodes, ids), rulebook) from exc
-    _record(meeting, Transition.ACCEPT, previous, actor=actor, before=before)
+    _record(meeting, Transition.ACCEPT, previous, actor=actor, before=before,
+            participants=participants)
     notices.accepted(meeting)
     for victim in revoked:  # after the winner holds its place, so the free slots are true
         notices.revoked(victim, meeting)

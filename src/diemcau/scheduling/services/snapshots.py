@@ -38,7 +38,10 @@ MEETING_FIELDS = [
 ]
 
 
-def meeting_snapshot(meeting: Meeting) -> dict[str, object]:
+def meeting_snapshot(meeting: Meeting, participants: list[int] | None = None) -> dict[str, object]:
+    """`participants`: the meeting's participant endpoint ids, when the caller has read them."""
     data = audit.snapshot(meeting, MEETING_FIELDS)
-    data["participants"] = sorted(meeting.participants.values_list("pk", flat=True))
+    data["participants"] = sorted(
+        meeting.participants.values_list("pk", flat=True) if participants is None
+        else participants)
     return data
