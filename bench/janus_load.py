@@ -88,6 +88,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "of the first runs, for comparison")
     parser.add_argument("--join-threads", type=int, default=4,
                         help="subscribers joining at once during the load steps (default 4)")
+    parser.add_argument("--event-loops", type=int, default=0,
+                        help="Janus's event_loops (default 0: Janus's own default, a thread "
+                             "per handle)")
     parser.add_argument("--rtp-ports", default="21000-22999",
                         help="Janus's media port range (one port per subscriber; default "
                              "21000-22999, below the ephemeral ports)")
@@ -469,10 +472,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"diemcau Janus load benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
           f"{machine.describe()}\n{args.publishers} remote publishers (640x360 VP8 "
           f"~{args.video_kbps} kbit/s @ 25 fps + Opus 32 kbit/s, one encode shared), "
-          f"subscribers {args.steps}; {mode}; CPU window {args.seconds:.0f} s", flush=True)
+          f"subscribers {args.steps}; {mode}; CPU window {args.seconds:.0f} s; Janus "
+          f"event_loops {args.event_loops or 'unset (a thread per handle)'}", flush=True)
     janus = JanusProcess(var_dir / "janus")
     # One media port per subscriber (bundle, rtcp-mux): the test default of 100 is too few.
-    janus.config = replace(janus.config, rtp_port_range=args.rtp_ports)
+    janus.config = replace(janus.config, rtp_port_range=args.rtp_ports,
+                           event_loops=args.event_loops)
     janus_config.write_config(janus.config)
     janus.start()
     assert janus.process is not None
@@ -740,8 +745,16 @@ def measure_overhead(args: argparse.Namespace, janus: Any, session: Any, pipelin
         joined_at=setup.meeting.starts_at)
     result: dict[str, list[float]] = {key: [] for key in (
         "join_raw", "join_diemcau", "grant", "backend_join", "mute_raw", "mute_diemcau",
-        "mute_call", "moderate_call")}
+        "mute_call", "moderate_call", "mute_to_request")}
     parts = GrantParts(grants, result)
+    janus_call = control._janus
+    asked: list[float] = []
+
+    def timed_janus(action: str, call: Any) -> None:
+        # When the service sends its one request to Janus: what comes before it (the reads
+        # and the permission checks) is what delays the silence.
+        asked.append(time.monotonic())
+        janus_call(action, call)
 
     def raw_join(index: int) -> None:
         # The api_secret's session, the PIN, straight to Janus.
@@ -777,9 +790,11 @@ def measure_overhead(args: argparse.Namespace, janus: Any, session: Any, pipelin
                         "secret": room.room_secret, "id": feed_b, "mid": "0", "mute": False})
 
     def diemcau_mute() -> None:
+        asked.clear()
         before = time.monotonic()
         control.set_audio(speaker, muted=True, actor=host_tech)
         result["mute_call"].append(time.monotonic() - before)
+        result["mute_to_request"].append(asked[0] - before)
         result["mute_diemcau"].append(silence(listeners[feed_a]) - before)
 
     def raw_mute() -> None:
@@ -807,6 +822,7 @@ def measure_overhead(args: argparse.Namespace, janus: Any, session: Any, pipelin
                                             "room": room.janus_room_id, "pin": room.room_pin,
                                             "streams": [{"feed": feed}]}))
             wait_video(listeners[feed])
+        control._janus = timed_janus  # type: ignore[assignment]
         for index in range(args.samples):
             unmute()
             time.sleep(1.0)
@@ -815,6 +831,7 @@ def measure_overhead(args: argparse.Namespace, janus: Any, session: Any, pipelin
                 path()
         print(f"mutes: {len(result['mute_raw'])} pairs", flush=True)
     finally:
+        control._janus = janus_call  # type: ignore[assignment]
         from diemcau.mixer.gst import Gst
 
         pipe.set_state(Gst().State.NULL)
@@ -959,7 +976,9 @@ def print_overhead(overhead: dict[str, list[float]]) -> None:
                        ("grant.add_janus_token", "· the one-off token (admin add_token)"),
                        ("grant._record_grant", "· participation + audit (_record_grant)"),
                        ("backend_join", "the backend's join (grants.join_subscriber)"),
-                       ("mute_call", "the mute service call (control.set_audio)"),
+                       ("mute_call", "the mute service call (control.set_audio), whole"),
+                       ("mute_to_request", "· from the call to its moderate request (reads, "
+                                           "permission checks)"),
                        ("moderate_call", "a raw moderate request")):
         values = overhead.get(key) or []
         if values:

@@ -84,6 +84,9 @@ class JanusConfig:
     server_name: str = "diemcau"
     debug_level: int = 4
     with_textroom: bool = True
+    # Janus's `event_loops`: 0 keeps its default (a thread of its own per handle); n > 0 has
+    # every handle's media served by a fixed pool of n threads.
+    event_loops: int = 0
     extra_protected: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -280,6 +283,7 @@ def janus_files(config: JanusConfig) -> dict[str, str]:
             "admin_secret": config.secrets.admin_secret,
             "hide_dependencies": True,
             "protected_folders": protected,
+            **({"event_loops": config.event_loops} if config.event_loops > 0 else {}),
         },
         "certificates": {},
         "media": {"rtp_port_range": f"{low}-{high}"},

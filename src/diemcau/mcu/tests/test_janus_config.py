@@ -36,6 +36,13 @@ def test_render_quotes_strings_and_refuses_line_breaks():
         janus_config.render({"general": {"a": "x\ny"}})
 
 
+def test_event_loops_only_when_asked(tmp_path):
+    assert "event_loops =" not in janus_config.janus_files(make_config(tmp_path))["janus.jcfg"]
+    main = janus_config.janus_files(make_config(tmp_path, event_loops=2))["janus.jcfg"]
+    general = main.split("general: {")[1].split("}")[0]
+    assert "\tevent_loops = 2" in general
+
+
 def test_files_say_what_the_design_asks(tmp_path):
     config = make_config(tmp_path)
     files = janus_config.janus_files(config)
