@@ -88,9 +88,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "of the first runs, for comparison")
     parser.add_argument("--join-threads", type=int, default=4,
                         help="subscribers joining at once during the load steps (default 4)")
-    parser.add_argument("--event-loops", type=int, default=0,
-                        help="Janus's event_loops (default 0: Janus's own default, a thread "
-                             "per handle)")
+    parser.add_argument("--event-loops", type=int, default=None,
+                        help="Janus's event_loops (default: diemcau's, one per core; 0: "
+                             "Janus's own default, a thread per handle)")
     parser.add_argument("--rtp-ports", default="21000-22999",
                         help="Janus's media port range (one port per subscriber; default "
                              "21000-22999, below the ephemeral ports)")
@@ -472,13 +472,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"diemcau Janus load benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
           f"{machine.describe()}\n{args.publishers} remote publishers (640x360 VP8 "
           f"~{args.video_kbps} kbit/s @ 25 fps + Opus 32 kbit/s, one encode shared), "
-          f"subscribers {args.steps}; {mode}; CPU window {args.seconds:.0f} s; Janus "
-          f"event_loops {args.event_loops or 'unset (a thread per handle)'}", flush=True)
+          f"subscribers {args.steps}; {mode}; CPU window {args.seconds:.0f} s", flush=True)
     janus = JanusProcess(var_dir / "janus")
     # One media port per subscriber (bundle, rtcp-mux): the test default of 100 is too few.
     janus.config = replace(janus.config, rtp_port_range=args.rtp_ports,
-                           event_loops=args.event_loops)
+                           event_loops=(janus.config.event_loops if args.event_loops is None
+                                        else args.event_loops))
     janus_config.write_config(janus.config)
+    print(f"Janus event_loops: {janus.config.event_loops or 'unset (a thread per handle)'}",
+          flush=True)
     janus.start()
     assert janus.process is not None
     pid = janus.process.pid

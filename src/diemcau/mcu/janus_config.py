@@ -199,6 +199,7 @@ def config_from_settings(
     admin_port: int | None = None,
     ws_port: int | None = None,
     server_name: str | None = None,
+    event_loops: int | None = None,
 ) -> JanusConfig:
     """The config for this machine: settings, overridden by the command's options."""
     folder = Path(directory or settings.JANUS_DIR).resolve()
@@ -215,6 +216,7 @@ def config_from_settings(
         lib_dir=Path(settings.JANUS_LIB_DIR),
         recordings_dir=Path(settings.JANUS_RECORDINGS_DIR),
         server_name=server_name or settings.JANUS_NODE_NAME,
+        event_loops=settings.JANUS_EVENT_LOOPS if event_loops is None else event_loops,
     )
 
 
