@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import re
@@ -278,7 +279,7 @@ def token_session(access: Any, token: str) -> Any:
             try:
                 with urllib.request.urlopen(urllib.request.Request(url), timeout=40) as answered:
                     answer = json.loads(answered.read())
-            except (OSError, ValueError) as exc:  # the session closed, Janus gone
+            except (OSError, ValueError, http.client.HTTPException) as exc:  # session closed
                 raise JanusError(458, str(exc)) from exc
             items = answer if isinstance(answer, list) else [answer]
             return [i for i in items if i.get("janus") != "keepalive"]
@@ -468,7 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     mode = ("drop mode: after its first picture each subscriber's SRTP/SRTCP from Janus is "
             "counted and dropped on arrival (nftables), STUN passes" if drop else
-            "consume mode: webrtcbin → fakesink, no decoding")
+            "consume mode: webrtcbin → fakesink, no decoding" if args.part != "overhead" else
+            "no load steps (--part overhead)")
     print(f"diemcau Janus load benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
           f"{machine.describe()}\n{args.publishers} remote publishers (640x360 VP8 "
           f"~{args.video_kbps} kbit/s @ 25 fps + Opus 32 kbit/s, one encode shared), "
