@@ -48,6 +48,7 @@
 | DIEMCAU_JANUS_NODE_NAME | mcu-1                                  | MCU node name of the local Janus (`diemcau janus run --register`) |
 | DIEMCAU_JANUS_INTERFACE | (empty: the default route's interface) | the one interface ICE may use (`nat.ice_enforce_list`) |
 | DIEMCAU_JANUS_RTP_PORT_RANGE | 20000-20200                       | UDP ports for media (open only these in the firewall) |
+| DIEMCAU_JANUS_EVENT_LOOPS | (empty: one per CPU core)            | Janus's `event_loops`: threads serving every PeerConnection; 0: a thread per handle (Janus's own default) |
 | DIEMCAU_JANUS_HTTP_PORT / _ADMIN_PORT / _WS_PORT | 8088 / 7088 / 8188 | Janus API, admin API, WebSockets (all on 127.0.0.1) |
 | DIEMCAU_JANUS_PUBLIC_WS_URL | ws://127.0.0.1:<ws port>/          | what browsers connect to (a TLS reverse proxy in production) |
 | DIEMCAU_JANUS_RECORDINGS_DIR | <DIEMCAU_VAR_DIR>/recordings       | where Janus writes .mjr recordings |
@@ -327,6 +328,10 @@ JANUS_LIB_DIR = os.environ.get("DIEMCAU_JANUS_LIB_DIR", "/usr/lib/x86_64-linux-g
 JANUS_NODE_NAME = os.environ.get("DIEMCAU_JANUS_NODE_NAME", "mcu-1")
 JANUS_INTERFACE = os.environ.get("DIEMCAU_JANUS_INTERFACE", "")
 JANUS_RTP_PORT_RANGE = os.environ.get("DIEMCAU_JANUS_RTP_PORT_RANGE", "20000-20200")
+# A fixed pool of media threads, one per core: with Janus's default (a thread per handle) the
+# forwarding cost per stream rose to 0.24-0.27 % of a core near 450 streams on 2 cores, with
+# two loops 0.14 % (bench/README.md, `janus_load.py`).
+JANUS_EVENT_LOOPS = int(os.environ.get("DIEMCAU_JANUS_EVENT_LOOPS") or os.cpu_count() or 1)
 JANUS_HTTP_PORT = int(os.environ.get("DIEMCAU_JANUS_HTTP_PORT", "8088"))
 JANUS_ADMIN_PORT = int(os.environ.get("DIEMCAU_JANUS_ADMIN_PORT", "7088"))
 JANUS_WS_PORT = int(os.environ.get("DIEMCAU_JANUS_WS_PORT", "8188"))

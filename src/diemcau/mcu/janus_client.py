@@ -10,6 +10,7 @@ reached (refused, timed out, not JSON) becomes `JanusUnavailable`.
 from __future__ import annotations
 
 import builtins
+import http.client
 import json
 import secrets
 import threading
@@ -98,6 +99,10 @@ def _fetch(url: str, body: dict[str, Any] | None, timeout: float) -> Any:
         if isinstance(reason, TimeoutError):
             raise _TimedOut(f"{label}: timed out") from exc
         raise JanusUnavailable(f"{label}: {reason}") from exc
+    except http.client.HTTPException as exc:
+        # A long poll cut mid-answer (its session destroyed, Janus stopping) ends in
+        # IncompleteRead: Janus is not answering, the pollers' loops go on.
+        raise JanusUnavailable(f"{label}: {type(exc).__name__}") from exc
     try:
         return json.loads(raw)
     except ValueError as exc:

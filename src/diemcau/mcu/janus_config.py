@@ -84,6 +84,9 @@ class JanusConfig:
     server_name: str = "diemcau"
     debug_level: int = 4
     with_textroom: bool = True
+    # Janus's `event_loops`: 0 keeps its default (a thread of its own per handle); n > 0 has
+    # every handle's media served by a fixed pool of n threads.
+    event_loops: int = 0
     extra_protected: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -196,6 +199,7 @@ def config_from_settings(
     admin_port: int | None = None,
     ws_port: int | None = None,
     server_name: str | None = None,
+    event_loops: int | None = None,
 ) -> JanusConfig:
     """The config for this machine: settings, overridden by the command's options."""
     folder = Path(directory or settings.JANUS_DIR).resolve()
@@ -212,6 +216,7 @@ def config_from_settings(
         lib_dir=Path(settings.JANUS_LIB_DIR),
         recordings_dir=Path(settings.JANUS_RECORDINGS_DIR),
         server_name=server_name or settings.JANUS_NODE_NAME,
+        event_loops=settings.JANUS_EVENT_LOOPS if event_loops is None else event_loops,
     )
 
 
@@ -280,6 +285,7 @@ def janus_files(config: JanusConfig) -> dict[str, str]:
             "admin_secret": config.secrets.admin_secret,
             "hide_dependencies": True,
             "protected_folders": protected,
+            **({"event_loops": config.event_loops} if config.event_loops > 0 else {}),
         },
         "certificates": {},
         "media": {"rtp_port_range": f"{low}-{high}"},

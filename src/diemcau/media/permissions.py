@@ -12,6 +12,7 @@ from diemcau.scheduling.models import Meeting
 from diemcau.scheduling.permissions import (
     can_control,
     control_refusal,
+    control_standing,
     controlling_agency,
     is_operator,
 )
@@ -19,6 +20,7 @@ from diemcau.scheduling.permissions import (
 __all__ = [
     "can_control",
     "control_refusal",
+    "control_standing",
     "controlling_agency",
     "is_operator",
     "joinable_endpoints",

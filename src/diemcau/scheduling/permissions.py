@@ -159,19 +159,35 @@ def mailed_visible_to(user: User) -> QuerySet[MailedRegistration]:
     return MailedRegistration.objects.filter(agency_scope_filter(user, "agency__"))
 
 
-def controlling_endpoints(meeting: Meeting) -> list[Endpoint]:
+def controlling_endpoints(meeting: Meeting, agency: Agency | None = None) -> list[Endpoint]:
     """The rooms control is given to: the host endpoint when its agency controls (ĐN Đ9.1:
     "các điểm cầu chính"), else the admitted rooms of the controlling agency (KH Đ10.1,
     Đ14.3a: a district controls its communes' meetings from its own room). None when only
-    the operators control the meeting (KH Đ10.1: no qualifying agency above its host)."""
-    agency = controlling_agency(meeting)
+    the operators control the meeting (KH Đ10.1: no qualifying agency above its host).
+    `agency`: the meeting's controlling agency when the caller has just looked it up."""
+    agency = agency or controlling_agency(meeting)
     if agency is None:
         return []
     # Read afresh: the evaluation that gives the rights may be newer than the meeting row.
-    host = Endpoint.objects.filter(pk=meeting.host_endpoint_id, agency=agency)
-    if host.exists():
-        return list(host)
+    host = list(Endpoint.objects.filter(pk=meeting.host_endpoint_id, agency=agency))
+    if host:
+        return host
     return list(Endpoint.objects.filter(agency=agency, status=EndpointStatus.APPROVED))
+
+
+def control_standing(user: User, meeting: Meeting) -> tuple[bool, RuleViolation | None]:
+    """`can_control` and `control_refusal` together, the controlling agency looked up once
+    (a host's mute waits for these reads before its request to Janus): (False, None) when
+    role or scope give no control; (True, refusal) otherwise, `refusal` None when the
+    controlling room meets KH Đ10.2 / ĐN Đ9.2 or the user is an operator."""
+    if not role_allows(user, Action.CONTROL_MEETING):
+        return False, None
+    if is_operator(user) or sees_whole_province(user):
+        return True, None
+    controller = controlling_agency(meeting)
+    if controller is None or not in_scope(user, controller):
+        return False, None
+    return True, room_control_refusal(controlling_endpoints(meeting, controller))
 
 
 def control_refusal(user: User, meeting: Meeting) -> RuleViolation | None:

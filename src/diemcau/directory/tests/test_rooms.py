@@ -321,6 +321,28 @@ def test_a_commune_meeting_is_controlled_from_the_district_room(world):
     assert control_refusal(world.operator, meeting) is None  # the operators always control
 
 
+def test_control_standing_says_what_the_two_checks_say(world):
+    """`control_standing` (one look-up of the controlling agency) answers as `can_control`
+    and `control_refusal` do, for the operator, the district's technician with and without a
+    passing room, and a technician out of scope."""
+    from diemcau.scheduling.permissions import can_control, control_refusal, control_standing
+
+    meeting = _meeting(world.ep_commune, world.district_office)
+    outsider = UserFactory(role=Role.TECHNICIAN, agency=world.other_district)
+    for passing in (True, False):
+        world.ep_district.meets_control_requirements = passing
+        world.ep_district.save()
+        for user in (world.operator, world.district_tech, outsider):
+            allowed, refusal = control_standing(user, meeting)
+            assert allowed == can_control(user, meeting)
+            expected = control_refusal(user, meeting) if allowed else None
+            assert (refusal is None) == (expected is None)
+            if expected is not None:
+                assert refusal.code == expected.code
+    assert control_standing(world.district_tech, meeting)[1] is not None  # room fails now
+    assert control_standing(outsider, meeting) == (False, None)
+
+
 # ---------------------------------------------------------------- item 2: rooms and devices
 
 

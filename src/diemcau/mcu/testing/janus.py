@@ -54,6 +54,7 @@ class JanusProcess:
             lib_dir=Path(settings.JANUS_LIB_DIR),
             recordings_dir=directory / "recordings",
             server_name="diemcau-test",
+            event_loops=settings.JANUS_EVENT_LOOPS,  # as `diemcau janus config` writes it
         )
         janus_config.write_config(self.config)
         self.log_path = directory / "janus.log"

@@ -33,6 +33,35 @@ def test_unreachable_janus_is_unavailable():
 
 
 
+def test_an_answer_cut_short_is_unavailable():
+    """Janus closing a long poll mid-answer (chunked, then nothing) is JanusUnavailable, not
+    http.client's IncompleteRead, which would end a poll thread."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                               b"Content-Type: application/json\r\n\r\n5\r\n{\"jan")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    port = server.getsockname()[1]
+    access = JanusAccess(f"http://127.0.0.1:{port}/janus", "", timeout=5)
+    try:
+        with pytest.raises(JanusUnavailable):
+            JanusClient(access).events(1)
+    finally:
+        thread.join(5)
+        server.close()
+
+
 def _room_id() -> int:
     return secrets.randbelow(2**52) + 1
 

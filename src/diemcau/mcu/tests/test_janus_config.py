@@ -36,6 +36,19 @@ def test_render_quotes_strings_and_refuses_line_breaks():
         janus_config.render({"general": {"a": "x\ny"}})
 
 
+def test_event_loops_only_when_asked(tmp_path):
+    assert "event_loops =" not in janus_config.janus_files(make_config(tmp_path))["janus.jcfg"]
+    main = janus_config.janus_files(make_config(tmp_path, event_loops=2))["janus.jcfg"]
+    general = main.split("general: {")[1].split("}")[0]
+    assert "\tevent_loops = 2" in general
+
+
+def test_event_loops_from_the_settings(tmp_path, settings):
+    settings.JANUS_EVENT_LOOPS = 3
+    assert janus_config.config_from_settings(tmp_path).event_loops == 3
+    assert janus_config.config_from_settings(tmp_path, event_loops=0).event_loops == 0
+
+
 def test_files_say_what_the_design_asks(tmp_path):
     config = make_config(tmp_path)
     files = janus_config.janus_files(config)
@@ -142,6 +155,9 @@ def test_janus_runs_with_the_generated_config(janus_server: JanusProcess):
     assert f"RTP port range: {low} -- {high}" in log
     if janus_server.config.interface:
         assert f"Adding '{janus_server.config.interface}' to the ICE enforce list" in log
+    loops = janus_server.config.event_loops
+    assert loops > 0  # the settings' default: one per core
+    assert f"Spawned {loops} static event loops" in log
 
 
 @pytest.mark.janus

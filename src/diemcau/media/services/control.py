@@ -28,7 +28,7 @@ from diemcau.scheduling.services.checks import report_incident
 
 from .. import broadcast
 from ..models import Layout, LeaveReason, Participation, Room, Transport
-from ..permissions import can_control, control_refusal
+from ..permissions import control_standing
 from .participations import close_participation, end_janus_session, snapshot, withdraw_janus_token
 from .rooms import ensure_room, janus_refusal, videoroom
 
@@ -49,13 +49,13 @@ def on_recording(observer: RecordingObserver) -> None:
 
 
 def require_control(actor: User, meeting: Meeting) -> None:
-    if not can_control(actor, meeting):
+    allowed, refusal = control_standing(actor, meeting)
+    if not allowed:
         raise PermissionDenied(
             str(Action.CONTROL_MEETING),
             _("Only the technicians of the controlling endpoint and the MCU operators may "
               "control this meeting."),
         )
-    refusal = control_refusal(actor, meeting)
     if refusal is not None:
         raise refusal  # KH Đ10.2, ĐN Đ9.2: the controlling room must meet its requirements
 
