@@ -325,6 +325,7 @@ class Load:
         self.stop = asyncio.Event()
         self.sockets_open = 0
         self.console_messages = 0
+        self.client_cpu = 0.0
 
     def bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
@@ -558,6 +559,8 @@ def print_results(stats: Stats, seconds: float, load: Load, sampler: LockSampler
             print(f"  {call}: {count} × {what}")
     print(f"participant sockets opened: {load.sockets_open}; console messages received: "
           f"{load.console_messages}; load ran {seconds:.0f} s")
+    print(f"the benchmark's own client used {load.client_cpu:.1f} s of CPU "
+          f"({100 * load.client_cpu / seconds:.0f} % of one core over the run)")
     print("\n".join(sampler.report()))
     grants = stats.times.get("join grant (link)", [])
     if grants:
@@ -660,7 +663,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
         sampler.start()
         load = Load(args, world, port, rng)
+        cpu_before = time.process_time()
         seconds = asyncio.run(load.run())
+        load.client_cpu = time.process_time() - cpu_before
         sampler.halt.set()
         sampler.join(timeout=5)
         print(f"load average after the run {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -101,16 +101,34 @@ def _event_hash(event: Any) -> str:
 
 def _append(event_model: Any, head_model: Any, **fields: Any) -> Any:
     """Lock the head, write the next event with its keyed hash, move the head."""
-    head, _ = head_model.objects.select_for_update().get_or_create(
-        pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
-    )
-    at = fields.pop("at", None) or timezone.now()
-    event = event_model(seq=head.seq + 1, at=at, prev_hash=head.hash, **fields)
-    event.hash = _event_hash(event)
-    event.save(force_insert=True)
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
-    return event
+    return _append_all(event_model, head_model, [fields])[0]
+
+
+def _append_all(event_model: Any, head_model: Any, batch: Sequence[dict[str, Any]]) -> list[Any]:
+    """Lock the head, write the events in order with their keyed hashes, move the head.
+
+    Every audited commit waits for whoever holds the head, so it is held for as little as
+    possible: one statement locks and reads it, one writes all the events, one moves it."""
+    head = head_model.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head, _ = head_model.objects.select_for_update().get_or_create(
+            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
+        )
+    seq, prev_hash = head.seq, head.hash
+    events = []
+    for fields in batch:
+        fields = dict(fields)
+        at = fields.pop("at", None) or timezone.now()
+        seq += 1
+        event = event_model(seq=seq, at=at, prev_hash=prev_hash, **fields)
+        event.hash = prev_hash = _event_hash(event)
+        events.append(event)
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        event_model.objects.bulk_create(events)
+    head_model.objects.filter(pk=1).update(seq=seq, hash=prev_hash)
+    return events
 
 
 def seal_unkeyed_events(event_model: Any, head_model: Any) -> Any | None:
@@ -195,9 +213,11 @@ def _link_pending(connection: Any) -> None:
     if deferred:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    for _, fields in pending:
-        _append(AuditEvent, AuditChainHead, **fields)
-    if deferred:
+    _append_all(AuditEvent, AuditChainHead, [fields for _, fields in pending])
+    # The commit follows at once, unless a test case's transaction goes on: only then must
+    # the later statements find their constraints deferred again (not worth a round trip
+    # while the head is held, otherwise).
+    if deferred and not (len(connection.atomic_blocks) == 1 and connection.commit_on_exit):
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 

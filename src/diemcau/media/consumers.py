@@ -8,7 +8,10 @@ the whole state again (`{"type": "state", ...}`). Every action calls the same se
 pages and the API, so permissions, rules and the audit log hold here too.
 
 Service calls run in worker threads that are not shared (`thread_sensitive=False`): a call
-that waits for Janus never holds up the other connections.
+that waits for Janus never holds up the other connections. The threads are the consumers' own,
+in two pools per process (see `in_thread`): what a person waits for (a console opening, a
+page's hello, an action) never queues behind the state reads that changes elsewhere in the
+meeting push to every open socket.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -40,8 +44,26 @@ from .services import control, grants, participations, session, sip, telemetry
 log = logging.getLogger(__name__)
 
 
+# Each thread holds a database connection while it runs (and, with
+# DIEMCAU_DB_CONN_MAX_AGE=0, only then): 12 per web process, 36 for three, leaves
+# PostgreSQL's default 100 connections for the requests, the worker and the tools.
+# The loop's default executor (min(32, cores + 4) threads, shared with everything else in
+# the process) would put a hello behind every pending state read.
+INTERACTIVE_THREADS = 8
+REFRESH_THREADS = 4
+_interactive = ThreadPoolExecutor(INTERACTIVE_THREADS, thread_name_prefix="live-act")
+_refreshes = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="live-state")
+
+
 def in_thread(function: Callable[..., Any]) -> Callable[..., Any]:
-    return database_sync_to_async(function, thread_sensitive=False)
+    """Run `function` (database work, a service call) in a thread of the interactive pool:
+    someone is waiting for its answer."""
+    return database_sync_to_async(function, thread_sensitive=False, executor=_interactive)
+
+
+def in_refresh_thread(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a state read pushed by a change (or the periodic refresh) in its own small pool."""
+    return database_sync_to_async(function, thread_sensitive=False, executor=_refreshes)
 
 
 def error_message(error: Exception) -> dict[str, Any]:
@@ -79,7 +101,10 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_changed(self, event: dict[str, Any]) -> None:
         # Messages reach a consumer one at a time: the refresh runs as its own task, so the
-        # changes that arrive meanwhile find it pending and are covered by it.
+        # changes that arrive meanwhile find it pending and are covered by it. It stays
+        # pending until its read really starts (`_read_state`): on a busy server the read
+        # may wait for a thread, and every change until then is covered by that one read,
+        # so a socket never has more than one read queued.
         if self.refresh_pending:
             return
         self.refresh_pending = True
@@ -89,15 +114,27 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _refresh_soon(self) -> None:
         try:
             await asyncio.sleep(COALESCE_SECONDS)
-        finally:
-            self.refresh_pending = False
-        try:
-            await self.send_state()
+            await self.send_state(refresh=True)
         except Exception:  # the socket closed meanwhile
             log.debug("live state not sent", exc_info=True)
+        finally:
+            self.refresh_pending = False  # (already, unless the read failed to start)
 
-    async def send_state(self) -> None:
+    async def send_state(self, *, refresh: bool = False) -> None:
+        state = await (in_refresh_thread if refresh else in_thread)(self._read_state)()
+        await self.send_json({"type": "state", **self.state_sent(state)})
+
+    def _read_state(self) -> dict[str, Any]:
+        # From here on, a change is not covered by this read: the next one schedules another.
+        self.refresh_pending = False
+        return self.state()
+
+    def state(self) -> dict[str, Any]:
+        """The socket's state, read in a worker thread."""
         raise NotImplementedError
+
+    def state_sent(self, state: dict[str, Any]) -> dict[str, Any]:
+        return state
 
     async def join_groups(self, *names: str) -> None:
         self.groups_joined = list(names)
@@ -113,7 +150,7 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
             if waited >= self.refresh_seconds():  # it may shorten meanwhile
                 waited = 0.0
                 await self.live_changed({})
-                await in_thread(self._keep_session)()
+                await in_refresh_thread(self._keep_session)()
 
     def _keep_session(self) -> None:
         # A console or a room open for a long meeting is in use: its sign-in must not lapse
@@ -169,17 +206,16 @@ class MeetingConsoleConsumer(_LiveConsumer):
 
     calls_under_way = False
 
-    async def send_state(self) -> None:
-        state = await in_thread(self._state)()
+    def state_sent(self, state: dict[str, Any]) -> dict[str, Any]:
         # The node's mixer agent is another process: with the in-process channel layer its
         # changes (ringing, answered…) reach this console only when it reads again.
         self.calls_under_way = any(call["active"] for call in state.get("calls", []))
-        await self.send_json({"type": "state", **state})
+        return state
 
     def refresh_seconds(self) -> float:
         return CALLS_REFRESH_SECONDS if self.calls_under_way else REFRESH_SECONDS
 
-    def _state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         return selectors.live_state(Meeting.objects.get(pk=self.meeting_id), user=self.user)
 
     async def live_told(self, event: dict[str, Any]) -> None:  # only for participants
@@ -322,9 +358,8 @@ class OperatorConsoleConsumer(_LiveConsumer):
         return bool(user is not None and user.is_authenticated and is_operator(user)
                     and two_factor.satisfied(user, self.scope.get("session")))
 
-    async def send_state(self) -> None:
-        state = await in_thread(selectors.operator_overview_json)()
-        await self.send_json({"type": "state", **state})
+    def state(self) -> dict[str, Any]:
+        return selectors.operator_overview_json()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """One action: the MCU calls an absent hardware terminal of a meeting (the same
@@ -394,16 +429,12 @@ class ParticipantConsumer(_LiveConsumer):
         )
         await self.send_state()
 
-    async def send_state(self) -> None:
-        view = await in_thread(self._view)()
-        await self.send_json({"type": "state", **view})
-
     @property
     def my_id(self) -> int:
         assert self.participation_id is not None, "only after hello"
         return self.participation_id
 
-    def _view(self) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         return selectors.participant_view(Participation.objects.get(pk=self.my_id))
 
     async def live_told(self, event: dict[str, Any]) -> None:

@@ -30,7 +30,8 @@ def report_attendees(participation: Participation, count: int, *,
         current.save(update_fields=["attendee_count", "attendee_count_at"])
         audit.record("live.attendees", current, actor=actor, before=before,
                      after=snapshot(current))
-        broadcast.meeting_changed(current.meeting_id)
+        # The count is for the host's console (R18); participant pages do not show it.
+        broadcast.meeting_changed(current.meeting_id, participants=False)
     return current
 
 
