@@ -54,6 +54,7 @@ import scheduling as province_bench  # bench/scheduling.py: the province and its
 HOST = "127.0.0.1"
 PER_MEETING = 30  # live endpoints per meeting (the host and 29 invited)
 TELEMETRY_EVERY = 5.0
+REPLY_WITHIN = 30.0  # a page's wait for an answer (its first state, an action's result)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -390,10 +391,14 @@ class Load:
 
     async def reply(self, ws: Any, kind: str, call: str, started: float,
                     request: int | None = None) -> bool:
-        """Wait for the message of `kind` (and `request`), skipping the live updates."""
+        """Wait for the message of `kind` (and `request`), skipping the live updates, at most
+        REPLY_WITHIN seconds in all, as a page does. A wait still under way when the load
+        stops runs to its end (`run` waits longer than that): it is an answer or an error."""
+        deadline = started + REPLY_WITHIN
         try:
             while True:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                left = max(0.001, deadline - time.perf_counter())
+                message = json.loads(await asyncio.wait_for(ws.recv(), left))
                 if message.get("type") == "error" and (request is None
                                                        or message.get("request") == request):
                     self.stats.error(call, str(message.get("message", message))[:100])
@@ -402,6 +407,9 @@ class Load:
                                                     or message.get("request") == request):
                     self.stats.ok(call, time.perf_counter() - started)
                     return True
+        except TimeoutError:
+            self.stats.error(call, f"TimeoutError (no {kind} within {REPLY_WITHIN:.0f} s)")
+            return False
         except Exception as exc:
             if not self.stop.is_set():
                 self.stats.error(call, f"{type(exc).__name__}: {exc}")
@@ -611,6 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"diemcau load benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
           f"{province_bench.machine()}; load average before "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
+    import diemcau
+
+    print(f"code: {Path(diemcau.__file__).parent}")
     print(f"{args.endpoints} endpoints joining within {args.join_within:.0f} s, "
           f"{args.consoles} consoles, {args.workers} uvicorn workers, {args.duration:.0f} s",
           flush=True)

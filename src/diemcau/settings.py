@@ -5,6 +5,7 @@
 | DIEMCAU_SECRET_KEY    | (read from <DIEMCAU_VAR_DIR>/secret-key, generated once, 0600) | Django secret key |
 | DIEMCAU_AUDIT_KEY     | (read from DIEMCAU_AUDIT_KEY_FILE)       | key of the audit chain's HMAC and of its checkpoints; never in the database |
 | DIEMCAU_AUDIT_KEY_FILE | <DIEMCAU_VAR_DIR>/audit-key (generated once, 0600) | file holding the audit key |
+| DIEMCAU_AUDIT_CHAINS  | 8 on PostgreSQL, 1 on SQLite             | independent audit chains new events are spread over (each with its own head to lock) |
 | DIEMCAU_DEBUG         | 1                                        | debug pages and relaxed cookies |
 | DIEMCAU_ALLOWED_HOSTS | 127.0.0.1,localhost,testserver           | comma-separated host names |
 | DIEMCAU_CSRF_TRUSTED_ORIGINS | (empty)                           | origins trusted for CSRF behind a reverse proxy (https://…) |
@@ -239,6 +240,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not shared-cache memory, so tests with several connections lock like production.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-diemcau-{os.getpid()}.sqlite3")}
+# R22: audited commits lock the head of one chain as they end (core.audit). On PostgreSQL
+# they run side by side, so the log is spread over several chains, each verified on its own
+# and all covered by a checkpoint; SQLite has one writer at a time, and one chain.
+AUDIT_CHAINS = int(os.environ.get("DIEMCAU_AUDIT_CHAINS") or (
+    1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
