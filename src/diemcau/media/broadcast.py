@@ -37,13 +37,18 @@ def _send(group: str, message: dict[str, Any]) -> None:
     async_to_sync(layer.group_send)(group, message)
 
 
-def meeting_changed(meeting_id: int, *, participants: bool = True) -> None:
+def meeting_changed(meeting_id: int, *, participants: bool = True,
+                    telemetry: bool = False) -> None:
     """Consoles of this meeting and the operators' console read the state again, and the
     participant pages too unless the change is one they do not show (`participants=False`:
-    another endpoint's line quality, reported every few seconds by each of them)."""
+    another endpoint's line quality, reported every few seconds by each of them).
+    `telemetry`: only a line's measurements changed; the consoles may read a little later,
+    once for several samples."""
 
     def send() -> None:
-        message = {"type": "live.changed", "meeting": meeting_id}
+        message: dict[str, Any] = {"type": "live.changed", "meeting": meeting_id}
+        if telemetry:
+            message["telemetry"] = True
         _send(meeting_group(meeting_id), message)
         _send(OPERATORS_GROUP, message)
         if participants:

@@ -79,7 +79,7 @@ def report_quality(
     if same_level.update(**values):
         for name, value in values.items():
             setattr(participation, name, value)
-        broadcast.meeting_changed(participation.meeting_id, participants=False)
+        broadcast.meeting_changed(participation.meeting_id, participants=False, telemetry=True)
         return participation
     with transaction.atomic():
         current = Participation.objects.select_for_update().get(pk=participation.pk)
@@ -97,5 +97,6 @@ def report_quality(
         if changed:
             audit.record("live.quality", current, actor=None, before=before,
                          after=audit.snapshot(current, ["quality", "rtt_ms", "loss_percent"]))
-        broadcast.meeting_changed(current.meeting_id, participants=False)
+        # A change of level is news for the console (and audited): it is shown at once.
+        broadcast.meeting_changed(current.meeting_id, participants=False, telemetry=not changed)
     return current
