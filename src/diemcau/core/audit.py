@@ -483,8 +483,7 @@ def verify_chain(batch_size: int = 2000, checkpoints: Sequence[Checkpoint] = ())
         if n == 0 and digest != GENESIS_HASH:
             return ChainReport(checked, None, "a checkpoint of the empty chain has a wrong hash")
     for head in AuditChainHead.objects.all():
-        end = ends.get(head.pk - 1, (0, GENESIS_HASH))
-        if (head.seq, head.hash) != end:
+        if (head.seq, head.hash) != ends.get(head.pk - 1, (0, GENESIS_HASH)):
             return ChainReport(checked, None,
                                "the newest events were removed (head does not match)")
     return ChainReport(checked, None, "", checkpoints=len(checkpoints), unkeyed=unkeyed,
