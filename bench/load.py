@@ -544,6 +544,88 @@ class LockSampler(threading.Thread):
         return lines
 
 
+# ---------------------------------------------------------------- where the CPU goes
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_table() -> dict[int, tuple[int, str, float, float]]:
+    """pid → (parent, name, own CPU seconds, reaped children's CPU seconds), from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / TICKS,
+                                  (int(fields[13]) + int(fields[14])) / TICKS)
+    return table
+
+
+def _machine_cpu() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICKS  # less idle and iowait
+
+
+class CpuUse:
+    """CPU seconds used during the load by each part: a tree of processes (the root's own
+    time, its reaped children's and its live descendants'), the rest of the machine apart."""
+
+    def __init__(self, roots: dict[str, int]):
+        self.roots = roots
+        self.start: dict[str, float] = {}
+        self.machine = 0.0
+
+    def _postmaster(self, table: dict[int, tuple[int, str, float, float]]) -> int | None:
+        return next((pid for pid, (parent, name, _, _) in table.items()
+                     if name == "postgres" and table.get(parent, (0, ""))[1] != "postgres"),
+                    None)
+
+    def totals(self) -> dict[str, float]:
+        table = _proc_table()
+        roots = dict(self.roots)
+        postmaster = self._postmaster(table)
+        if postmaster is not None:
+            roots["PostgreSQL (every database)"] = postmaster
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _, _, _) in table.items():
+            children.setdefault(parent, []).append(pid)
+        totals = {}
+        for part, root in roots.items():
+            if root not in table:
+                continue
+            total, todo = table[root][3], [root]
+            while todo:
+                pid = todo.pop()
+                total += table[pid][2]
+                todo.extend(children.get(pid, []))
+            totals[part] = total
+        return totals
+
+    def begin(self) -> None:
+        self.start, self.machine = self.totals(), _machine_cpu()
+
+    def report(self, seconds: float) -> list[str]:
+        end, machine = self.totals(), _machine_cpu() - self.machine
+        lines = [f"CPU during the load ({seconds:.0f} s, {os.cpu_count()} cores = "
+                 f"{seconds * (os.cpu_count() or 1):.0f} core-seconds): the machine was busy "
+                 f"{machine:.0f} s"]
+        counted = 0.0
+        for part in end:
+            used = end[part] - self.start.get(part, 0.0)
+            counted += used
+            lines.append(f"  {part:<30}{used:>7.1f} s  {100 * used / machine:>4.0f} %")
+        lines.append(f"  {'anything else on the machine':<30}{machine - counted:>7.1f} s  "
+                     f"{100 * (machine - counted) / machine:>4.0f} %")
+        return lines
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -629,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
                             "CREATE DATABASE {}")
     sampler = LockSampler(args.database_url.replace("postgres://", "postgresql://", 1))
     try:
-        processes.start("redis", ["redis-server", "--bind", HOST, "--port", str(redis_port),
+        redis = processes.start("redis", ["redis-server", "--bind", HOST, "--port", str(redis_port),
                                   "--save", "", "--appendonly", "no"])
         import django
 
@@ -655,7 +737,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        processes.start("huey", [str(bin_dir / "diemcau"), "run_huey", "--workers", "2",
+        huey = processes.start("huey", [str(bin_dir / "diemcau"), "run_huey", "--workers", "2",
                                  "--flush-locks"], env=env)
         server = processes.start("uvicorn", [
             str(bin_dir / "uvicorn"), "diemcau.asgi:application", "--host", HOST,
@@ -674,13 +756,19 @@ def main(argv: list[str] | None = None) -> int:
               f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
         sampler.start()
         load = Load(args, world, port, rng)
+        cpu = CpuUse({"uvicorn (all workers)": server.pid, "Huey": huey.pid,
+                      "Janus": janus.pid, "Redis": redis.pid,
+                      "this benchmark's client": os.getpid()})
+        cpu.begin()
         cpu_before = time.process_time()
         seconds = asyncio.run(load.run())
         load.client_cpu = time.process_time() - cpu_before
+        cpu_lines = cpu.report(seconds)
         sampler.halt.set()
         sampler.join(timeout=5)
         print(f"load average after the run {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print_results(load.stats, seconds, load, sampler)
+        print("\n".join(cpu_lines))
         for name in ("uvicorn", "huey"):
             print_failures(name, (processes.logs / f"{name}.log").read_text(errors="replace"))
     finally:
