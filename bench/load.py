@@ -575,10 +575,11 @@ def _machine_cpu() -> float:
 
 class CpuUse:
     """CPU seconds used during the load by each part: a tree of processes (the root's own
-    time, its reaped children's and its live descendants'), the rest of the machine apart."""
+    time, its reaped children's and its live descendants', less the other parts' trees), the
+    rest of the machine apart. `client`: this process alone (the server is its child)."""
 
-    def __init__(self, roots: dict[str, int]):
-        self.roots = roots
+    def __init__(self, roots: dict[str, int], client: str):
+        self.roots, self.client = roots, client
         self.start: dict[str, float] = {}
         self.machine = 0.0
 
@@ -597,14 +598,18 @@ class CpuUse:
         for pid, (parent, _, _, _) in table.items():
             children.setdefault(parent, []).append(pid)
         totals = {}
+        others = set(roots.values())
         for part, root in roots.items():
             if root not in table:
+                continue
+            if part == self.client:
+                totals[part] = table[root][2]
                 continue
             total, todo = table[root][3], [root]
             while todo:
                 pid = todo.pop()
                 total += table[pid][2]
-                todo.extend(children.get(pid, []))
+                todo.extend(c for c in children.get(pid, []) if c not in others)
             totals[part] = total
         return totals
 
@@ -756,9 +761,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
         sampler.start()
         load = Load(args, world, port, rng)
+        client = "this benchmark's client"
         cpu = CpuUse({"uvicorn (all workers)": server.pid, "Huey": huey.pid,
-                      "Janus": janus.pid, "Redis": redis.pid,
-                      "this benchmark's client": os.getpid()})
+                      "Janus": janus.pid, "Redis": redis.pid, client: os.getpid()}, client)
         cpu.begin()
         cpu_before = time.process_time()
         seconds = asyncio.run(load.run())

@@ -7,11 +7,17 @@ after a missed event.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import logging
+from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 OPERATORS_GROUP = "live.operators"
 
@@ -30,11 +36,30 @@ def participant_group(participation_id: int) -> str:
     return f"live.participant.{participation_id}"
 
 
+# The event loop of the live consumer whose worker thread is running (set by the consumer,
+# inherited by its threads): a change made there is told without waiting for the loop.
+consumer_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
+    "consumer_loop", default=None)
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    loop = consumer_loop.get()
+    if loop is not None and loop.is_running():
+        # In a consumer's worker thread: hand the message to the consumer's loop and go on.
+        # Waiting for it (async_to_sync) held the thread, one of a few, for as long as the
+        # busy loop took to get round to it: on a Monday morning, most of a line sample's time.
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        future.add_done_callback(_log_failure)
+        return
     async_to_sync(layer.group_send)(group, message)
+
+
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("live event not sent: %s", future.exception())
 
 
 def meeting_changed(meeting_id: int, *, participants: bool = True,

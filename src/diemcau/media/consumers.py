@@ -139,6 +139,8 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         # the pages do (RequestContextMiddleware). Everything the consumer runs — its tasks,
         # and the service calls in worker threads — inherits this context.
         client = scope.get("client") or (None, None)
+        # The changes its threads make are told through this loop without waiting for it.
+        broadcast.consumer_loop.set(asyncio.get_running_loop())
         with acting_from(client[0] or None):
             await super().__call__(scope, receive, send)
 

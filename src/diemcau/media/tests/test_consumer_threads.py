@@ -105,3 +105,32 @@ def test_changes_are_coalesced_and_a_line_sample_waits_longer(monkeypatch):
     socket = asyncio.run(scenario())
     assert socket.reads == 1 and socket.sent == [{"type": "state", "reads": 1}]
     assert socket._refresh_timer is None or socket._refresh_timer.cancelled()
+
+
+def test_a_change_in_a_consumer_thread_is_told_through_the_consumer_loop(settings):
+    """The worker thread does not wait for the loop: the message is handed to it."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from diemcau.media import broadcast
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+    async def scenario() -> dict:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(broadcast.meeting_group(7), channel)
+        broadcast.consumer_loop.set(asyncio.get_running_loop())
+        waited = []
+
+        def in_thread() -> None:
+            broadcast._send(broadcast.meeting_group(7), {"type": "live.changed", "meeting": 7})
+            waited.append(True)
+
+        await asyncio.to_thread(in_thread)  # returns without the loop having run the send
+        message = await asyncio.wait_for(layer.receive(channel), 10)
+        assert waited == [True]
+        return message
+
+    assert asyncio.run(scenario()) == {"type": "live.changed", "meeting": 7}
