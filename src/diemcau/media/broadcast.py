@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import weakref
 from contextvars import ContextVar
 from typing import Any
 
@@ -51,10 +52,27 @@ def _send(group: str, message: dict[str, Any]) -> None:
         # In a consumer's worker thread: hand the message to the consumer's loop and go on.
         # Waiting for it (async_to_sync) held the thread, one of a few, for as long as the
         # busy loop took to get round to it: on a Monday morning, most of a line sample's time.
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        future = asyncio.run_coroutine_threadsafe(_send_soon(layer, group, message), loop)
         future.add_done_callback(_log_failure)
         return
     async_to_sync(layer.group_send)(group, message)
+
+
+# Messages handed to a loop at once, each on a connection to Redis of the process's pool
+# (100 at most, shared with every socket's own calls): a burst — hundreds of pages closing
+# together — queues here instead of taking them all.
+SENDS_AT_ONCE = 16
+_limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+
+
+async def _send_soon(layer: Any, group: str, message: dict[str, Any]) -> None:
+    loop = asyncio.get_running_loop()
+    limit = _limits.get(loop)
+    if limit is None:
+        limit = _limits[loop] = asyncio.Semaphore(SENDS_AT_ONCE)
+    async with limit:
+        await layer.group_send(group, message)
 
 
 def _log_failure(future: concurrent.futures.Future[Any]) -> None:
