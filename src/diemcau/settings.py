@@ -318,7 +318,11 @@ if REDIS_URL:
             # A consumer waits for its next message with BZPOPMIN for 5 s (channels-redis);
             # redis-py's own read timeout is 5 s as well, so a reply that comes a moment late
             # on a busy machine would kill the socket's consumer. The read may take longer.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+            # A process with hundreds of sockets has as many calls to Redis under way when
+            # they join or close together (each adds itself to its groups, or leaves them):
+            # redis-py's pool refuses the 101st (MaxConnectionsError) instead of waiting.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30,
+                                  "max_connections": 1000}]},
         }
     }
 else:

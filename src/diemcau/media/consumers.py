@@ -51,10 +51,11 @@ log = logging.getLogger(__name__)
 # The loop's default executor (min(32, cores + 4) threads, shared with everything else in
 # the process) would put a hello behind every pending state read: the consumers have two
 # pools of their own. Each thread keeps its database connection open between calls (see
-# `_kept_connection`): 12 per web process, 36 for three, which leaves PostgreSQL's default
-# 100 connections for the requests, the worker and the tools.
-INTERACTIVE_THREADS = 8
-REFRESH_THREADS = 4
+# `_kept_connection`): 9 per web process, 27 for three, which leaves most of PostgreSQL's
+# default 100 connections for the requests (each holds one while it runs, and a rush of
+# joins has dozens under way), the worker and the tools.
+INTERACTIVE_THREADS = 6
+REFRESH_THREADS = 3
 _interactive = ThreadPoolExecutor(INTERACTIVE_THREADS, thread_name_prefix="live-act")
 _refreshes = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="live-state")
 # A connection unused this long is closed before the thread's next call, not reused: the
