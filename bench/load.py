@@ -54,6 +54,7 @@ import scheduling as province_bench  # bench/scheduling.py: the province and its
 HOST = "127.0.0.1"
 PER_MEETING = 30  # live endpoints per meeting (the host and 29 invited)
 TELEMETRY_EVERY = 5.0
+REPLY_WITHIN = 30.0  # a page's wait for an answer (its first state, an action's result)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -325,6 +326,7 @@ class Load:
         self.stop = asyncio.Event()
         self.sockets_open = 0
         self.console_messages = 0
+        self.client_cpu = 0.0
 
     def bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
@@ -389,10 +391,14 @@ class Load:
 
     async def reply(self, ws: Any, kind: str, call: str, started: float,
                     request: int | None = None) -> bool:
-        """Wait for the message of `kind` (and `request`), skipping the live updates."""
+        """Wait for the message of `kind` (and `request`), skipping the live updates, at most
+        REPLY_WITHIN seconds in all, as a page does. A wait still under way when the load
+        stops runs to its end (`run` waits longer than that): it is an answer or an error."""
+        deadline = started + REPLY_WITHIN
         try:
             while True:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                left = max(0.001, deadline - time.perf_counter())
+                message = json.loads(await asyncio.wait_for(ws.recv(), left))
                 if message.get("type") == "error" and (request is None
                                                        or message.get("request") == request):
                     self.stats.error(call, str(message.get("message", message))[:100])
@@ -401,6 +407,9 @@ class Load:
                                                     or message.get("request") == request):
                     self.stats.ok(call, time.perf_counter() - started)
                     return True
+        except TimeoutError:
+            self.stats.error(call, f"TimeoutError (no {kind} within {REPLY_WITHIN:.0f} s)")
+            return False
         except Exception as exc:
             if not self.stop.is_set():
                 self.stats.error(call, f"{type(exc).__name__}: {exc}")
@@ -535,6 +544,93 @@ class LockSampler(threading.Thread):
         return lines
 
 
+# ---------------------------------------------------------------- where the CPU goes
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_table() -> dict[int, tuple[int, str, float, float]]:
+    """pid → (parent, name, own CPU seconds, reaped children's CPU seconds), from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / TICKS,
+                                  (int(fields[13]) + int(fields[14])) / TICKS)
+    return table
+
+
+def _machine_cpu() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICKS  # less idle and iowait
+
+
+class CpuUse:
+    """CPU seconds used during the load by each part: a tree of processes (the root's own
+    time, its reaped children's and its live descendants', less the other parts' trees), the
+    rest of the machine apart. `client`: this process alone (the server is its child)."""
+
+    def __init__(self, roots: dict[str, int], client: str):
+        self.roots, self.client = roots, client
+        self.start: dict[str, float] = {}
+        self.machine = 0.0
+
+    def _postmaster(self, table: dict[int, tuple[int, str, float, float]]) -> int | None:
+        return next((pid for pid, (parent, name, _, _) in table.items()
+                     if name == "postgres" and table.get(parent, (0, ""))[1] != "postgres"),
+                    None)
+
+    def totals(self) -> dict[str, float]:
+        table = _proc_table()
+        roots = dict(self.roots)
+        postmaster = self._postmaster(table)
+        if postmaster is not None:
+            roots["PostgreSQL (every database)"] = postmaster
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _, _, _) in table.items():
+            children.setdefault(parent, []).append(pid)
+        totals = {}
+        others = set(roots.values())
+        for part, root in roots.items():
+            if root not in table:
+                continue
+            if part == self.client:
+                totals[part] = table[root][2]
+                continue
+            total, todo = table[root][3], [root]
+            while todo:
+                pid = todo.pop()
+                total += table[pid][2]
+                todo.extend(c for c in children.get(pid, []) if c not in others)
+            totals[part] = total
+        return totals
+
+    def begin(self) -> None:
+        self.start, self.machine = self.totals(), _machine_cpu()
+
+    def report(self, seconds: float) -> list[str]:
+        end, machine = self.totals(), _machine_cpu() - self.machine
+        lines = [f"CPU during the load ({seconds:.0f} s, {os.cpu_count()} cores = "
+                 f"{seconds * (os.cpu_count() or 1):.0f} core-seconds): the machine was busy "
+                 f"{machine:.0f} s"]
+        counted = 0.0
+        for part in end:
+            used = end[part] - self.start.get(part, 0.0)
+            counted += used
+            lines.append(f"  {part:<30}{used:>7.1f} s  {100 * used / machine:>4.0f} %")
+        lines.append(f"  {'anything else on the machine':<30}{machine - counted:>7.1f} s  "
+                     f"{100 * (machine - counted) / machine:>4.0f} %")
+        return lines
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -558,6 +654,8 @@ def print_results(stats: Stats, seconds: float, load: Load, sampler: LockSampler
             print(f"  {call}: {count} × {what}")
     print(f"participant sockets opened: {load.sockets_open}; console messages received: "
           f"{load.console_messages}; load ran {seconds:.0f} s")
+    print(f"the benchmark's own client used {load.client_cpu:.1f} s of CPU "
+          f"({100 * load.client_cpu / seconds:.0f} % of one core over the run)")
     print("\n".join(sampler.report()))
     grants = stats.times.get("join grant (link)", [])
     if grants:
@@ -608,6 +706,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"diemcau load benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}, "
           f"{province_bench.machine()}; load average before "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
+    import diemcau
+
+    print(f"code: {Path(diemcau.__file__).parent}")
     print(f"{args.endpoints} endpoints joining within {args.join_within:.0f} s, "
           f"{args.consoles} consoles, {args.workers} uvicorn workers, {args.duration:.0f} s",
           flush=True)
@@ -615,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
                             "CREATE DATABASE {}")
     sampler = LockSampler(args.database_url.replace("postgres://", "postgresql://", 1))
     try:
-        processes.start("redis", ["redis-server", "--bind", HOST, "--port", str(redis_port),
+        redis = processes.start("redis", ["redis-server", "--bind", HOST, "--port", str(redis_port),
                                   "--save", "", "--appendonly", "no"])
         import django
 
@@ -641,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        processes.start("huey", [str(bin_dir / "diemcau"), "run_huey", "--workers", "2",
+        huey = processes.start("huey", [str(bin_dir / "diemcau"), "run_huey", "--workers", "2",
                                  "--flush-locks"], env=env)
         server = processes.start("uvicorn", [
             str(bin_dir / "uvicorn"), "diemcau.asgi:application", "--host", HOST,
@@ -660,11 +761,19 @@ def main(argv: list[str] | None = None) -> int:
               f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
         sampler.start()
         load = Load(args, world, port, rng)
+        client = "this benchmark's client"
+        cpu = CpuUse({"uvicorn (all workers)": server.pid, "Huey": huey.pid,
+                      "Janus": janus.pid, "Redis": redis.pid, client: os.getpid()}, client)
+        cpu.begin()
+        cpu_before = time.process_time()
         seconds = asyncio.run(load.run())
+        load.client_cpu = time.process_time() - cpu_before
+        cpu_lines = cpu.report(seconds)
         sampler.halt.set()
         sampler.join(timeout=5)
         print(f"load average after the run {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print_results(load.stats, seconds, load, sampler)
+        print("\n".join(cpu_lines))
         for name in ("uvicorn", "huey"):
             print_failures(name, (processes.logs / f"{name}.log").read_text(errors="replace"))
     finally:

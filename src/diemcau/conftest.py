@@ -44,6 +44,16 @@ def _huey_immediate() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def _live_sockets_close_their_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live consumers' pool threads keep their database connections between calls; the
+    test databases are dropped while those threads live, so in tests each call closes its
+    own (as before). `media/tests/test_consumer_threads.py` tests the keeping."""
+    from diemcau.media import consumers
+
+    monkeypatch.setattr(consumers, "KEEP_CONNECTIONS", False)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Hashing strength is Django's concern; tests that log in often need it fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,6 +5,7 @@
 | DIEMCAU_SECRET_KEY    | (read from <DIEMCAU_VAR_DIR>/secret-key, generated once, 0600) | Django secret key |
 | DIEMCAU_AUDIT_KEY     | (read from DIEMCAU_AUDIT_KEY_FILE)       | key of the audit chain's HMAC and of its checkpoints; never in the database |
 | DIEMCAU_AUDIT_KEY_FILE | <DIEMCAU_VAR_DIR>/audit-key (generated once, 0600) | file holding the audit key |
+| DIEMCAU_AUDIT_CHAINS  | 8 on PostgreSQL, 1 on SQLite             | independent audit chains new events are spread over (each with its own head to lock) |
 | DIEMCAU_DEBUG         | 1                                        | debug pages and relaxed cookies |
 | DIEMCAU_ALLOWED_HOSTS | 127.0.0.1,localhost,testserver           | comma-separated host names |
 | DIEMCAU_CSRF_TRUSTED_ORIGINS | (empty)                           | origins trusted for CSRF behind a reverse proxy (https://…) |
@@ -240,6 +241,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not shared-cache memory, so tests with several connections lock like production.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-diemcau-{os.getpid()}.sqlite3")}
+# R22: audited commits lock the head of one chain as they end (core.audit). On PostgreSQL
+# they run side by side, so the log is spread over several chains, each verified on its own
+# and all covered by a checkpoint; SQLite has one writer at a time, and one chain.
+AUDIT_CHAINS = int(os.environ.get("DIEMCAU_AUDIT_CHAINS") or (
+    1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
@@ -313,7 +319,11 @@ if REDIS_URL:
             # A consumer waits for its next message with BZPOPMIN for 5 s (channels-redis);
             # redis-py's own read timeout is 5 s as well, so a reply that comes a moment late
             # on a busy machine would kill the socket's consumer. The read may take longer.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+            # A process with hundreds of sockets has as many calls to Redis under way when
+            # they join or close together (each adds itself to its groups, or leaves them):
+            # redis-py's pool refuses the 101st (MaxConnectionsError) instead of waiting.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30,
+                                  "max_connections": 1000}]},
         }
     }
 else:

@@ -41,10 +41,16 @@ class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained audit log (R22).
 
     Rows are never updated or deleted: database triggers refuse it, and each row's hash covers
-    the previous row's hash, so `diemcau audit verify` finds any edit made behind our back.
+    the previous row's hash in its chain, so `diemcau audit verify` finds any edit made behind
+    our back. `seq` numbers every event in the order they were linked (the order the log is
+    read in); the events are spread over `settings.AUDIT_CHAINS` independent chains (`chain`,
+    and the event's place in it, `chain_seq`), so that audited commits do not all wait for
+    one head (core.audit).
     """
 
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    chain = models.PositiveSmallIntegerField(default=0)
+    chain_seq = models.PositiveBigIntegerField(default=0)
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         User, verbose_name=_("actor"), on_delete=models.PROTECT, null=True, blank=True
@@ -62,6 +68,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="core_auditevent_place"),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
@@ -70,7 +79,8 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row that writers lock to append to the chain in order."""
+    """The head of one chain (chain c: the row whose pk is c + 1), which writers lock to
+    append to that chain in order; `seq` is the chain's count of events."""
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)

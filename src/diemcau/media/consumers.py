@@ -8,18 +8,26 @@ the whole state again (`{"type": "state", ...}`). Every action calls the same se
 pages and the API, so permissions, rules and the audit log hold here too.
 
 Service calls run in worker threads that are not shared (`thread_sensitive=False`): a call
-that waits for Janus never holds up the other connections.
+that waits for Janus never holds up the other connections. The threads are the consumers' own,
+in two pools per process (see `in_thread`): what a person waits for (a console opening, a
+page's hello, an action) never queues behind the state reads that changes elsewhere in the
+meeting push to every open socket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import connections
 from django.utils.translation import gettext as _
 
 from diemcau.core import two_factor
@@ -40,8 +48,63 @@ from .services import control, grants, participations, session, sip, telemetry
 log = logging.getLogger(__name__)
 
 
+# The loop's default executor (min(32, cores + 4) threads, shared with everything else in
+# the process) would put a hello behind every pending state read: the consumers have two
+# pools of their own. Each thread keeps its database connection open between calls (see
+# `_kept_connection`): 9 per web process, 27 for three, which leaves most of PostgreSQL's
+# default 100 connections for the requests (each holds one while it runs, and a rush of
+# joins has dozens under way), the worker and the tools.
+INTERACTIVE_THREADS = 6
+REFRESH_THREADS = 3
+_interactive = ThreadPoolExecutor(INTERACTIVE_THREADS, thread_name_prefix="live-act")
+_refreshes = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="live-state")
+# A connection unused this long is closed before the thread's next call, not reused: the
+# server (or a proxy) may have dropped it meanwhile.
+KEEP_IDLE_SECONDS = 60.0
+# Off in the test suite, whose databases are dropped at its end while the pools' threads live.
+KEEP_CONNECTIONS = True
+_last_use = threading.local()
+
+
+def _kept_connection(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run `function` on this pool thread's own database connection, kept open for its next
+    call. A socket's calls are many and short (a sample every 5 s from each endpoint, a state
+    read on every change): opening a PostgreSQL connection for each one (a new server process,
+    with DIEMCAU_DB_CONN_MAX_AGE=0) cost more than the call. A connection is closed after a
+    call that failed or left a transaction open, and before one after a long idle time."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        now = time.monotonic()
+        if now - getattr(_last_use, "at", now) > KEEP_IDLE_SECONDS:
+            for conn in connections.all(initialized_only=True):
+                conn.close()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            for conn in connections.all(initialized_only=True):
+                if conn.connection is None:
+                    continue
+                if (not KEEP_CONNECTIONS or conn.in_atomic_block or conn.needs_rollback
+                        or conn.errors_occurred
+                        or conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"]):
+                    conn.close()
+            _last_use.at = time.monotonic()
+
+    return run
+
+
 def in_thread(function: Callable[..., Any]) -> Callable[..., Any]:
-    return database_sync_to_async(function, thread_sensitive=False)
+    """Run `function` (database work, a service call) in a thread of the interactive pool:
+    someone is waiting for its answer."""
+    return sync_to_async(_kept_connection(function), thread_sensitive=False,
+                         executor=_interactive)
+
+
+def in_refresh_thread(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a state read pushed by a change (or the periodic refresh) in its own small pool."""
+    return sync_to_async(_kept_connection(function), thread_sensitive=False,
+                         executor=_refreshes)
 
 
 def error_message(error: Exception) -> dict[str, Any]:
@@ -56,6 +119,8 @@ def error_message(error: Exception) -> dict[str, Any]:
 # Changes that come in a burst (mute all, a dozen quality reports) are sent as one state:
 # a consumer waits this long after the first change before it reads the state again.
 COALESCE_SECONDS = 0.25
+# Line telemetry: shown on the consoles within a second (R18), without a read per sample.
+TELEMETRY_COALESCE_SECONDS = 1.0
 # Consoles and pages also read the state again this often: with the in-process channel
 # layer of one machine, a change the worker makes (a lost connection closed, a meeting ended
 # by the system) has no way to reach them otherwise. With Redis it only costs a query.
@@ -68,36 +133,64 @@ CALLS_REFRESH_SECONDS = 2.0
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     refresh_pending = False
+    _refresh_timer: asyncio.TimerHandle | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # R22: the audit events of a socket's actions carry the client's address, as those of
         # the pages do (RequestContextMiddleware). Everything the consumer runs — its tasks,
         # and the service calls in worker threads — inherits this context.
         client = scope.get("client") or (None, None)
+        # The changes its threads make are told through this loop without waiting for it.
+        broadcast.consumer_loop.set(asyncio.get_running_loop())
         with acting_from(client[0] or None):
             await super().__call__(scope, receive, send)
 
     async def live_changed(self, event: dict[str, Any]) -> None:
-        # Messages reach a consumer one at a time: the refresh runs as its own task, so the
-        # changes that arrive meanwhile find it pending and are covered by it.
+        # Changes are coalesced: the state is read again a moment after the first, and the
+        # changes that arrive meanwhile find that read pending and are covered by it. It stays
+        # pending until the read really starts (`_read_state`): on a busy server the read may
+        # wait for a thread, and every change until then is covered by that one read, so a
+        # socket never has more than one read queued. Line samples (every 5 s from each
+        # endpoint) wait longer than a host's action: a console of 30 lines would otherwise
+        # read its whole state several times a second.
+        delay = TELEMETRY_COALESCE_SECONDS if event.get("telemetry") else COALESCE_SECONDS
+        loop = asyncio.get_running_loop()
+        timer = getattr(self, "_refresh_timer", None)
         if self.refresh_pending:
+            if timer is not None and timer.when() > loop.time() + delay:
+                timer.cancel()  # this change wants it sooner
+                self._refresh_timer = loop.call_later(delay, self._start_refresh)
             return
         self.refresh_pending = True
-        task = asyncio.get_running_loop().create_task(self._refresh_soon())
+        self._refresh_timer = loop.call_later(delay, self._start_refresh)
+
+    def _start_refresh(self) -> None:
+        self._refresh_timer = None
+        task = asyncio.get_running_loop().create_task(self._refresh())
         self._refresh_task = task  # keep a reference until it is done
 
-    async def _refresh_soon(self) -> None:
+    async def _refresh(self) -> None:
         try:
-            await asyncio.sleep(COALESCE_SECONDS)
-        finally:
-            self.refresh_pending = False
-        try:
-            await self.send_state()
+            await self.send_state(refresh=True)
         except Exception:  # the socket closed meanwhile
             log.debug("live state not sent", exc_info=True)
+            self.refresh_pending = False
 
-    async def send_state(self) -> None:
+    async def send_state(self, *, refresh: bool = False) -> None:
+        state = await (in_refresh_thread if refresh else in_thread)(self._read_state)()
+        await self.send_json({"type": "state", **self.state_sent(state)})
+
+    def _read_state(self) -> dict[str, Any]:
+        # From here on, a change is not covered by this read: the next one schedules another.
+        self.refresh_pending = False
+        return self.state()
+
+    def state(self) -> dict[str, Any]:
+        """The socket's state, read in a worker thread."""
         raise NotImplementedError
+
+    def state_sent(self, state: dict[str, Any]) -> dict[str, Any]:
+        return state
 
     async def join_groups(self, *names: str) -> None:
         self.groups_joined = list(names)
@@ -113,7 +206,7 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
             if waited >= self.refresh_seconds():  # it may shorten meanwhile
                 waited = 0.0
                 await self.live_changed({})
-                await in_thread(self._keep_session)()
+                await in_refresh_thread(self._keep_session)()
 
     def _keep_session(self) -> None:
         # A console or a room open for a long meeting is in use: its sign-in must not lapse
@@ -131,6 +224,9 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         ticker = getattr(self, "_ticker", None)
         if ticker is not None:
             ticker.cancel()
+        timer = getattr(self, "_refresh_timer", None)
+        if timer is not None:
+            timer.cancel()
         for name in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(name, self.channel_name)
 
@@ -169,17 +265,16 @@ class MeetingConsoleConsumer(_LiveConsumer):
 
     calls_under_way = False
 
-    async def send_state(self) -> None:
-        state = await in_thread(self._state)()
+    def state_sent(self, state: dict[str, Any]) -> dict[str, Any]:
         # The node's mixer agent is another process: with the in-process channel layer its
         # changes (ringing, answered…) reach this console only when it reads again.
         self.calls_under_way = any(call["active"] for call in state.get("calls", []))
-        await self.send_json({"type": "state", **state})
+        return state
 
     def refresh_seconds(self) -> float:
         return CALLS_REFRESH_SECONDS if self.calls_under_way else REFRESH_SECONDS
 
-    def _state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         return selectors.live_state(Meeting.objects.get(pk=self.meeting_id), user=self.user)
 
     async def live_told(self, event: dict[str, Any]) -> None:  # only for participants
@@ -322,9 +417,8 @@ class OperatorConsoleConsumer(_LiveConsumer):
         return bool(user is not None and user.is_authenticated and is_operator(user)
                     and two_factor.satisfied(user, self.scope.get("session")))
 
-    async def send_state(self) -> None:
-        state = await in_thread(selectors.operator_overview_json)()
-        await self.send_json({"type": "state", **state})
+    def state(self) -> dict[str, Any]:
+        return selectors.operator_overview_json()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """One action: the MCU calls an absent hardware terminal of a meeting (the same
@@ -394,16 +488,12 @@ class ParticipantConsumer(_LiveConsumer):
         )
         await self.send_state()
 
-    async def send_state(self) -> None:
-        view = await in_thread(self._view)()
-        await self.send_json({"type": "state", **view})
-
     @property
     def my_id(self) -> int:
         assert self.participation_id is not None, "only after hello"
         return self.participation_id
 
-    def _view(self) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         return selectors.participant_view(Participation.objects.get(pk=self.my_id))
 
     async def live_told(self, event: dict[str, Any]) -> None:

@@ -140,8 +140,12 @@ def audit_detail(request: HttpRequest, seq: int) -> HttpResponse:
     return render(request, "core/audit_detail.html", {
         "event": event,
         "rows": _diff_rows(event.before, event.after, event.object_type),
-        "previous": AuditEvent.objects.filter(seq=seq - 1).exists(),
-        "next": AuditEvent.objects.filter(seq=seq + 1).exists(),
+        # The numbers of the events linked just before and after (numbers taken by a
+        # transaction that then failed are never used: there may be gaps).
+        "previous": AuditEvent.objects.filter(seq__lt=seq).order_by("-seq")
+        .values_list("seq", flat=True).first(),
+        "next": AuditEvent.objects.filter(seq__gt=seq).order_by("seq")
+        .values_list("seq", flat=True).first(),
     })
 
 

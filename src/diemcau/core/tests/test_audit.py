@@ -8,7 +8,7 @@ from diemcau.core.models import AuditEvent
 from diemcau.core.request_context import acting_from
 from diemcau.testing.factories import AgencyFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_chain")]
 
 
 def _record(n: int, actor=None) -> None:

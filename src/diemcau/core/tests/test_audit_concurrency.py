@@ -14,6 +14,7 @@ EVENTS_EACH = 15
 
 
 @pytest.mark.django_db(transaction=True)  # each thread commits through its own connection
+@pytest.mark.usefixtures("one_chain")
 def test_concurrent_writers_keep_the_chain_whole():
     errors: list[BaseException] = []
     start = threading.Barrier(WRITERS)

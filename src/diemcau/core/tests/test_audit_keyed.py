@@ -18,7 +18,9 @@ from diemcau.core import audit, audit_guards
 from diemcau.core.models import AuditChainHead, AuditEvent
 from diemcau.testing.factories import AgencyFactory
 
-pytestmark = pytest.mark.django_db
+from .conftest import restart_event_numbers
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_chain")]
 
 
 def _record(n: int) -> None:
@@ -126,17 +128,20 @@ def test_a_forged_checkpoint_is_refused():
 
 
 def test_events_written_before_the_key_still_verify_once_sealed():
-    # Three events as the unkeyed chain wrote them, then the migration's seal.
+    # Three events as the unkeyed chain wrote them (placed in chain 0 by migration 0006),
+    # then the migration's seal.
     prev = audit.GENESIS_HASH
     with _Owner():
         for seq in (1, 2, 3):
-            event = AuditEvent(seq=seq, at=timezone.now() - dt.timedelta(days=30 - seq),
+            event = AuditEvent(seq=seq, chain_seq=seq,
+                               at=timezone.now() - dt.timedelta(days=30 - seq),
                                action="old.event", object_type="x", object_id=str(seq),
                                object_repr="old", after={"n": seq}, prev_hash=prev)
             event.hash = audit._unkeyed_hash(event)
             event.save(force_insert=True)
             prev = event.hash
         AuditChainHead.objects.update_or_create(pk=1, defaults={"seq": 3, "hash": prev})
+    restart_event_numbers()  # as the migration does, after the events of before
     assert not audit.verify_chain().ok  # unkeyed and not sealed
     with transaction.atomic():
         seal = audit.seal_unkeyed_events(AuditEvent, AuditChainHead)

@@ -241,7 +241,10 @@ def _record_grant(
         link.last_used_at = timezone.now()
         link.save(update_fields=["last_used_at"])
     audit.record("live.grant", participation, actor=user, after=snapshot(participation))
-    broadcast.meeting_changed(meeting.pk)
+    # The consoles show the new line at once; the participant pages list only the endpoints
+    # that joined the room (`join_publisher`), so they are told then, not now: on a Monday
+    # morning each grant would otherwise make every page of the meeting read its state again.
+    broadcast.meeting_changed(meeting.pk, participants=False)
     grant = JoinGrant(
         participation=participation,
         key=key,

@@ -48,6 +48,7 @@ from diemcau.mcu.models import McuNode
 from diemcau.scheduling.choices import HOLDING_STATUSES, MeetingStatus
 from diemcau.scheduling.models import Meeting
 
+from .. import broadcast
 from ..models import Room
 
 log = logging.getLogger(__name__)
@@ -273,6 +274,8 @@ def _mark_created(room: Room, *, actor: User | None, action: str) -> Room:
     room.janus_created_at, room.destroyed_at = timezone.now(), None
     room.save(update_fields=["janus_created_at", "destroyed_at"])
     audit.record(action, room, actor=actor, before=before, after=audit.snapshot(room, ROOM_FIELDS))
+    # Pages that wait for their media (`media_ready` in their state) learn it is back.
+    broadcast.meeting_changed(room.meeting_id)
     return room
 
 

@@ -30,7 +30,8 @@ def report_attendees(participation: Participation, count: int, *,
         current.save(update_fields=["attendee_count", "attendee_count_at"])
         audit.record("live.attendees", current, actor=actor, before=before,
                      after=snapshot(current))
-        broadcast.meeting_changed(current.meeting_id)
+        # The count is for the host's console (R18); participant pages do not show it.
+        broadcast.meeting_changed(current.meeting_id, participants=False)
     return current
 
 
@@ -78,7 +79,7 @@ def report_quality(
     if same_level.update(**values):
         for name, value in values.items():
             setattr(participation, name, value)
-        broadcast.meeting_changed(participation.meeting_id, participants=False)
+        broadcast.meeting_changed(participation.meeting_id, participants=False, telemetry=True)
         return participation
     with transaction.atomic():
         current = Participation.objects.select_for_update().get(pk=participation.pk)
@@ -96,5 +97,6 @@ def report_quality(
         if changed:
             audit.record("live.quality", current, actor=None, before=before,
                          after=audit.snapshot(current, ["quality", "rtt_ms", "loss_percent"]))
-        broadcast.meeting_changed(current.meeting_id, participants=False)
+        # A change of level is news for the console (and audited): it is shown at once.
+        broadcast.meeting_changed(current.meeting_id, participants=False, telemetry=not changed)
     return current

@@ -68,7 +68,8 @@ def urls():
     return [
         reverse("core:audit_list"),
         reverse("core:audit_export"),
-        reverse("core:audit_detail", args=[1]),
+        # The first event's number (on PostgreSQL a sequence, not restarted for each test).
+        reverse("core:audit_detail", args=[AuditEvent.objects.order_by("seq").first().seq]),
     ]
 
 
@@ -122,7 +123,11 @@ def test_audit_detail_shows_before_and_after(client, auditor, events):
     assert not rows["name"]["changed"]
     html = page.content.decode()
     assert "diff-changed" in html and "Phòng họp tầng 3" in html
-    assert client.get(reverse("core:audit_detail", args=[999])).status_code == 404
+    # The events linked just before and after it (numbers may have gaps on PostgreSQL).
+    assert page.context["previous"] == AuditEvent.objects.get(action="endpoint.register").seq
+    assert page.context["next"] == AuditEvent.objects.get(action="endpoint.evaluate").seq
+    beyond = AuditEvent.objects.order_by("-seq").first().seq + 1
+    assert client.get(reverse("core:audit_detail", args=[beyond])).status_code == 404
 
 
 def test_verify_chain_button(client, auditor, events):

@@ -10,7 +10,7 @@ from diemcau.core.models import AuditEvent
 class Command(BaseCommand):
     help = (
         "Audit log tools: `verify` checks the hash chain (and the checkpoints given); "
-        "`checkpoint` exports a signed checkpoint of the chain's head; `tail` prints the "
+        "`checkpoint` exports a signed checkpoint of the chains' heads; `tail` prints the "
         "newest events."
     )
 
@@ -58,8 +58,9 @@ class Command(BaseCommand):
                 f"audit chain BROKEN after {report.checked} good event(s): {report.problem}"
             )
         against = f", matches {report.checkpoints} checkpoint(s)" if report.checkpoints else ""
+        chains = f" (in {report.chains} chains, each whole)" if report.chains > 1 else ""
         self.stdout.write(self.style.SUCCESS(f"audit chain OK: {report.checked} event(s)"
-                                             f"{against}"))
+                                             f"{against}{chains}"))
 
     def _checkpoint(self, output: Path | None) -> None:
         report = verify_chain()
