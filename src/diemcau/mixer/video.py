@@ -25,6 +25,13 @@ H264 = "H264"
 VP8 = "VP8"
 
 
+def _keep_reconfigure_in_branch(_pad: Any, info: Any) -> Any:
+    gst = Gst()
+    if info.get_event().type == gst.EventType.RECONFIGURE:
+        return gst.PadProbeReturn.DROP
+    return gst.PadProbeReturn.OK
+
+
 @dataclass(frozen=True)
 class Canvas:
     width: int = 1280
@@ -55,7 +62,9 @@ class _Input:
     scale_caps: Any
     overlay: Any
     pad: Any
+    feed: Any  # the queue's src pad: the branch's streaming thread starts there
     tile: Tile = HIDDEN
+    flowing: bool = False  # a picture has passed the tile's capsfilter
 
 
 @dataclass
@@ -118,12 +127,21 @@ class VideoMixer:
         pad.set_property("zorder", 1)
         pad.set_property("alpha", 0.0)
         overlay.get_static_pad("src").link(pad)
+        # The converter and the scaler take any picture to any tile, so a tile's new size is
+        # theirs alone to negotiate: its RECONFIGURE stops at the queue, and the source is
+        # never asked to renegotiate by a layout change.
+        queue.get_static_pad("src").add_probe(Gst().PadProbeType.EVENT_UPSTREAM,
+                                              _keep_reconfigure_in_branch)
         for element in elements:
             element.sync_state_with_parent()
         source_pad.link(queue.get_static_pad("sink"))
         for element in owned:  # started only now that they are linked
             element.sync_state_with_parent()
-        self.inputs[key] = _Input(key, [*owned, *elements], scale_caps, overlay, pad)
+        entry = _Input(key, [*owned, *elements], scale_caps, overlay, pad,
+                       queue.get_static_pad("src"))
+        scale_caps.get_static_pad("src").add_probe(Gst().PadProbeType.BUFFER,
+                                                   self._first_picture(entry))
+        self.inputs[key] = entry
         self.apply()
 
     def remove_input(self, key: Hashable) -> None:
@@ -172,14 +190,45 @@ class VideoMixer:
             tile = tiles.get(key, HIDDEN)
             visible = key in tiles
             if tile != entry.tile:
-                entry.scale_caps.set_property("caps", self._tile_caps(tile))
                 entry.tile = tile
+                if entry.flowing:
+                    self._resize(entry)
             pad = entry.pad
             pad.set_property("xpos", tile.x)
             pad.set_property("ypos", tile.y)
             pad.set_property("width", tile.width)
             pad.set_property("height", tile.height)
             pad.set_property("alpha", 1.0 if visible else 0.0)
+
+    def _first_picture(self, entry: _Input) -> Any:
+        """A probe for the branch's first picture. Until then the source may still be
+        negotiating with the branch in its own thread, and a tile size changed meanwhile is
+        refused there (not-negotiated, which stops the whole mixer): the tile waits, and is
+        given here, in the branch's thread, once the picture is through."""
+        gst = Gst()
+
+        def passed(_pad: Any, _info: Any) -> Any:
+            entry.flowing = True
+            entry.scale_caps.set_property("caps", self._tile_caps(entry.tile))
+            return gst.PadProbeReturn.REMOVE
+
+        return passed
+
+    def _resize(self, entry: _Input) -> None:
+        """Give the branch's scaler its tile's size once nothing flows past its queue.
+        Changed while the branch's thread negotiates (its first pictures, or a change just
+        before), the capsfilter refuses the caps the scaler chose a moment earlier: the
+        branch stops with not-negotiated, and the whole mixer with it. An IDLE probe runs
+        the change when no buffer or event is on its way down the branch; the scaler then
+        negotiates the new size before its next picture. The probe reads the tile when it
+        runs, so of several quick changes the last one wins."""
+        gst = Gst()
+
+        def change(_pad: Any, _info: Any) -> Any:
+            entry.scale_caps.set_property("caps", self._tile_caps(entry.tile))
+            return gst.PadProbeReturn.REMOVE
+
+        entry.feed.add_probe(gst.PadProbeType.IDLE, change)
 
     @staticmethod
     def _tile_caps(tile: Tile) -> Any:

@@ -173,7 +173,7 @@ def csv_columns() -> list[str]:
     return [
         "#", _("Time"), _("Actor"), _("Address"), _("Action"), _("Action code"),
         _("Object type"), _("Object id"), _("Object"), _("Before"), _("After"),
-        _("Previous hash"), _("Hash"),
+        _("Chain"), _("Place in the chain"), _("Previous hash"), _("Hash"),
     ]
 
 
@@ -194,6 +194,10 @@ def _csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
             event.object_repr,
             "" if event.before is None else json.dumps(event.before, ensure_ascii=False),
             "" if event.after is None else json.dumps(event.after, ensure_ascii=False),
+            # The hash links each event to the one before it in its own chain, so the
+            # export carries the chain and the place for a reader to follow them.
+            event.chain,
+            event.chain_seq,
             event.prev_hash,
             event.hash,
         ])

@@ -164,7 +164,12 @@ def test_csv_export_of_the_filtered_list(client, auditor, events):
     assert rows[0]["Action"] == "Endpoint registered"
     assert rows[0]["Actor"] == "vanhanh"
     assert "Hội trường" in rows[1]["Before"] and "Phòng họp tầng 3" in rows[1]["After"]
-    assert rows[0]["Hash"] == AuditEvent.objects.get(seq=int(rows[0]["#"])).hash
+    first = AuditEvent.objects.get(seq=int(rows[0]["#"]))
+    assert rows[0]["Hash"] == first.hash
+    # The chain and the place in it, so the file alone says which event each hash follows.
+    assert (int(rows[0]["Chain"]), int(rows[0]["Place in the chain"])) == (
+        first.chain, first.chain_seq
+    )
     filtered = client.get(reverse("core:audit_export"), {"action": "endpoint.update"})
     lines = b"".join(filtered.streaming_content).decode("utf-8-sig").strip().splitlines()
     assert len(lines) == 2  # the header and the one event
