@@ -142,36 +142,30 @@
     }
     document.getElementById("incident-count").textContent = meeting.open_incidents ? "(" + meeting.open_incidents + ")" : "";
 
-    var body = document.getElementById("participants");
-    body.textContent = "";
     var reconnecting = state.reconnecting || [];
-    if (!state.participants.length && !reconnecting.length) {
-      body.appendChild(el("li", { class: "list-group-item text-body-secondary", text: t("no_one") }));
-    }
-    state.participants.forEach(function (p) { body.appendChild(participantRow(p)); });
-    reconnecting.forEach(function (p) { body.appendChild(reconnectingRow(p)); });
+    var rows = state.participants.map(participantRow).concat(reconnecting.map(reconnectingRow));
+    if (!rows.length) rows.push(el("li", { class: "list-group-item text-body-secondary", text: t("no_one") }));
+    L.patch(document.getElementById("participants"), rows);
 
     var byId = {};
     state.participants.forEach(function (p) { byId[p.id] = p; });
-    var queue = document.getElementById("queue");
-    queue.textContent = "";
     document.getElementById("queue-count").textContent = String(state.queue.length);
-    if (!state.queue.length) {
-      queue.appendChild(el("li", { class: "list-group-item text-body-secondary queue-empty", text: t("queue_empty") }));
-    }
     renderSip();
     renderInvited();
-    state.queue.forEach(function (id) {
+    var waiting = state.queue.filter(function (id) { return byId[id]; }).map(function (id) {
       var p = byId[id];
-      if (!p) return;
-      queue.appendChild(el("li", { class: "list-group-item", "data-participation": String(id) }, [
+      return el("li", { class: "list-group-item", "data-participation": String(id) }, [
         el("span", { class: "queue-name" }, [el("span", { class: "font-monospace fw-semibold", text: p.endpoint }), el("div", { class: "small text-body-secondary", text: p.agency })]),
         el("div", { class: "btn-group" }, [
           button(t("give_floor"), "mic", "success", function (e) { act("give_floor", { participation: id }, e.currentTarget); }, { "data-do": "give_floor" }, true),
           button(t("lower"), "x-lg", "outline-secondary", function (e) { act("lower_hand", { participation: id }, e.currentTarget); }, { "data-do": "lower_hand" }, true),
         ]),
-      ]));
+      ]);
     });
+    if (!state.queue.length) {
+      waiting.push(el("li", { class: "list-group-item text-body-secondary queue-empty", text: t("queue_empty") }));
+    }
+    L.patch(document.getElementById("queue"), waiting);
   }
 
   // ------------------------------------------------------------------ who has not come (R18)
@@ -224,11 +218,10 @@
     var present = rows.filter(function (r) { return r.present; }).length;
     document.getElementById("present-count").textContent = t("present_count", { n: present });
     document.getElementById("absent-count").textContent = t("absent_count", { n: rows.length - present });
-    var list = document.getElementById("invited-list");
-    list.textContent = "";
     // The absent first: they are what the host has to act on.
-    rows.filter(function (r) { return !r.present; }).concat(rows.filter(function (r) { return r.present; }))
-      .forEach(function (row) { list.appendChild(invitedRow(row, open)); });
+    L.patch(document.getElementById("invited-list"),
+      rows.filter(function (r) { return !r.present; }).concat(rows.filter(function (r) { return r.present; }))
+        .map(function (row) { return invitedRow(row, open); }));
   }
 
   // ------------------------------------------------------------------ SIP terminals (R23–R25)
@@ -256,7 +249,7 @@
       active
         ? button(t("hang_up"), "telephone-x", "outline-danger", function (e) {
           if (window.confirm(t("confirm_hang_up", { name: term.endpoint }))) act("hangup", { call: call.id }, e.currentTarget);
-        }, { "data-do": "hangup", disabled: call.hanging_up }, true)
+        }, { "data-do": "hangup", "data-call-id": String(call.id), disabled: call.hanging_up }, true)
         : button(call ? t("call_again") : t("call"), "telephone-outbound", "success", function (e) {
           act("call", { endpoint: term.endpoint_id }, e.currentTarget);
         }, { "data-do": "call", disabled: term.connected }, true),
@@ -286,33 +279,31 @@
     });
     var inRoom = sip.terminals.filter(function (term) { return term.call && term.call.state === "answered"; }).length;
     document.getElementById("sip-count").textContent = inRoom + " / " + sip.terminals.length;
-    var list = document.getElementById("terminals");
-    list.textContent = "";
-    if (!sip.terminals.length) list.appendChild(el("li", { class: "list-group-item small text-body-secondary", text: t("no_terminals") }));
-    sip.terminals.forEach(function (term) { list.appendChild(terminalRow(term)); });
-    list.querySelectorAll("button").forEach(function (b) { if (!open || !sip.enabled) b.disabled = true; });
+    var terminals = sip.terminals.map(terminalRow);
+    if (!terminals.length) terminals.push(el("li", { class: "list-group-item small text-body-secondary", text: t("no_terminals") }));
+    terminals.forEach(function (row) {
+      row.querySelectorAll("button").forEach(function (b) { if (!open || !sip.enabled) b.disabled = true; });
+    });
+    L.patch(document.getElementById("terminals"), terminals);
 
     var box = document.getElementById("upstream");
     var up = sip.upstream;
     box.classList.toggle("d-none", !up);
     if (up) {
       document.getElementById("upstream-uri").textContent = up.uri || "—";
-      var stateBox = document.getElementById("upstream-state");
-      stateBox.textContent = "";
-      var badge = callBadge(up.call);
-      if (badge) stateBox.appendChild(badge);
-      var actions = document.getElementById("upstream-actions");
-      actions.textContent = "";
+      L.patch(document.getElementById("upstream-state"), [callBadge(up.call)]);
+      var actions = [];
       var live = up.call && up.call.active;
       if (live) {
-        actions.appendChild(button(t("hang_up"), "telephone-x", "outline-danger", function (e) { act("hangup", { call: up.call.id }, e.currentTarget); }, { "data-do": "hangup_upstream", disabled: up.call.hanging_up }, true));
+        actions.push(button(t("hang_up"), "telephone-x", "outline-danger", function (e) { act("hangup", { call: up.call.id }, e.currentTarget); }, { "data-do": "hangup_upstream", "data-call-id": String(up.call.id), disabled: up.call.hanging_up }, true));
       } else if (up.uri) {
-        actions.appendChild(button(t("call_upstream"), "telephone-outbound", "success", function (e) { act("call_upstream", {}, e.currentTarget); }, { "data-do": "call_upstream", disabled: !open || !sip.enabled }, true));
+        actions.push(button(t("call_upstream"), "telephone-outbound", "success", function (e) { act("call_upstream", {}, e.currentTarget); }, { "data-do": "call_upstream", disabled: !open || !sip.enabled }, true));
       }
       if (sip.can_test_upstream) {
         var testing = up.test && up.test.active;
-        actions.appendChild(button(t("test_link"), "activity", "outline-primary", function (e) { act("test_upstream", {}, e.currentTarget); }, { "data-do": "test_upstream", disabled: testing || live || !open || !sip.enabled }, true));
+        actions.push(button(t("test_link"), "activity", "outline-primary", function (e) { act("test_upstream", {}, e.currentTarget); }, { "data-do": "test_upstream", disabled: testing || live || !open || !sip.enabled }, true));
       }
+      L.patch(document.getElementById("upstream-actions"), actions);
       var test = document.getElementById("upstream-test");
       test.textContent = "";
       if (up.test) {
@@ -327,17 +318,16 @@
     var input = document.getElementById("upstream-input");
     if (maySet && document.activeElement !== input) input.value = (up && up.uri) || "";
 
-    var log = document.getElementById("calls");
-    log.textContent = "";
-    if (!state.calls.length) log.appendChild(el("li", { class: "text-body-secondary", text: t("no_calls") }));
-    state.calls.forEach(function (call) {
-      log.appendChild(el("li", { class: "d-flex flex-wrap gap-1 align-items-center mb-1", "data-call": String(call.id) }, [
+    var calls = state.calls.map(function (call) {
+      return el("li", { class: "d-flex flex-wrap gap-1 align-items-center mb-1", "data-call": String(call.id) }, [
         callBadge(call),
         el("span", { class: "font-monospace", text: call.endpoint || (call.kind === "upstream" ? t("upstream") : call.remote_uri) }),
         call.source ? el("span", { class: "text-body-secondary", text: t("from", { source: call.source }) }) : null,
         call.reason ? el("span", { class: "text-body-secondary", text: "· " + (call.sip_code ? call.sip_code + " " : "") + call.reason }) : null,
-      ]));
+      ]);
     });
+    if (!calls.length) calls.push(el("li", { class: "text-body-secondary", text: t("no_calls") }));
+    L.patch(document.getElementById("calls"), calls);
   }
 
   root.querySelectorAll("[data-layout]").forEach(function (input) {

@@ -43,7 +43,7 @@
       if (value === null || value === undefined || value === false) return;
       if (name === "text") node.textContent = value;
       else if (name === "class") node.className = value;
-      else if (name.slice(0, 2) === "on") node.addEventListener(name.slice(2), value);
+      else if (name.slice(0, 2) === "on") { node.addEventListener(name.slice(2), value); node.diemcauActs = true; }
       else node.setAttribute(name, value === true ? "" : value);
     });
     (children || []).forEach(function (child) {
@@ -51,6 +51,58 @@
       node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
     });
     return node;
+  }
+
+  // patch(list, nodes): the list's children become `nodes`, keeping every element that is
+  // still there. A pushed state rewrites the console's lists every second or two (line
+  // telemetry); rebuilding them would detach the button under a host's pointer between press
+  // and release, and the click would be lost. Rows are matched by their key attribute, other
+  // elements by tag in order; an element that acts (a button with its handler, a form field)
+  // is kept only when it is identical, so a kept handler always acts on what its row shows.
+  var KEYS = ["data-participation", "data-invited", "data-endpoint", "data-call", "data-link-form",
+    "data-meeting", "data-node", "data-item"];
+
+  function keyOf(node) {
+    if (node.nodeType !== 1) return "#" + node.nodeType;
+    for (var i = 0; i < KEYS.length; i++) {
+      if (node.hasAttribute(KEYS[i])) return node.tagName + "|" + KEYS[i] + "=" + node.getAttribute(KEYS[i]);
+    }
+    return node.tagName;
+  }
+
+  function acts(node) {
+    return node.diemcauActs || /^(INPUT|SELECT|TEXTAREA|BUTTON|FORM)$/.test(node.tagName);
+  }
+
+  function morph(old, fresh) {
+    if (old.nodeType !== 1) {
+      if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
+      return old;
+    }
+    if (acts(old) || acts(fresh)) return old.isEqualNode(fresh) ? old : fresh;
+    Array.prototype.slice.call(old.attributes).forEach(function (a) {
+      if (!fresh.hasAttribute(a.name)) old.removeAttribute(a.name);
+    });
+    Array.prototype.forEach.call(fresh.attributes, function (a) {
+      if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+    });
+    patch(old, Array.prototype.slice.call(fresh.childNodes));
+    return old;
+  }
+
+  function patch(parent, nodes) {
+    var old = Array.prototype.slice.call(parent.childNodes);
+    var keys = old.map(keyOf);
+    var kept = nodes.filter(function (n) { return n !== null && n !== undefined; }).map(function (node) {
+      var at = keys.indexOf(keyOf(node));
+      if (at < 0) return node;
+      keys[at] = null; // used
+      return morph(old[at], node);
+    });
+    old.forEach(function (node) { if (kept.indexOf(node) < 0) parent.removeChild(node); });
+    kept.forEach(function (node, i) {
+      if (parent.childNodes[i] !== node) parent.insertBefore(node, parent.childNodes[i] || null);
+    });
   }
 
   function icon(name, label) {
@@ -131,7 +183,7 @@
 
 
   window.DiemcauLive = {
-    t: t, wsUrl: wsUrl, postJson: postJson, el: el, icon: icon, errorText: errorText,
+    t: t, wsUrl: wsUrl, postJson: postJson, el: el, icon: icon, errorText: errorText, patch: patch,
     LiveSocket: LiveSocket,
   };
 })();

@@ -80,11 +80,8 @@
   function render(data) {
     document.getElementById("overview-at").textContent = time(data.at);
     document.getElementById("meeting-count").textContent = String(data.meetings.length);
-    var meetings = document.getElementById("meetings");
-    meetings.textContent = "";
-    if (!data.meetings.length) meetings.appendChild(empty(t("no_live"), 5));
-    data.meetings.forEach(function (m) {
-      meetings.appendChild(el("tr", { "data-meeting": String(m.id) }, [
+    var meetings = data.meetings.map(function (m) {
+      return el("tr", { "data-meeting": String(m.id) }, [
         el("td", {}, [el("div", { class: "fw-semibold text-break", text: m.title }), el("div", { class: "small text-body-secondary", text: m.host }), absentList(m)]),
         el("td", { class: "small text-nowrap d-none d-sm-table-cell", text: time(m.starts_at) + "–" + time(m.ends_at) }),
         el("td", { class: "font-monospace small d-none d-md-table-cell", text: m.node || "—" }),
@@ -94,42 +91,42 @@
           m.upstream ? el("span", { class: "badge ms-1 text-bg-" + window.diemcauStatus.colour("sip_call", m.upstream), title: t("upstream"), "data-upstream": m.upstream }, [L.icon("diagram-3"), " ", window.diemcauStatus.label("sip_call", m.upstream)]) : null,
         ]),
         el("td", { class: "text-end" }, [el("a", { class: "btn btn-sm btn-outline-primary", href: consoleUrl(m.id) }, [L.icon("sliders"), " ", t("open_console")])]),
-      ]));
+      ]);
     });
-    var nodes = document.getElementById("nodes");
-    nodes.textContent = "";
-    data.nodes.forEach(function (n) {
-      nodes.appendChild(el("div", { class: "mb-3", "data-node": String(n.id) }, [
+    if (!meetings.length) meetings.push(empty(t("no_live"), 5));
+    // Patched, not rebuilt: the panel is read again every few seconds, and a link must not
+    // move under the pointer.
+    L.patch(document.getElementById("meetings"), meetings);
+    L.patch(document.getElementById("nodes"), data.nodes.map(function (n) {
+      return el("div", { class: "mb-3", "data-node": String(n.id) }, [
         el("div", { class: "fw-semibold font-monospace mb-1" }, [
           el("span", { class: "live-dot " + (n.health === "up" ? "on" : "") }), " ", n.name,
         ]),
         bar(MEETINGS_LABEL, n.live_meetings, n.max_meetings, n.meetings_percent),
         bar(ENDPOINTS_LABEL, n.connected, n.max_endpoints, n.endpoints_percent),
         n.sip ? bar(t("mixers"), n.mixers, n.max_mixers, n.mixers_percent) : null,
-      ]));
-    });
-    var poor = document.getElementById("poor");
-    poor.textContent = "";
-    if (!data.poor.length) poor.appendChild(empty(t("no_poor")));
-    data.poor.forEach(function (p) {
+      ]);
+    }));
+    var poor = data.poor.map(function (p) {
       var detail = [];
       if (p.rtt_ms !== null) detail.push(p.rtt_ms + " ms");
       if (p.loss_percent !== null) detail.push(Math.round(p.loss_percent * 10) / 10 + " %");
-      poor.appendChild(el("li", { class: "list-group-item d-flex flex-wrap justify-content-between gap-2" }, [
+      return el("li", { class: "list-group-item d-flex flex-wrap justify-content-between gap-2" }, [
         el("span", {}, [el("span", { class: "font-monospace fw-semibold", text: p.endpoint }), " · ", el("a", { href: consoleUrl(p.meeting), text: p.meeting_title })]),
         el("span", { class: "badge text-bg-danger", text: detail.join(" · ") || t("quality_poor") }),
-      ]));
+      ]);
     });
-    var incidents = document.getElementById("incidents");
-    incidents.textContent = "";
-    if (!data.incidents.length) incidents.appendChild(empty(t("no_incident")));
-    data.incidents.forEach(function (i) {
-      incidents.appendChild(el("li", { class: "list-group-item" }, [
+    if (!poor.length) poor.push(empty(t("no_poor")));
+    L.patch(document.getElementById("poor"), poor);
+    var incidents = data.incidents.map(function (i) {
+      return el("li", { class: "list-group-item" }, [
         el("div", { class: "d-flex justify-content-between gap-2" }, [el("strong", { text: "#" + i.id }), el("span", { class: "text-body-secondary", text: time(i.opened_at) })]),
         el("div", { text: i.description }),
         el("a", { href: consoleUrl(i.meeting), class: "small", text: i.meeting_title }),
-      ]));
+      ]);
     });
+    if (!incidents.length) incidents.push(empty(t("no_incident")));
+    L.patch(document.getElementById("incidents"), incidents);
   }
 
   document.querySelector("#console-error .btn-close").addEventListener("click", function () { showError(null); });

@@ -25,9 +25,8 @@
     document.getElementById("script-current").textContent = script.current ? label(script.current) : texts.textNone;
     document.getElementById("script-next-title").textContent = script.next ? label(script.next) : (script.current ? texts.textFinish : texts.textNone);
     nextButton.disabled = !script.may_run || (!script.next && !script.current);
-    var list = document.getElementById("script-list");
-    list.textContent = "";
-    script.items.forEach(function (item) {
+    // Patched, not rebuilt (DiemcauLive.patch): the console's state comes every second or two.
+    var rows = script.items.map(function (item) {
       var li = document.createElement("li");
       li.className = "list-group-item d-flex justify-content-between align-items-center gap-2" + (item.state === "current" ? " list-group-item-primary" : "");
       li.dataset.item = item.id;
@@ -44,8 +43,9 @@
         begin.addEventListener("click", function () { consoleApi.call("script_start", { item: item.id }, begin); });
         li.appendChild(begin);
       }
-      list.appendChild(li);
+      return li;
     });
+    window.DiemcauLive.patch(document.getElementById("script-list"), rows);
   }
 
   nextButton.addEventListener("click", function () { consoleApi.call("script_next", {}, nextButton); });
