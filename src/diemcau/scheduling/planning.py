@@ -213,10 +213,16 @@ def _latest_first(meetings: Iterable[Meeting]) -> list[Meeting]:
 
 
 def plan(meeting: Meeting, rulebook: Rulebook, nodes: Sequence[McuNode] | None = None,
-         ids: Sequence[int] | None = None) -> Plan:
+         ids: Sequence[int] | None = None, *, mixer: bool | None = None,
+         conflicts: list[Conflict] | None = None) -> Plan:
     """Pick the node needing the fewest revocations (none, ideally), the least loaded first.
     On it the meeting holds its windows and each technical check, placed as late as the
-    rulebook allows and earlier when the node is busy then."""
+    rulebook allows and earlier when the node is busy then.
+
+    A caller that tries many times for the same meeting (`selectors.free_slots`) reads once
+    what does not change with the time and gives it: the nodes, the endpoints, whether a
+    mixer is needed; and `conflicts` when it has already found them for this time (an empty
+    list: every endpoint is free then)."""
     windows = meeting_windows(meeting)
     slots = check_slots(meeting, rulebook)
     # First read only what the meeting holds with each check at its latest place: it is
@@ -228,8 +234,11 @@ def plan(meeting: Meeting, rulebook: Rulebook, nodes: Sequence[McuNode] | None =
     reading = node_windows(meeting, rulebook)
     # Read once (or given by the caller): the count, the mixer and the conflicts use it.
     ids = list(ids) if ids is not None else invited_ids(meeting)
-    count, mixer = len(ids), needs_mixer(meeting, ids)
-    conflicts = endpoint_conflicts(meeting, ids)
+    count = len(ids)
+    if mixer is None:
+        mixer = needs_mixer(meeting, ids)
+    if conflicts is None:
+        conflicts = endpoint_conflicts(meeting, ids)
     forced = [c.meeting for c in conflicts if _revocable(meeting, c.meeting, rulebook)]
     blocking = [c for c in conflicts if not _revocable(meeting, c.meeting, rulebook)]
     forced_ids = {m.pk for m in forced}

@@ -70,14 +70,19 @@ def free_slots(meeting: Meeting, count: int = 3) -> list[dt.datetime]:
     candidate = candidate.replace(minute=(candidate.minute // 30) * 30, second=0, microsecond=0)
     horizon = candidate + SLOT_HORIZON
     found: list[dt.datetime] = []
+    # The same meeting at another time: its host, its endpoints and its upstream link (which
+    # needs a mixer of the node, R24).
     probe = Meeting(
-        pk=meeting.pk, host_agency=meeting.host_agency, host_endpoint=meeting.host_endpoint
+        pk=meeting.pk, host_agency=meeting.host_agency, host_endpoint=meeting.host_endpoint,
+        upstream_uri=meeting.upstream_uri,
     )
-    # Read once for every candidate: the endpoints, the nodes, and what holds the endpoints
-    # over the whole horizon. A candidate at which an endpoint is held is passed over without
-    # a plan: `plan` would find the same booking and refuse it (blocking, or to be revoked).
+    # Read once for every candidate: the endpoints, the nodes, whether a mixer is needed, and
+    # what holds the endpoints over the whole horizon. A candidate at which an endpoint is held
+    # is passed over without a plan: `plan` would find the same booking and refuse it
+    # (blocking, or to be revoked). So the plans that run know there is no conflict.
     ids = planning.invited_ids(probe)
     nodes = list(McuNode.objects.filter(is_active=True))
+    mixer = planning.needs_mixer(probe, ids)
     held = list(
         Booking.objects.filter(holds=True, endpoint_id__in=ids)
         .filter(planning.overlapping([Window(candidate, horizon + length)]))
@@ -90,7 +95,7 @@ def free_slots(meeting: Meeting, count: int = 3) -> list[dt.datetime]:
                 and not any(s < end and candidate < e for s, e in held)):
             probe.starts_at, probe.ends_at = candidate, end
             probe.rehearsal_starts_at = probe.rehearsal_ends_at = None
-            plan = planning.plan(probe, rulebook, nodes, ids)
+            plan = planning.plan(probe, rulebook, nodes, ids, mixer=mixer, conflicts=[])
             if plan.possible and not plan.revocations:
                 found.append(candidate)
         candidate += SLOT_STEP

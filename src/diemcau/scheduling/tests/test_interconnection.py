@@ -192,3 +192,27 @@ def test_the_sweep_counts_mixers_as_a_brute_force_count_does(rows, start, length
         best = [max(best[0], len(here)), max(best[1], sum(x.endpoints for x in here)),
                 max(best[2], sum(x.mixers for x in here))]
     assert (found.meetings, found.endpoints, found.mixers) == tuple(best)
+
+
+def test_free_slots_of_a_meeting_with_an_upstream_link_need_a_free_mixer(kh_world):
+    """The times offered to a host (after a revocation) are those at which the meeting fits
+    as it is: with its upstream link it needs one of the node's mixers (R24, KH Đ12.4a)."""
+    from diemcau.scheduling import selectors
+
+    setup = kh_world
+    setup.node.sip_address, setup.node.max_mixers = "10.0.0.5:5060", 2  # 80 %: one mixer
+    setup.node.save()
+    start = working_day_at(5, 9)
+    first = _accepted(setup, 1, start)  # terminals: it holds the mixer from 9 to 11
+    agency, endpoint = _district(setup, 2, hardware=False)
+    wanted = registration.create_meeting(meeting_input(agency, endpoint, [], start, hours=1),
+                                         actor=setup.operator)
+    # Browsers only: 9:00 fits, the mixer is not needed.
+    assert selectors.free_slots(wanted, count=1) == [start]
+    interconnection.set_upstream_link(wanted, "sip:tw@10.0.0.1", actor=setup.operator)
+    wanted.refresh_from_db()
+    found = selectors.free_slots(wanted, count=3)
+    assert len(found) == 3
+    assert all(not (t < first.ends_at and first.starts_at < t + dt.timedelta(hours=1))
+               for t in found)
+    assert found[0] >= first.ends_at  # (here after the lunch break: 13:30)
